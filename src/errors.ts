@@ -1,0 +1,48 @@
+/**
+ * Every error we raise on purpose carries a stable `code` (for logs, metrics and tests) and the
+ * underlying `cause`. User-facing text is derived from the code, never from a stack trace.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'db_error'
+  | 'migration_failed'
+  | 'llm_error'
+  | 'llm_timeout'
+  | 'llm_bad_output'
+  | 'max_turns_exceeded'
+  | 'tool_error'
+  | 'scrape_failed'
+  | 'search_failed'
+  | 'rate_limited'
+  | 'city_unknown'
+  | 'city_ambiguous'
+  | 'bad_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'platform_error'
+  | 'queue_unavailable'
+  | 'embedding_failed';
+
+export class MovebotError extends Error {
+  readonly code: ErrorCode;
+  /** True when retrying the same work later may succeed (network, 429, 5xx). */
+  readonly transient: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; transient?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'MovebotError';
+    this.code = code;
+    this.transient = options.transient ?? false;
+  }
+}
+
+export function isMovebotError(err: unknown, code?: ErrorCode): err is MovebotError {
+  return err instanceof MovebotError && (code === undefined || err.code === code);
+}
+
+/** A short, safe description of any thrown value, for logs and run records (never for stack traces). */
+export function describeError(err: unknown): string {
+  if (err instanceof MovebotError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

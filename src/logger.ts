@@ -1,0 +1,76 @@
+import pino, { type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { type Config, secretValues } from './config.js';
+
+export type { Logger } from 'pino';
+
+/** Paths pino blanks out wherever they appear in a log object. */
+const REDACT_PATHS = [
+  'authorization',
+  'Authorization',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-subscription-token"]',
+  '*.headers["x-subscription-token"]',
+  'headers["x-slack-signature"]',
+  '*.headers["x-slack-signature"]',
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'signingSecret',
+  '*.signingSecret',
+  'password',
+  '*.password',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go; defaults to stdout (or pino-pretty on a TTY). Tests pass a stream to inspect. */
+  destination?: NodeJS.WritableStream;
+  /** Literal secret values to scrub from every line, whatever key or message they hide in. */
+  secrets?: string[];
+  pretty?: boolean;
+}
+
+/**
+ * JSON logs in production, pretty on a TTY. Beyond key-based redaction, every line is scrubbed of
+ * the configured secret values, because a token can leak inside an error message or a URL.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 6);
+  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  const base = options.destination ?? (pretty ? prettyStream() : process.stdout);
+  const destination = secrets.length > 0 ? scrubbing(base, secrets) : base;
+  return pino(
+    {
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { service: 'movebot' },
+    },
+    destination as pino.DestinationStream,
+  );
+}
+
+export function createLoggerFromConfig(config: Config, destination?: NodeJS.WritableStream): Logger {
+  return createLogger({ level: config.logLevel, destination, secrets: secretValues(config) });
+}
+
+function prettyStream(): NodeJS.WritableStream {
+  return pinoPretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' });
+}
+
+function scrubbing(target: NodeJS.WritableStream, secrets: string[]): pino.DestinationStream {
+  return {
+    write(line: string) {
+      let out = line;
+      for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
+      target.write(out);
+    },
+  };
+}
+
+/** A logger that drops everything, for tests and tools that must stay quiet. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: running every file at once only adds contention against the shared Postgres/Redis.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
