@@ -1,0 +1,127 @@
+/**
+ * Ordered schema migrations. Each is applied once, in order, inside one transaction that holds an
+ * advisory lock, so two processes starting together cannot both apply it. Never edit an applied
+ * migration: add a new one.
+ *
+ * Vector columns take their size from EMBEDDING_DIMENSIONS; changing it later needs a new migration
+ * that re-embeds (the dimension is recorded in `schema_settings` and checked at start).
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: (opts: { dimensions: number }) => string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'core schema',
+    sql: ({ dimensions }) => `
+CREATE EXTENSION IF NOT EXISTS vector;
+
+CREATE TABLE schema_settings (key text PRIMARY KEY, value text NOT NULL);
+INSERT INTO schema_settings (key, value) VALUES ('embedding_dimensions', '${dimensions}');
+
+-- One row per person per platform workspace: memories hang off this id, never off a bare user name.
+CREATE TABLE users (
+  id bigserial PRIMARY KEY,
+  platform text NOT NULL,
+  workspace text NOT NULL,
+  platform_user_id text NOT NULL,
+  display_name text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (platform, workspace, platform_user_id)
+);
+
+-- A chat thread (or CLI/API conversation) is a session, keyed by a platform-neutral thread key.
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  thread_key text NOT NULL UNIQUE,
+  platform text NOT NULL,
+  component_id text NOT NULL DEFAULT 'move-decision-team',
+  owner_user_id bigint REFERENCES users(id) ON DELETE SET NULL,
+  title text,
+  last_seq integer NOT NULL DEFAULT 0,
+  state jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sessions_owner_idx ON sessions (owner_user_id, updated_at DESC);
+CREATE INDEX sessions_updated_idx ON sessions (updated_at DESC);
+
+-- Append-only; seq is contiguous per session (allocated from sessions.last_seq under a row lock).
+CREATE TABLE messages (
+  id bigserial PRIMARY KEY,
+  session_id text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  role text NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+  author_user_id bigint REFERENCES users(id) ON DELETE SET NULL,
+  author_name text,
+  content text NOT NULL,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (session_id, seq)
+);
+
+CREATE TABLE memories (
+  id bigserial PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  content text NOT NULL,
+  topic text NOT NULL DEFAULT 'general',
+  embedding vector(${dimensions}),
+  source_message_id bigint REFERENCES messages(id) ON DELETE SET NULL,
+  tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX memories_user_idx ON memories (user_id, updated_at DESC);
+CREATE INDEX memories_embedding_idx ON memories USING hnsw (embedding vector_cosine_ops);
+CREATE INDEX memories_tsv_idx ON memories USING gin (tsv);
+
+-- Public data only (scraped pages, search results, loaded documents), shared by every user.
+-- A document holds the whole fetched item and the tool's structured result (the cache);
+-- its chunks are what similarity search retrieves.
+CREATE TABLE knowledge_documents (
+  id bigserial PRIMARY KEY,
+  cache_key text NOT NULL UNIQUE,
+  source_kind text NOT NULL,
+  source_url text NOT NULL,
+  title text,
+  payload jsonb,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  fetched_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz
+);
+CREATE TABLE knowledge_chunks (
+  id bigserial PRIMARY KEY,
+  document_id bigint NOT NULL REFERENCES knowledge_documents(id) ON DELETE CASCADE,
+  chunk_index integer NOT NULL,
+  content text NOT NULL,
+  embedding vector(${dimensions}),
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
+  UNIQUE (document_id, chunk_index)
+);
+CREATE INDEX knowledge_chunks_embedding_idx ON knowledge_chunks USING hnsw (embedding vector_cosine_ops);
+CREATE INDEX knowledge_chunks_tsv_idx ON knowledge_chunks USING gin (tsv);
+
+CREATE TABLE runs (
+  id text PRIMARY KEY,
+  session_id text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  user_message_id bigint REFERENCES messages(id) ON DELETE SET NULL,
+  status text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+  input text NOT NULL DEFAULT '',
+  content text,
+  timings jsonb NOT NULL DEFAULT '{}'::jsonb,
+  usage jsonb NOT NULL DEFAULT '{}'::jsonb,
+  cost_usd numeric(12, 6) NOT NULL DEFAULT 0,
+  error text,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz
+);
+CREATE INDEX runs_session_idx ON runs (session_id, started_at);
+CREATE INDEX runs_started_idx ON runs (started_at DESC);
+`,
+  },
+];

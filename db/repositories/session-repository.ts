@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { SessionStore } from '../../src/ports/session-store.js';
+import type { Database } from '../database.js';
+import { toMessage, toRun, toSession, toUser } from './rows.js';
+
+/** The PostgreSQL/PGlite implementation of the SessionStore port. All SQL for it lives here. */
+export function createSessionStore(db: Database): SessionStore {
+  return {
+    async upsertUser(key, displayName) {
+      const { rows } = await db.query(
+        `INSERT INTO users (platform, workspace, platform_user_id, display_name)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (platform, workspace, platform_user_id)
+         DO UPDATE SET display_name = COALESCE(EXCLUDED.display_name, users.display_name), updated_at = now()
+         RETURNING *`,
+        [key.platform, key.workspace, key.platformUserId, displayName ?? null],
+      );
+      return toUser(rows[0]!);
+    },
+
+    async getUser(id) {
+      const { rows } = await db.query('SELECT * FROM users WHERE id = $1', [id]);
+      return rows[0] ? toUser(rows[0]) : undefined;
+    },
+
+    async getOrCreateSession(input) {
+      // DO UPDATE (a no-op touch) instead of DO NOTHING so RETURNING yields the row in both cases.
+      const { rows } = await db.query(
+        `INSERT INTO sessions (id, thread_key, platform, owner_user_id, title, component_id)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (thread_key) DO UPDATE SET thread_key = EXCLUDED.thread_key
+         RETURNING *`,
+        [
+          input.id ?? randomUUID(),
+          input.threadKey,
+          input.platform,
+          input.ownerUserId ?? null,
+          input.title ?? null,
+          input.componentId ?? 'move-decision-team',
+        ],
+      );
+      return toSession(rows[0]!);
+    },
+
+    async getSession(id) {
+      const { rows } = await db.query('SELECT * FROM sessions WHERE id = $1', [id]);
+      return rows[0] ? toSession(rows[0]) : undefined;
+    },
+
+    async getSessionByThreadKey(threadKey) {
+      const { rows } = await db.query('SELECT * FROM sessions WHERE thread_key = $1', [threadKey]);
+      return rows[0] ? toSession(rows[0]) : undefined;
+    },
+
+    async listSessions(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, value: unknown) => {
+        params.push(value);
+        where.push(sql.replace('?', `$${params.length}`));
+      };
+      if (filter.ownerUserId) add('owner_user_id = ?', filter.ownerUserId);
+      if (filter.platform) add('platform = ?', filter.platform);
+      if (filter.componentId) add('component_id = ?', filter.componentId);
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const total = Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM sessions ${clause}`, params)).rows[0]?.n ?? 0,
+      );
+      const { rows } = await db.query(
+        `SELECT * FROM sessions ${clause} ORDER BY updated_at DESC, id
+         LIMIT ${Math.min(filter.limit ?? 20, 500)} OFFSET ${Math.max(filter.offset ?? 0, 0)}`,
+        params,
+      );
+      return { sessions: rows.map(toSession), total };
+    },
+
+    async deleteSession(id) {
+      const { rows } = await db.query('DELETE FROM sessions WHERE id = $1 RETURNING id', [id]);
+      return rows.length > 0;
+    },
+
+    async updateSession(id, patch) {
+      await db.query(
+        `UPDATE sessions SET state = state || $2::jsonb, title = COALESCE($3, title), updated_at = now()
+         WHERE id = $1`,
+        [id, JSON.stringify(patch.state ?? {}), patch.title ?? null],
+      );
+    },
+
+    async appendMessage(sessionId, message) {
+      // The UPDATE takes the session row's lock, so concurrent appends queue up and seqs stay contiguous.
+      return db.transaction(async (tx) => {
+        const seqRow = (
+          await tx.query<{ last_seq: number }>(
+            'UPDATE sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
+            [sessionId],
+          )
+        ).rows[0];
+        if (!seqRow) throw new Error(`session ${sessionId} does not exist`);
+        const { rows } = await tx.query(
+          `INSERT INTO messages (session_id, seq, role, author_user_id, author_name, content, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+          [
+            sessionId,
+            seqRow.last_seq,
+            message.role,
+            message.authorUserId ?? null,
+            message.authorName ?? null,
+            message.content,
+            JSON.stringify(message.metadata ?? {}),
+          ],
+        );
+        return toMessage(rows[0]!);
+      });
+    },
+
+    async listMessages(sessionId, options = {}) {
+      const { rows } = options.limit
+        ? await db.query(
+            `SELECT * FROM (SELECT * FROM messages WHERE session_id = $1 ORDER BY seq DESC LIMIT $2) m
+             ORDER BY seq`,
+            [sessionId, options.limit],
+          )
+        : await db.query('SELECT * FROM messages WHERE session_id = $1 ORDER BY seq', [sessionId]);
+      return rows.map(toMessage);
+    },
+
+    async startRun(input) {
+      const { rows } = await db.query(
+        `INSERT INTO runs (id, session_id, user_message_id, status, input) VALUES ($1, $2, $3, 'running', $4)
+         RETURNING *`,
+        [input.id ?? randomUUID(), input.sessionId, input.userMessageId ?? null, input.input],
+      );
+      return toRun(rows[0]!);
+    },
+
+    async finishRun(id, result) {
+      await db.query(
+        `UPDATE runs SET status = $2, content = $3, timings = $4::jsonb, usage = $5::jsonb, cost_usd = $6,
+           error = $7, finished_at = now()
+         WHERE id = $1`,
+        [
+          id,
+          result.status,
+          result.content ?? null,
+          JSON.stringify(result.timings ?? {}),
+          JSON.stringify(result.usage ?? {}),
+          result.costUsd ?? 0,
+          result.error ?? null,
+        ],
+      );
+    },
+
+    async getRun(id) {
+      const { rows } = await db.query('SELECT * FROM runs WHERE id = $1', [id]);
+      return rows[0] ? toRun(rows[0]) : undefined;
+    },
+
+    async listRuns(sessionId) {
+      const { rows } = await db.query('SELECT * FROM runs WHERE session_id = $1 ORDER BY started_at, id', [
+        sessionId,
+      ]);
+      return rows.map(toRun);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/** A person on one platform workspace. Memories belong to this id, never to a display name. */
+export interface User {
+  id: string;
+  platform: string;
+  workspace: string;
+  platformUserId: string;
+  displayName: string | null;
+}
+
+export interface UserKey {
+  platform: string;
+  /** Slack team id, Discord guild id, 'local' for the CLI, 'api' for the HTTP API. */
+  workspace: string;
+  platformUserId: string;
+}
+
+/** One conversation: a Slack/Discord thread, a CLI session or an API session. */
+export interface Session {
+  id: string;
+  /** Platform-neutral thread id, e.g. `slack:T1:C1:1700000000.000100`; unique. */
+  threadKey: string;
+  platform: string;
+  componentId: string;
+  ownerUserId: string | null;
+  title: string | null;
+  /** Structured state carried between turns: the user's profile and the latest analyses. */
+  state: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type MessageRole = 'user' | 'assistant' | 'system';
+
+export interface Message {
+  id: string;
+  sessionId: string;
+  /** 1, 2, 3… without gaps within a session. */
+  seq: number;
+  role: MessageRole;
+  authorUserId: string | null;
+  authorName: string | null;
+  content: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface NewMessage {
+  role: MessageRole;
+  content: string;
+  authorUserId?: string | null;
+  authorName?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface Run {
+  id: string;
+  sessionId: string;
+  userMessageId: string | null;
+  status: RunStatus;
+  input: string;
+  content: string | null;
+  /** Milliseconds per step, e.g. `{ 'cost-analyst': 812, total: 2304 }`. */
+  timings: Record<string, number>;
+  usage: TokenUsage;
+  costUsd: number;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface SessionFilter {
+  ownerUserId?: string;
+  platform?: string;
+  componentId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** The persistence port for users, sessions, their messages and runs. */
+export interface SessionStore {
+  /** Finds or creates the user for a platform identity, refreshing the display name. */
+  upsertUser(key: UserKey, displayName?: string | null): Promise<User>;
+  /** Looks a user up by internal id. */
+  getUser(id: string): Promise<User | undefined>;
+  /** Returns the session for a thread key, creating it on first use (safe under concurrency). */
+  getOrCreateSession(input: {
+    threadKey: string;
+    platform: string;
+    ownerUserId?: string | null;
+    title?: string | null;
+    componentId?: string;
+    id?: string;
+  }): Promise<Session>;
+  /** A session by id, or undefined. */
+  getSession(id: string): Promise<Session | undefined>;
+  /** A session by its thread key, or undefined. */
+  getSessionByThreadKey(threadKey: string): Promise<Session | undefined>;
+  /** Newest-first page of sessions with the total count for paging. */
+  listSessions(filter?: SessionFilter): Promise<{ sessions: Session[]; total: number }>;
+  /** Deletes a session with its messages and runs; false when it did not exist. */
+  deleteSession(id: string): Promise<boolean>;
+  /** Shallow-merges `patch` into the session's state and sets the title if given. */
+  updateSession(id: string, patch: { state?: Record<string, unknown>; title?: string }): Promise<void>;
+  /** Appends a message with the next seq; concurrent appends get contiguous, distinct seqs. */
+  appendMessage(sessionId: string, message: NewMessage): Promise<Message>;
+  /** Messages in seq order; with `limit`, the last `limit` of them. */
+  listMessages(sessionId: string, options?: { limit?: number }): Promise<Message[]>;
+  /** Records the start of a team run for a user message. */
+  startRun(input: { sessionId: string; userMessageId?: string | null; input: string; id?: string }): Promise<Run>;
+  /** Records how a run ended. */
+  finishRun(
+    id: string,
+    result: {
+      status: Exclude<RunStatus, 'running'>;
+      content?: string | null;
+      timings?: Record<string, number>;
+      usage?: TokenUsage;
+      costUsd?: number;
+      error?: string | null;
+    },
+  ): Promise<void>;
+  /** A run by id. */
+  getRun(id: string): Promise<Run | undefined>;
+  /** A session's runs, oldest first. */
+  listRuns(sessionId: string): Promise<Run[]>;
+}

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../db/migrate.js';
+import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
+import { createSessionStore } from '../db/repositories/session-repository.js';
+import { createManualClock } from '../src/clock.js';
+import type { SessionStore } from '../src/ports/session-store.js';
+import { createTestDatabase, type DbKind, TEST_DIMENSIONS, type TestDatabase } from './helpers/test-db.js';
+
+const run = promisify(execFile);
+
+describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
+  let t: TestDatabase;
+  let store: SessionStore;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(kind);
+    store = createSessionStore(t.db);
+  });
+  afterAll(() => t.cleanup());
+
+  it('migrating again applies nothing', async () => {
+    expect((await migrate(t.db, { dimensions: TEST_DIMENSIONS })).applied).toEqual([]);
+  });
+
+  it('refuses a database created with other embedding dimensions', async () => {
+    await expect(migrate(t.db, { dimensions: TEST_DIMENSIONS + 1 })).rejects.toThrow(/EMBEDDING_DIMENSIONS/);
+  });
+
+  it('upserts users by platform identity and keeps workspaces apart', async () => {
+    const a = await store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'U1' }, 'Ann');
+    const again = await store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'U1' });
+    const other = await store.upsertUser({ platform: 'slack', workspace: 'T2', platformUserId: 'U1' }, 'Ann');
+    expect(again.id).toBe(a.id);
+    expect(again.displayName).toBe('Ann');
+    expect(other.id).not.toBe(a.id);
+  });
+
+  it('creates a session once per thread key and keeps messages in order', async () => {
+    const s1 = await store.getOrCreateSession({ threadKey: 'slack:T1:C1:1.1', platform: 'slack' });
+    const s2 = await store.getOrCreateSession({ threadKey: 'slack:T1:C1:1.1', platform: 'slack' });
+    expect(s2.id).toBe(s1.id);
+    await store.appendMessage(s1.id, { role: 'user', content: 'Seattle to Austin?' });
+    await store.appendMessage(s1.id, { role: 'assistant', content: 'Move.', metadata: { confidence: 'High' } });
+    const msgs = await store.listMessages(s1.id);
+    expect(msgs.map((m) => [m.seq, m.role, m.content])).toEqual([
+      [1, 'user', 'Seattle to Austin?'],
+      [2, 'assistant', 'Move.'],
+    ]);
+    expect(msgs[1]?.metadata).toEqual({ confidence: 'High' });
+    expect((await store.listMessages(s1.id, { limit: 1 })).map((m) => m.seq)).toEqual([2]);
+  });
+
+  it('gives 20 concurrent appends 20 contiguous seqs', async () => {
+    const s = await store.getOrCreateSession({ threadKey: `cli:local:${kind}-burst`, platform: 'cli' });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.appendMessage(s.id, { role: 'user', content: `m${i}` })),
+    );
+    expect(results.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await store.listMessages(s.id)).length).toBe(20);
+  });
+
+  it('merges session state, lists with paging and deletes with messages and runs', async () => {
+    const user = await store.upsertUser({ platform: 'api', workspace: 'api', platformUserId: 'pager' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await store.getOrCreateSession({ threadKey: `api:pager:${i}`, platform: 'api', ownerUserId: user.id });
+      ids.push(s.id);
+    }
+    await store.updateSession(ids[0]!, { state: { profile: { from: 'Seattle' } }, title: 'Seattle → Austin' });
+    await store.updateSession(ids[0]!, { state: { lastAnalysis: 1 } });
+    const s0 = await store.getSession(ids[0]!);
+    expect(s0?.state).toEqual({ profile: { from: 'Seattle' }, lastAnalysis: 1 });
+    expect(s0?.title).toBe('Seattle → Austin');
+
+    const page = await store.listSessions({ ownerUserId: user.id, limit: 2, offset: 0 });
+    expect(page.total).toBe(3);
+    expect(page.sessions).toHaveLength(2);
+    expect(page.sessions[0]?.id).toBe(ids[0]); // most recently updated first
+
+    const msg = await store.appendMessage(ids[1]!, { role: 'user', content: 'hi' });
+    const runRow = await store.startRun({ sessionId: ids[1]!, userMessageId: msg.id, input: 'hi' });
+    await store.finishRun(runRow.id, {
+      status: 'completed',
+      content: 'hello',
+      timings: { total: 12 },
+      usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 },
+      costUsd: 0.0012,
+    });
+    const finished = await store.getRun(runRow.id);
+    expect(finished).toMatchObject({ status: 'completed', content: 'hello', costUsd: 0.0012 });
+    expect(finished?.usage.totalTokens).toBe(7);
+    expect(await store.deleteSession(ids[1]!)).toBe(true);
+    expect(await store.deleteSession(ids[1]!)).toBe(false);
+    expect(await store.listRuns(ids[1]!)).toEqual([]);
+    expect(await store.listMessages(ids[1]!)).toEqual([]);
+  });
+
+  it('caches tool results in the knowledge base until they expire', async () => {
+    const clock = createManualClock();
+    const cache = createKnowledgeCache(t.db, clock);
+    await cache.set('https://example.test/a', { figure: 23 }, 1000, { kind: 'nerdwallet', url: 'https://example.test/a' });
+    expect(await cache.get('https://example.test/a')).toEqual({ figure: 23 });
+    clock.advance(1001);
+    expect(await cache.get('https://example.test/a')).toBeUndefined();
+  });
+});
+
+describe('migrations under concurrency', () => {
+  it('two processes migrating one fresh database at once both succeed', async () => {
+    const t = await createTestDatabase('postgres', { migrate: false });
+    try {
+      const env = { ...process.env, DATABASE_URL: t.url, EMBEDDING_DIMENSIONS: String(TEST_DIMENSIONS), LOG_LEVEL: 'silent' };
+      const migrateOnce = () => run('npx', ['tsx', 'scripts/db-migrate.ts'], { env });
+      const [a, b] = await Promise.all([migrateOnce(), migrateOnce()]);
+      const outputs = [a.stdout, b.stdout].sort();
+      expect(outputs[0]).toMatch(/migrations applied: 1\b/);
+      expect(outputs[1]).toMatch(/none \(up to date\)/);
+      const { rows } = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations');
+      expect(Number(rows[0]?.n)).toBe(1);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
