@@ -59,10 +59,16 @@ CREATE TABLE messages (
   author_user_id bigint REFERENCES users(id) ON DELETE SET NULL,
   author_name text,
   content text NOT NULL,
+  -- The platform's id for a user message (Slack ts, Discord message id): a redelivery finds it again.
+  external_id text,
+  -- For an assistant message: the user message it answers (exactly one answer per user message).
+  reply_to bigint REFERENCES messages(id) ON DELETE CASCADE,
   metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (session_id, seq)
+  UNIQUE (session_id, seq),
+  UNIQUE (session_id, external_id)
 );
+CREATE UNIQUE INDEX messages_reply_to_idx ON messages (reply_to) WHERE reply_to IS NOT NULL;
 
 CREATE TABLE memories (
   id bigserial PRIMARY KEY,

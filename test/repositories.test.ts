@@ -52,6 +52,20 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
     expect((await store.listMessages(s1.id, { limit: 1 })).map((m) => m.seq)).toEqual([2]);
   });
 
+  it('stores a redelivered platform message and its answer once', async () => {
+    const s = await store.getOrCreateSession({ threadKey: `slack:T1:C9:${kind}`, platform: 'slack' });
+    const [a, b] = await Promise.all([
+      store.appendMessage(s.id, { role: 'user', content: 'hi', externalId: '1700.01' }),
+      store.appendMessage(s.id, { role: 'user', content: 'hi', externalId: '1700.01' }),
+    ]);
+    expect(b.id).toBe(a.id);
+    const answer = await store.appendMessage(s.id, { role: 'assistant', content: 'hello', replyTo: a.id });
+    const again = await store.appendMessage(s.id, { role: 'assistant', content: 'hello again', replyTo: a.id });
+    expect(again.id).toBe(answer.id);
+    expect((await store.findReply(a.id))?.content).toBe('hello');
+    expect((await store.listMessages(s.id)).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it('gives 20 concurrent appends 20 contiguous seqs', async () => {
     const s = await store.getOrCreateSession({ threadKey: `cli:local:${kind}-burst`, platform: 'cli' });
     const results = await Promise.all(

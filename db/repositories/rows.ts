@@ -30,6 +30,8 @@ export const toMessage = (r: Record<string, unknown>): Message => ({
   authorUserId: r.author_user_id == null ? null : String(r.author_user_id),
   authorName: (r.author_name as string | null) ?? null,
   content: String(r.content),
+  externalId: (r.external_id as string | null) ?? null,
+  replyTo: r.reply_to == null ? null : String(r.reply_to),
   metadata: (r.metadata as Record<string, unknown>) ?? {},
   createdAt: new Date(r.created_at as string),
 });

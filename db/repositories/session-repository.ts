@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionStore } from '../../src/ports/session-store.js';
-import type { Database } from '../database.js';
+import { MovebotError } from '../../src/errors.js';
+import { type Database, pgErrorCode } from '../database.js';
 import { toMessage, toRun, toSession, toUser } from './rows.js';
 
 /** The PostgreSQL/PGlite implementation of the SessionStore port. All SQL for it lives here. */
@@ -88,30 +89,61 @@ export function createSessionStore(db: Database): SessionStore {
     },
 
     async appendMessage(sessionId, message) {
-      // The UPDATE takes the session row's lock, so concurrent appends queue up and seqs stay contiguous.
-      return db.transaction(async (tx) => {
-        const seqRow = (
-          await tx.query<{ last_seq: number }>(
-            'UPDATE sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
-            [sessionId],
-          )
-        ).rows[0];
-        if (!seqRow) throw new Error(`session ${sessionId} does not exist`);
-        const { rows } = await tx.query(
-          `INSERT INTO messages (session_id, seq, role, author_user_id, author_name, content, metadata)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-          [
-            sessionId,
-            seqRow.last_seq,
-            message.role,
-            message.authorUserId ?? null,
-            message.authorName ?? null,
-            message.content,
-            JSON.stringify(message.metadata ?? {}),
-          ],
-        );
-        return toMessage(rows[0]!);
-      });
+      const existing = async () => {
+        const { rows } = message.externalId
+          ? await db.query('SELECT * FROM messages WHERE session_id = $1 AND external_id = $2', [
+              sessionId,
+              message.externalId,
+            ])
+          : message.replyTo
+            ? await db.query('SELECT * FROM messages WHERE reply_to = $1', [message.replyTo])
+            : { rows: [] };
+        return rows[0] ? toMessage(rows[0]) : undefined;
+      };
+      // Redelivered platform messages and re-run jobs must not store a second copy.
+      const before = await existing();
+      if (before) return before;
+      try {
+        // The UPDATE takes the session row's lock, so concurrent appends queue up and seqs stay contiguous.
+        return await db.transaction(async (tx) => {
+          const seqRow = (
+            await tx.query<{ last_seq: number }>(
+              'UPDATE sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
+              [sessionId],
+            )
+          ).rows[0];
+          if (!seqRow) throw new MovebotError('not_found', `session ${sessionId} does not exist`);
+          const { rows } = await tx.query(
+            `INSERT INTO messages
+               (session_id, seq, role, author_user_id, author_name, content, external_id, reply_to, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+            [
+              sessionId,
+              seqRow.last_seq,
+              message.role,
+              message.authorUserId ?? null,
+              message.authorName ?? null,
+              message.content,
+              message.externalId ?? null,
+              message.replyTo ?? null,
+              JSON.stringify(message.metadata ?? {}),
+            ],
+          );
+          return toMessage(rows[0]!);
+        });
+      } catch (err) {
+        // Lost a race with a concurrent append of the same message: the transaction rolled back its seq.
+        if (pgErrorCode(err) === '23505') {
+          const winner = await existing();
+          if (winner) return winner;
+        }
+        throw err;
+      }
+    },
+
+    async findReply(userMessageId) {
+      const { rows } = await db.query('SELECT * FROM messages WHERE reply_to = $1', [userMessageId]);
+      return rows[0] ? toMessage(rows[0]) : undefined;
     },
 
     async listMessages(sessionId, options = {}) {

@@ -40,6 +40,10 @@ export interface Message {
   authorUserId: string | null;
   authorName: string | null;
   content: string;
+  /** The platform's id of a user message, when it came from a platform. */
+  externalId: string | null;
+  /** For an assistant message: the id of the user message it answers. */
+  replyTo: string | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
 }
@@ -49,6 +53,10 @@ export interface NewMessage {
   content: string;
   authorUserId?: string | null;
   authorName?: string | null;
+  /** Platform message id; appending the same one twice returns the first message. */
+  externalId?: string | null;
+  /** The user message this assistant message answers; at most one answer per user message. */
+  replyTo?: string | null;
   metadata?: Record<string, unknown>;
 }
 
@@ -111,6 +119,8 @@ export interface SessionStore {
   updateSession(id: string, patch: { state?: Record<string, unknown>; title?: string }): Promise<void>;
   /** Appends a message with the next seq; concurrent appends get contiguous, distinct seqs. */
   appendMessage(sessionId: string, message: NewMessage): Promise<Message>;
+  /** The assistant message answering a user message, if one was stored. */
+  findReply(userMessageId: string): Promise<Message | undefined>;
   /** Messages in seq order; with `limit`, the last `limit` of them. */
   listMessages(sessionId: string, options?: { limit?: number }): Promise<Message[]>;
   /** Records the start of a team run for a user message. */
