@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * What the models must return. Field names follow the original system so reports and API clients
+ * keep their shape; arrays default to empty so a terse model still validates.
+ */
+const list = () => z.array(z.string()).default([]);
+const nullableNumber = () => z.number().nullable().default(null);
+
+export const UserProfileSchema = z.object({
+  current_city: z.string().nullable().default(null),
+  desired_city: z.string().nullable().default(null),
+  annual_income: nullableNumber(),
+  monthly_expenses: nullableNumber(),
+  city_preferences: list(),
+  current_city_likes: list(),
+  current_city_dislikes: list(),
+});
+export type UserProfile = z.infer<typeof UserProfileSchema>;
+
+/** The coordinator's first step: who the user is, what they ask, and which analyses a follow-up needs. */
+export const IntakeSchema = UserProfileSchema.extend({
+  intent: z.enum(['compare', 'follow_up', 'other']).default('compare'),
+  follow_up_topics: z.array(z.enum(['cost', 'sentiment', 'migration', 'general'])).default([]),
+});
+export type Intake = z.infer<typeof IntakeSchema>;
+
+export const CostAnalysisSchema = z.object({
+  overall_cost_difference: z.string().default(''),
+  housing_comparison: z.string().default(''),
+  food_comparison: z.string().default(''),
+  transportation_comparison: z.string().default(''),
+  taxes_comparison: z.string().default(''),
+  key_insights: list(),
+});
+export type CostAnalysis = z.infer<typeof CostAnalysisSchema>;
+
+export const SentimentAnalysisSchema = z.object({
+  overall_sentiment: z.string().default(''),
+  vibe_description: z.string().default(''),
+  livability_score: z.coerce.number().min(0).max(10).nullable().default(null),
+  alignment_with_preferences: z.string().default(''),
+  notable_pros: list(),
+  notable_cons: list(),
+});
+export type SentimentAnalysis = z.infer<typeof SentimentAnalysisSchema>;
+
+export const QuoteSchema = z.object({ quote: z.string().min(1), url: z.string().min(1) });
+export type Quote = z.infer<typeof QuoteSchema>;
+
+export const MigrationInsightsSchema = z.object({
+  redditor_perspectives: z.string().default(''),
+  featured_quotes: z.array(QuoteSchema).default([]),
+  common_reasons_for_moving: list(),
+  common_challenges: list(),
+  common_positive_outcomes: list(),
+  regrets_or_warnings: list(),
+  summary: z.string().default(''),
+});
+export type MigrationInsightsDraft = z.infer<typeof MigrationInsightsSchema>;
+export type MigrationInsights = MigrationInsightsDraft & {
+  /** Counted by us from the search results, not by the model. */
+  number_of_sources: number;
+  reddit_insights_included: boolean;
+};
+
+export const RECOMMENDATIONS = ['move', "don't move", 'more research needed'] as const;
+export type RecommendationKind = (typeof RECOMMENDATIONS)[number];
+
+export const SynthesisSchema = z.object({
+  recommendation: z.enum(RECOMMENDATIONS),
+  confidence_level: z.enum(['High', 'Medium', 'Low']),
+  key_supporting_factors: list(),
+  key_concerns: list(),
+  detailed_justification: z.string().default(''),
+  next_steps: list(),
+  /** Indexes into the memories shown to the model that the recommendation relied on. */
+  memories_used: z.array(z.number().int()).default([]),
+});
+export type Synthesis = z.infer<typeof SynthesisSchema>;
