@@ -1,0 +1,421 @@
+/**
+ * A local Slack for integration tests and benchmarks: the real @slack/bolt 5 / @slack/web-api 8 talk
+ * to it over HTTP and WebSocket on 127.0.0.1.
+ *
+ *   const slack = await createSlackFake({ signingSecret: 'shh' });   // botUserId 'UBOT', teamId 'T1'
+ *   const app = new App({ token: 'xoxb-test', signingSecret: 'shh',
+ *     clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } } });
+ *   const server = await app.start({ port: 0, host: '127.0.0.1' });       // HTTP mode
+ *   const res = await slack.sendEvent(`http://127.0.0.1:${port}/slack/events`,
+ *     slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'Seattle to Austin?' }));
+ *   await waitFor(() => slack.threadMessages('C1', mention.ts).length === 2);
+ *   await slack.close();
+ *
+ * Socket Mode: `new App({ socketMode: true, appToken: 'xapp-…', token: 'xoxb-…',
+ * clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } } })`. Bolt hands its
+ * `clientOptions` to @slack/socket-mode's own WebClient (SocketModeReceiver passes
+ * `installerOptions.clientOptions`, which App fills from `clientOptions`), so the same `slackApiUrl`
+ * reaches `apps.connections.open`; no separate option exists. Without `retryConfig` that client retries
+ * apps.connections.open 100 times. `await slack.socketConnected()` then `slack.sendSocketEvent(event)`.
+ *
+ * Web API (`POST /api/<method>`, form-encoded or JSON; `Authorization: Bearer xoxb-…` or a `token`
+ * field, else `invalid_auth`): auth.test, chat.postMessage, chat.update, chat.delete,
+ * conversations.replies, reactions.add, assistant.threads.setStatus, users.info,
+ * files.getUploadURLExternal → upload POST to `/upload/<fileId>` → files.completeUploadExternal,
+ * apps.connections.open (needs `xapp-`). Anything else: `{ ok: false, error: 'unknown_method' }`.
+ * Limits enforced: ≤ 50 blocks, section text ≤ 3,000 (invalid_blocks), blocks JSON > 13k
+ * (msg_blocks_too_long), text truncated at 40,000. Timestamps are "1700000000.000100", +100 µs each.
+ *
+ * State (what users would see): `threadMessages(channel, threadTs)` (root + replies, edits applied,
+ * deletions removed), `messagesIn(channel)`, `files` (content + channel/thread), `statuses`
+ * (assistant.threads.setStatus), `allCalls` / `callsTo(method)` ({ method, args, at }).
+ * `mentionEvent` / `messageEvent` also store the user's message, so threads include their root.
+ *
+ * Failures: `failNext(method, 'ratelimited' | 'channel_not_found' | 500 | { status, error,
+ * retryAfterSec }, count)`, `rateLimitNext(method, retryAfterSec, count)` (429 + Retry-After),
+ * `setLatency(ms)` / option `latencyMs` (every Web API call).
+ *
+ * Events to the app: `sendEvent(url, event, { eventId, retryNum, retryReason, badSignature,
+ * timestampOffsetSec })` → { status, body, ms }, `urlVerification(url)`. Option `echoBotMessages`
+ * (`'socket'` or an events URL) sends each bot message posted via chat.postMessage back as a `message`
+ * event with `bot_id`, as Slack does; `flushEchoes()` awaits those deliveries.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { delay, type FakeServer, type ParsedBody, sendJson, startFakeServer, waitFor } from './fake-http.js';
+import { createSlackWorkspace, type SlackFakeFile, type SlackFakeMessage } from './slack-web-api.js';
+import {
+  buildMentionEvent,
+  buildMessageEvent,
+  createTsGenerator,
+  decodeJsonFields,
+  eventCallbackEnvelope,
+  type MessageEventInput,
+  type SlackEvent,
+  signSlackRequest,
+  type UserMessageInput,
+} from './slack-wire.js';
+
+export type { SlackFakeFile, SlackFakeMessage } from './slack-web-api.js';
+export type { SlackEvent } from './slack-wire.js';
+
+export interface SlackFakeOptions {
+  /** Secret used to sign events sent to the app. */
+  signingSecret: string;
+  /** The bot's user id, returned by auth.test. Default `UBOT`. */
+  botUserId?: string;
+  /** Default `T1`. */
+  teamId?: string;
+  /** Delay added before every Web API response. Default 0. */
+  latencyMs?: number;
+  /** Where to echo the bot's own messages as `message` events: `'socket'` or the app's events URL. */
+  echoBotMessages?: string;
+}
+
+/** How a Web API call should fail. */
+export type SlackFailure = string | number | { status?: number; error?: string; retryAfterSec?: number };
+
+/** A recorded Web API call. */
+export interface SlackCall {
+  method: string;
+  /** Arguments with `blocks`/`attachments`/`files` parsed from JSON; the token is removed. */
+  args: Record<string, unknown>;
+  /** `Date.now()` when the call arrived. */
+  at: number;
+}
+
+/** What the app answered to an event. */
+export interface SlackDelivery {
+  status: number;
+  body: string;
+  /** Wall-clock time from sending to the full response. */
+  ms: number;
+}
+
+export interface SendEventOptions {
+  eventId?: string;
+  teamId?: string;
+  /** Sets `X-Slack-Retry-Num` (and the reason, default `http_timeout`). */
+  retryNum?: number;
+  retryReason?: string;
+  /** Sign with a wrong secret: Bolt must answer 401. */
+  badSignature?: boolean;
+  /** Shift the signed timestamp, e.g. -600 for a stale request. */
+  timestampOffsetSec?: number;
+}
+
+export type SlackFake = Awaited<ReturnType<typeof createSlackFake>>;
+
+export async function createSlackFake(options: SlackFakeOptions) {
+  const botUserId = options.botUserId ?? 'UBOT';
+  const teamId = options.teamId ?? 'T1';
+  const appId = 'AFAKEAPP';
+  const botId = 'BFAKEBOT';
+  let latencyMs = options.latencyMs ?? 0;
+  let echoTarget = options.echoBotMessages;
+  const nextTs = createTsGenerator();
+  const calls: SlackCall[] = [];
+  const failures = new Map<string, SlackFailure[]>();
+  const echoes = new Set<Promise<unknown>>();
+  const sockets = new Set<WebSocket>();
+  const pendingAcks = new Map<string, (payload: Record<string, unknown>) => void>();
+  let server: FakeServer | undefined;
+
+  const workspace = createSlackWorkspace({
+    botUserId,
+    botId,
+    teamId,
+    appId,
+    nextTs,
+    uploadUrlBase: () => `${baseUrl()}/upload/`,
+    onBotMessage: (message) => {
+      if (!echoTarget) return;
+      const event = buildMessageEvent(
+        {
+          channel: message.channel,
+          text: message.text,
+          ts: message.ts,
+          threadTs: message.threadTs,
+          botId,
+          user: botUserId,
+        },
+        teamId,
+      );
+      const target = echoTarget;
+      const delivery = (target === 'socket' ? sendSocketEvent(event) : sendEvent(target, event)).catch(
+        () => undefined,
+      );
+      echoes.add(delivery);
+      void delivery.finally(() => echoes.delete(delivery));
+    },
+  });
+
+  const baseUrl = () => server?.baseUrl ?? '';
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse, body: ParsedBody): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method === 'POST' && path.startsWith('/upload/'))
+      return upload(path.slice('/upload/'.length), body, res);
+    const match = /^\/api\/([\w.]+)$/.exec(path);
+    if (req.method !== 'POST' || !match?.[1]) return sendJson(res, 404, { ok: false, error: 'not_found' });
+    const method = match[1];
+    const args = decodeJsonFields(body.fields);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? String(args.token ?? '');
+    delete args.token;
+    calls.push({ method, args, at: Date.now() });
+    if (latencyMs > 0) await delay(latencyMs);
+
+    const failure = failures.get(method)?.shift();
+    if (failure !== undefined) return sendFailure(res, failure);
+    const wantsAppToken = method === 'apps.connections.open';
+    if (!token.startsWith(wantsAppToken ? 'xapp-' : 'xoxb-')) {
+      return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
+    }
+    if (wantsAppToken) {
+      const ticket = randomBytes(8).toString('hex');
+      return sendJson(res, 200, { ok: true, url: `ws://127.0.0.1:${server?.port}/socket?ticket=${ticket}` });
+    }
+    const handler = workspace.methods[method];
+    sendJson(res, 200, handler ? handler(args) : { ok: false, error: 'unknown_method' });
+  }
+
+  function upload(fileId: string, body: ParsedBody, res: ServerResponse): void {
+    const file = workspace.files.get(fileId);
+    if (!file) {
+      sendJson(res, 404, { ok: false, error: 'file_not_found' });
+      return;
+    }
+    // @slack/web-api posts the bytes as a multipart field; accept a raw body too.
+    file.content = body.parts.find((p) => p.filename !== undefined)?.data ?? body.raw;
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`OK - ${file.content.length}`);
+  }
+
+  function sendFailure(res: ServerResponse, failure: SlackFailure): void {
+    const f =
+      typeof failure === 'object'
+        ? failure
+        : typeof failure === 'number'
+          ? { status: failure }
+          : { error: failure };
+    const status = f.status ?? (f.retryAfterSec !== undefined ? 429 : 200);
+    const headers: Record<string, string> =
+      status === 429 ? { 'retry-after': String(f.retryAfterSec ?? 1) } : {};
+    sendJson(
+      res,
+      status,
+      { ok: false, error: f.error ?? (status === 429 ? 'ratelimited' : 'fatal_error') },
+      headers,
+    );
+  }
+
+  function onSocket(ws: WebSocket): void {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data) => {
+      let ack: Record<string, unknown>;
+      try {
+        ack = JSON.parse(String(data)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      pendingAcks.get(String(ack.envelope_id))?.(ack);
+    });
+    // Slack pings; the client only starts watching for server pings once it has seen one.
+    const pinger = setInterval(() => ws.ping(), 10_000);
+    pinger.unref();
+    ws.on('close', () => clearInterval(pinger));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: sockets.size,
+        debug_info: { host: 'fake-slack', build_number: 1, approximate_connection_time: 18_060 },
+        connection_info: { app_id: appId },
+      }),
+    );
+  }
+
+  async function sendEvent(
+    targetUrl: string,
+    event: SlackEvent,
+    opts: SendEventOptions = {},
+  ): Promise<SlackDelivery> {
+    const envelope = eventCallbackEnvelope(event, {
+      teamId: opts.teamId ?? teamId,
+      botUserId,
+      appId,
+      ...(opts.eventId !== undefined && { eventId: opts.eventId }),
+    });
+    const headers: Record<string, string> = {};
+    if (opts.retryNum !== undefined) {
+      headers['x-slack-retry-num'] = String(opts.retryNum);
+      headers['x-slack-retry-reason'] = opts.retryReason ?? 'http_timeout';
+    }
+    return post(targetUrl, JSON.stringify(envelope), headers, opts);
+  }
+
+  async function post(
+    targetUrl: string,
+    body: string,
+    extraHeaders: Record<string, string>,
+    opts: SendEventOptions,
+  ): Promise<SlackDelivery> {
+    const url = new URL(targetUrl);
+    if (url.pathname === '/') url.pathname = '/slack/events';
+    const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampOffsetSec ?? 0);
+    const secret = opts.badSignature ? `${options.signingSecret}-wrong` : options.signingSecret;
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signSlackRequest(secret, timestamp, body),
+        ...extraHeaders,
+      },
+      body,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text, ms: performance.now() - started };
+  }
+
+  /** Pushes an event over Socket Mode; resolves with the ack once the app sends `{ envelope_id }`. */
+  async function sendSocketEvent(
+    event: SlackEvent,
+    opts: { eventId?: string; retryNum?: number; retryReason?: string; timeoutMs?: number } = {},
+  ): Promise<{ envelopeId: string; ackMs: number; ack: Record<string, unknown> }> {
+    const ws = [...sockets].find((s) => s.readyState === s.OPEN);
+    if (!ws) throw new Error('no Socket Mode connection: await socketConnected() first');
+    const envelopeId = randomBytes(8).toString('hex');
+    const payload = eventCallbackEnvelope(event, {
+      teamId,
+      botUserId,
+      appId,
+      ...(opts.eventId !== undefined && { eventId: opts.eventId }),
+    });
+    const started = performance.now();
+    const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pendingAcks.delete(envelopeId);
+        reject(new Error(`Socket Mode envelope ${envelopeId} was not acked`));
+      }, opts.timeoutMs ?? 10_000);
+      pendingAcks.set(envelopeId, (ack) => {
+        clearTimeout(timer);
+        pendingAcks.delete(envelopeId);
+        resolve(ack);
+      });
+    });
+    ws.send(
+      JSON.stringify({
+        envelope_id: envelopeId,
+        type: 'events_api',
+        accepts_response_payload: false,
+        retry_attempt: opts.retryNum ?? 0,
+        retry_reason: opts.retryReason ?? '',
+        payload,
+      }),
+    );
+    const ack = await acked;
+    return { envelopeId, ackMs: performance.now() - started, ack };
+  }
+
+  server = await startFakeServer(onRequest, { '/socket': onSocket });
+  const apiUrl = `${server.baseUrl}/api/`;
+
+  return {
+    /** Pass as `clientOptions.slackApiUrl`. Ends with `/api/`. */
+    apiUrl,
+    port: server.port,
+    botUserId,
+    botId,
+    teamId,
+    appId,
+    /** Every Web API call in arrival order. */
+    allCalls: calls as readonly SlackCall[],
+    /** Calls of one method, e.g. `callsTo('chat.postMessage')`. */
+    callsTo: (method: string) => calls.filter((c) => c.method === method),
+    /** Current messages of a thread, root first, edits applied and deletions removed. */
+    threadMessages: (channel: string, threadTs: string): SlackFakeMessage[] =>
+      workspace.threadMessages(channel, threadTs),
+    /** Every current message of a channel (top level and replies) in ts order. */
+    messagesIn: (channel: string): SlackFakeMessage[] => workspace.messagesIn(channel),
+    /** Uploaded files by id, with content and the channel/thread they were shared to. */
+    files: workspace.files as ReadonlyMap<string, SlackFakeFile>,
+    /** Uploaded files shared into one thread. */
+    filesInThread: (channel: string, threadTs: string) =>
+      [...workspace.files.values()].filter((f) => f.channel === channel && f.threadTs === threadTs),
+    /** Every assistant.threads.setStatus call's effect, in order. */
+    statuses: workspace.statuses as ReadonlyArray<{ channel: string; threadTs: string; status: string }>,
+    /** Overrides what users.info returns for one user id. */
+    setUser(id: string, user: Record<string, unknown>) {
+      workspace.users.set(id, { id, ...user });
+    },
+    /** The next `count` calls of `method` fail: an error string (HTTP 200), an HTTP status, or both. */
+    failNext(method: string, failure: SlackFailure, count = 1) {
+      const queue = failures.get(method) ?? [];
+      for (let i = 0; i < count; i += 1) queue.push(failure);
+      failures.set(method, queue);
+    },
+    /** The next `count` calls of `method` get 429 with `Retry-After: retryAfterSec`. */
+    rateLimitNext(method: string, retryAfterSec = 1, count = 1) {
+      this.failNext(method, { status: 429, retryAfterSec }, count);
+    },
+    setLatency(ms: number) {
+      latencyMs = ms;
+    },
+    /** Starts/stops echoing bot messages back as events (`'socket'`, an events URL, or undefined). */
+    setEchoTarget(target: string | undefined) {
+      echoTarget = target;
+    },
+    /** Awaits echo deliveries in flight. */
+    async flushEchoes() {
+      await Promise.all([...echoes]);
+    },
+    /** A user's @-mention of the bot (type app_mention); also stores the user's message. */
+    mentionEvent(input: UserMessageInput) {
+      const ts = input.ts ?? nextTs();
+      const event = buildMentionEvent({ ...input, ts }, botUserId, teamId);
+      storeUserMessage({ ...input, ts, text: event.text });
+      return event;
+    },
+    /** A `message` event (channel or DM, optional subtype/bot_id); stores it unless it has a subtype. */
+    messageEvent(input: MessageEventInput) {
+      const ts = input.ts ?? nextTs();
+      const event = buildMessageEvent({ ...input, ts }, teamId);
+      if (!input.subtype && !input.botId) storeUserMessage({ ...input, ts, user: input.user ?? 'UUNKNOWN' });
+      return event;
+    },
+    sendEvent,
+    /** Slack's one-time URL check; Bolt answers with the challenge. */
+    urlVerification(targetUrl: string): Promise<SlackDelivery> {
+      const body = JSON.stringify({
+        token: 'fake-verification-token',
+        challenge: randomBytes(8).toString('hex'),
+        type: 'url_verification',
+      });
+      return post(targetUrl, body, {}, {});
+    },
+    /** Resolves once a Socket Mode client has connected and been sent `hello`. */
+    socketConnected: (timeoutMs = 10_000) =>
+      waitFor(() => sockets.size > 0, { timeoutMs, what: 'a Socket Mode connection' }).then(() => undefined),
+    sendSocketEvent,
+    /** Asks Socket Mode clients to reconnect, as Slack does every few hours. */
+    requestSocketReconnect() {
+      for (const ws of sockets) ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
+    },
+    close: () => server?.close() ?? Promise.resolve(),
+  };
+
+  function storeUserMessage(input: UserMessageInput & { ts: string }): void {
+    workspace.store({
+      channel: input.channel,
+      ts: input.ts,
+      user: input.user,
+      text: input.text,
+      reactions: [],
+      edited: false,
+      ...(input.threadTs !== undefined && input.threadTs !== input.ts && { threadTs: input.threadTs }),
+    });
+  }
+}
