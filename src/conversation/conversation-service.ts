@@ -1,0 +1,176 @@
+import type { Clock } from '../clock.js';
+import { describeError, MovebotError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Message, Session, SessionStore, User } from '../ports/session-store.js';
+import type { Team, TeamState } from '../team/coordinator.js';
+import type { RecalledMemory, TeamEventListener, TeamOutcome } from '../team/types.js';
+
+/** A user message from any surface, already verified and normalised by its adapter. */
+export interface IncomingMessage {
+  platform: 'slack' | 'discord' | 'cli' | 'api';
+  /** Slack team, Discord guild, 'local' (CLI) or 'api'. */
+  workspace: string;
+  /** Platform-neutral thread id: the session key. */
+  threadKey: string;
+  /** The platform's message id; a redelivery of the same id is answered once. */
+  externalId?: string;
+  user: { platformUserId: string; displayName?: string | null };
+  text: string;
+}
+
+/** Memory hooks (per-user recall before a run, learning after it); optional so the team runs without. */
+export interface MemoryHooks {
+  recall(user: User, text: string): Promise<RecalledMemory[]>;
+  learn(args: { user: User; message: Message; session: Session }): Promise<void>;
+}
+
+export interface TurnResult {
+  session: Session;
+  user: User;
+  userMessage: Message;
+  reply: Message;
+  /** True when this message had been answered already (a redelivery or a re-run job). */
+  reused: boolean;
+  outcome?: TeamOutcome;
+  runId?: string;
+}
+
+export interface ConversationService {
+  /** Stores the message, runs the team with the thread's history and the user's memories, stores the answer. */
+  handle(message: IncomingMessage, options?: { emit?: TeamEventListener; signal?: AbortSignal }): Promise<TurnResult>;
+  /** Stores a final failure notice as the answer, so the thread shows it and a re-run does not retry forever. */
+  recordFailure(message: IncomingMessage, text: string): Promise<Message | undefined>;
+}
+
+export function createConversationService(deps: {
+  store: SessionStore;
+  team: Team;
+  memory?: MemoryHooks;
+  clock: Clock;
+  logger?: Logger;
+  historyLimit?: number;
+}): ConversationService {
+  const { store } = deps;
+
+  async function open(message: IncomingMessage) {
+    const user = await store.upsertUser(
+      { platform: message.platform, workspace: message.workspace, platformUserId: message.user.platformUserId },
+      message.user.displayName ?? null,
+    );
+    const session = await store.getOrCreateSession({
+      threadKey: message.threadKey,
+      platform: message.platform,
+      ownerUserId: user.id,
+      title: message.text.slice(0, 80),
+    });
+    const userMessage = await store.appendMessage(session.id, {
+      role: 'user',
+      content: message.text,
+      authorUserId: user.id,
+      authorName: message.user.displayName ?? null,
+      externalId: message.externalId ?? null,
+    });
+    return { user, session, userMessage };
+  }
+
+  return {
+    async handle(message, options = {}) {
+      const { user, session, userMessage } = await open(message);
+      const existing = await store.findReply(userMessage.id);
+      if (existing) return { session, user, userMessage, reply: existing, reused: true };
+
+      const history = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 }))
+        .filter((m) => m.seq < userMessage.seq && m.role !== 'system')
+        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content, authorName: m.authorName }));
+      const memories = deps.memory
+        ? await deps.memory.recall(user, message.text).catch((err) => {
+            deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
+            return [];
+          })
+        : [];
+
+      const run = await store.startRun({ sessionId: session.id, userMessageId: userMessage.id, input: message.text });
+      options.emit?.({ type: 'run_started', runId: run.id, sessionId: session.id });
+      let result: Awaited<ReturnType<Team['run']>>;
+      try {
+        result = await deps.team.run({
+          message: message.text,
+          history,
+          state: (session.state.team as TeamState | undefined) ?? {},
+          memories,
+          signal: options.signal,
+          emit: options.emit,
+        });
+      } catch (err) {
+        await store.finishRun(run.id, { status: 'failed', error: describeError(err) }).catch(() => {});
+        options.emit?.({ type: 'failed', message: userFacingError(err), code: errorCode(err) });
+        throw err;
+      }
+      const { outcome } = result;
+      const reply = await store.appendMessage(session.id, {
+        role: 'assistant',
+        content: outcome.text,
+        replyTo: userMessage.id,
+        metadata: {
+          kind: outcome.kind,
+          runId: run.id,
+          ...(outcome.kind === 'recommendation'
+            ? { report: outcome.markdown, from: outcome.recommendation.from, to: outcome.recommendation.to }
+            : {}),
+        },
+      });
+      const title =
+        outcome.kind === 'recommendation'
+          ? `${outcome.recommendation.from.display} → ${outcome.recommendation.to.display}`
+          : undefined;
+      await store.updateSession(session.id, { state: { team: result.state }, title });
+      await store.finishRun(run.id, {
+        status: 'completed',
+        content: outcome.text,
+        timings: result.timings,
+        usage: result.usage,
+        costUsd: result.costUsd,
+      });
+      if (deps.memory) {
+        await deps.memory.learn({ user, message: userMessage, session }).catch((err) => {
+          deps.logger?.warn({ err: describeError(err) }, 'memory extraction failed');
+        });
+      }
+      return { session, user, userMessage, reply, reused: false, outcome, runId: run.id };
+    },
+
+    async recordFailure(message, text) {
+      const { userMessage, session } = await open(message);
+      return store.appendMessage(session.id, {
+        role: 'assistant',
+        content: text,
+        replyTo: userMessage.id,
+        metadata: { kind: 'error' },
+      });
+    },
+  };
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof MovebotError ? err.code : 'internal';
+}
+
+/** What a user reads when a turn fails: the cause in plain words, never a stack trace. */
+export function userFacingError(err: unknown): string {
+  const code = errorCode(err);
+  switch (code) {
+    case 'rate_limited':
+      return 'The AI service is busy right now (rate limited). Please try again in a minute.';
+    case 'llm_timeout':
+      return 'The AI service took too long to answer. Please try again.';
+    case 'llm_error':
+    case 'llm_bad_output':
+      return "I couldn't reach a usable answer from the AI service. Please try again shortly.";
+    case 'tool_error':
+      return "None of my data sources (NerdWallet, Reddit search) answered, so I can't give a grounded recommendation right now. Please try again later.";
+    case 'db_error':
+      return 'My storage is unavailable at the moment. Please try again shortly.';
+    default:
+      return 'Something went wrong while answering. Please try again.';
+  }
+}

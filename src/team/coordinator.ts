@@ -1,0 +1,266 @@
+import type { Clock } from '../clock.js';
+import { describeError, MovebotError } from '../errors.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { createUsageMeter } from '../llm/llm-client.js';
+import type { Logger } from '../logger.js';
+import type { TokenUsage } from '../ports/session-store.js';
+import type { CityResolver } from '../tools/city-resolver.js';
+import type { AgentModels, AnalystContext, TeamTools } from './analysts/analyst-context.js';
+import { runCostAnalyst } from './analysts/cost-analyst.js';
+import { runMigrationResearcher } from './analysts/migration-researcher.js';
+import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
+import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
+import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
+import { PROMPTS } from './prompts.js';
+import { renderReport, renderSummary } from './report.js';
+import { SynthesisSchema, type UserProfile } from './schemas.js';
+import type { AnalystId, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
+
+/** What the team keeps in the session between turns. */
+export interface TeamState {
+  profile?: UserProfile;
+  last?: Recommendation;
+}
+
+export interface TeamRunInput {
+  message: string;
+  /** Earlier messages of this thread, oldest first, without the new one. */
+  history: HistoryMessage[];
+  state: TeamState;
+  /** The asking user's memories only. */
+  memories: RecalledMemory[];
+  signal?: AbortSignal;
+  emit?: TeamEventListener;
+}
+
+export interface TeamRunResult {
+  outcome: TeamOutcome;
+  state: TeamState;
+  usage: TokenUsage;
+  costUsd: number;
+  /** Milliseconds per analyst and step, plus `total`. */
+  timings: Record<string, number>;
+}
+
+export interface Team {
+  /** Runs one turn of the conversation. Throws only when no useful answer can be given at all. */
+  run(input: TeamRunInput): Promise<TeamRunResult>;
+}
+
+export interface TeamOptions {
+  llm: LlmClient;
+  tools: TeamTools;
+  resolver: CityResolver;
+  clock: Clock;
+  models?: AgentModels;
+  knowledge?: KnowledgeLookup;
+  /** Per-analyst deadline; an analyst past it is reported unavailable, not awaited. */
+  analystTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** The Team Coordinator: intake, clarifying questions, three concurrent analysts, synthesis, follow-ups. */
+export function createTeam(options: TeamOptions): Team {
+  const models = options.models ?? {};
+  const clock = options.clock;
+
+  return {
+    async run(input) {
+      const started = clock.now();
+      const meter = createUsageMeter();
+      const timings: Record<string, number> = {};
+      const emit: TeamEventListener = (e) => input.emit?.(e);
+      const done = (outcome: TeamOutcome, state: TeamState): TeamRunResult => {
+        timings.total = clock.now() - started;
+        emit({ type: 'done', outcome });
+        return { outcome, state, usage: meter.usage, costUsd: meter.costUsd, timings };
+      };
+
+      const intake = await runIntake({
+        llm: options.llm,
+        meter,
+        model: models.coordinator,
+        signal: input.signal,
+        message: input.message,
+        history: input.history,
+        previousProfile: input.state.profile,
+        memories: input.memories,
+      });
+      timings.intake = clock.now() - started;
+      const last = input.state.last;
+      const sameCities =
+        last &&
+        (!intake.current_city || sameCity(intake.current_city, last.from.name)) &&
+        (!intake.desired_city || sameCity(intake.desired_city, last.to.name));
+
+      if (last && sameCities && intake.intent !== 'compare') {
+        const text = await answerFollowUp({
+          llm: options.llm,
+          meter,
+          model: models.coordinator,
+          signal: input.signal,
+          emit,
+          tools: options.tools,
+          resolver: options.resolver,
+          knowledge: options.knowledge,
+          intake,
+          last,
+          message: input.message,
+          history: input.history,
+          memories: input.memories,
+        });
+        return done({ kind: 'answer', text }, { ...input.state, profile: mergeProfile(input.state.profile, intake) });
+      }
+
+      // A new comparison replaces the cities but keeps what we learned about the person.
+      const profile = mergeProfile(input.state.profile, {
+        ...intake,
+        current_city: intake.current_city ?? (last ? null : input.state.profile?.current_city ?? null),
+        desired_city: intake.desired_city ?? (last ? null : input.state.profile?.desired_city ?? null),
+      });
+      const decision = decideCities(options.resolver, profile);
+      if (decision.kind === 'clarify') {
+        return done({ kind: 'clarify', text: decision.text, reason: decision.reason }, { ...input.state, profile });
+      }
+      emit({ type: 'cities_resolved', from: decision.from, to: decision.to });
+
+      const ctx: AnalystContext = {
+        llm: options.llm,
+        meter,
+        signal: input.signal ?? new AbortController().signal,
+        emit,
+        tools: options.tools,
+        models,
+        from: decision.from,
+        to: decision.to,
+        fromListed: decision.fromListed,
+        toListed: decision.toListed,
+        unlistedReason: decision.unlistedReason,
+        profile,
+        memories: input.memories,
+      };
+      // Independent analyses run side by side: wall time follows the slowest, not the sum.
+      const [cost, sentiment, migration] = await Promise.all([
+        timed('cost-analyst', () => runCostAnalyst(ctx)),
+        timed('sentiment-analyst', () => runSentimentAnalyst(ctx)),
+        timed('migration-researcher', () => runMigrationResearcher(ctx)),
+      ]);
+      if ([cost, sentiment, migration].every((s) => s.status === 'unavailable')) {
+        throw new MovebotError('tool_error', `every analyst failed: ${[cost, sentiment, migration].map((s) => (s as { reason: string }).reason).join('; ')}`, {
+          transient: true,
+        });
+      }
+
+      emit({ type: 'synthesizing' });
+      const synthStart = clock.now();
+      const { value: synthesis } = await options.llm.structured({
+        label: 'coordinator-synthesis',
+        model: models.coordinator,
+        meter,
+        signal: input.signal,
+        schema: SynthesisSchema,
+        schemaName: 'FinalRecommendation',
+        messages: [
+          { role: 'system', content: PROMPTS.synthesis },
+          { role: 'user', content: synthesisBrief(ctx, { cost, sentiment, migration }) },
+        ],
+      });
+      timings.synthesis = clock.now() - synthStart;
+
+      const recommendation: Recommendation = {
+        from: decision.from,
+        to: decision.to,
+        profile,
+        recommendation: synthesis.recommendation,
+        confidence: synthesis.confidence_level,
+        supportingFactors: synthesis.key_supporting_factors,
+        concerns: synthesis.key_concerns,
+        justification: synthesis.detailed_justification,
+        nextSteps: synthesis.next_steps,
+        quotes: migration.status === 'ok' ? migration.data.insights.featured_quotes : [],
+        memoriesUsed: synthesis.memories_used
+          .map((n) => input.memories[n - 1]?.content)
+          .filter((m): m is string => typeof m === 'string'),
+        cost,
+        sentiment,
+        migration,
+        generatedAt: new Date(clock.now()).toISOString(),
+      };
+      const outcome: TeamOutcome = {
+        kind: 'recommendation',
+        text: renderSummary(recommendation),
+        recommendation,
+        markdown: renderReport(recommendation),
+      };
+      return done(outcome, { profile, last: recommendation });
+
+      async function timed<T>(analyst: AnalystId, fn: () => Promise<Section<T>>): Promise<Section<T>> {
+        const t0 = clock.now();
+        emit({ type: 'analyst_started', analyst });
+        let result: Section<T>;
+        try {
+          result = await withDeadline(fn(), options.analystTimeoutMs ?? 120_000, analyst);
+        } catch (err) {
+          options.logger?.warn({ analyst, err: describeError(err) }, 'analyst failed');
+          result = { status: 'unavailable', reason: userReason(err) };
+        }
+        const ms = clock.now() - t0;
+        timings[analyst] = ms;
+        emit({
+          type: 'analyst_finished',
+          analyst,
+          ok: result.status === 'ok',
+          ms,
+          ...(result.status === 'unavailable' ? { reason: result.reason } : {}),
+        });
+        return result;
+      }
+    },
+  };
+}
+
+function synthesisBrief(
+  ctx: AnalystContext,
+  s: { cost: Section<unknown>; sentiment: Section<unknown>; migration: Section<unknown> },
+): string {
+  const show = (name: string, sec: Section<unknown>) =>
+    sec.status === 'ok' ? `${name}:\n${JSON.stringify(sec.data)}` : `${name}: UNAVAILABLE (${sec.reason})`;
+  const memories = ctx.memories.map((m, i) => `[${i + 1}] ${m.content}`).join('\n');
+  return [
+    `User profile: ${JSON.stringify(ctx.profile)}`,
+    memories ? `Remembered facts about the user (cite by number in memories_used):\n${memories}` : '',
+    show('Cost Analyst findings', s.cost),
+    show('Sentiment Analyst findings', s.sentiment),
+    show('Migration Researcher findings (quotes are from untrusted forum posts)', s.migration),
+  ]
+    .filter(Boolean)
+    .join('\n\n')
+    .slice(0, 30_000);
+}
+
+function userReason(err: unknown): string {
+  if (err instanceof MovebotError) {
+    if (err.code === 'llm_timeout') return 'the analysis took too long';
+    if (err.code === 'llm_bad_output') return 'the model returned an answer that could not be used';
+    if (err.code === 'rate_limited') return 'the model service is rate limiting us';
+    return err.message;
+  }
+  return 'an unexpected error';
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MovebotError('llm_timeout', `${label} exceeded ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sameCity(a: string, b: string): boolean {
+  const n = (s: string) => s.toLowerCase().split(',')[0]!.replace(/[^a-z]/g, '');
+  return n(a) === n(b) || n(a).includes(n(b)) || n(b).includes(n(a));
+}

@@ -1,0 +1,103 @@
+import { describeError } from '../errors.js';
+import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
+import type { CityResolver } from '../tools/city-resolver.js';
+import { type TeamTools, formatResults } from './analysts/analyst-context.js';
+import type { HistoryMessage } from './intake.js';
+import { PROMPTS } from './prompts.js';
+import { renderSummary } from './report.js';
+import type { Intake } from './schemas.js';
+import type { Recommendation, RecalledMemory, TeamEventListener } from './types.js';
+import { untrusted } from './untrusted.js';
+
+/** Public knowledge retrieved by similarity (issue: knowledge base); optional. */
+export type KnowledgeLookup = (query: string) => Promise<{ content: string; url: string }[]>;
+
+/**
+ * Answers a question about an analysis already given. Only the data the question needs is fetched
+ * again, and the tools' caches make that free within their TTL ("what about taxes?" → cost figures).
+ */
+export async function answerFollowUp(args: {
+  llm: LlmClient;
+  meter: UsageMeter;
+  model?: string;
+  signal?: AbortSignal;
+  emit: TeamEventListener;
+  tools: TeamTools;
+  resolver: CityResolver;
+  knowledge?: KnowledgeLookup;
+  intake: Intake;
+  last: Recommendation;
+  message: string;
+  history: HistoryMessage[];
+  memories: RecalledMemory[];
+}): Promise<string> {
+  const { last, tools } = args;
+  const topics = new Set(args.intake.follow_up_topics);
+  const data: string[] = [];
+
+  if (topics.has('cost') && tools.costOfLiving && last.from.slug && last.to.slug) {
+    const from = args.resolver.resolve(last.from.display);
+    const to = args.resolver.resolve(last.to.display);
+    if (from.kind === 'found' && to.kind === 'found') {
+      try {
+        const c = await tools.costOfLiving.compare(from.city, to.city);
+        args.emit({ type: 'tool_called', analyst: 'cost-analyst', tool: 'get_cost_of_living_comparison', detail: c.url, cached: c.cached });
+        data.push(untrusted(c.url, c.excerpt, 8_000));
+      } catch (err) {
+        data.push(`(Cost data could not be fetched again: ${describeError(err)})`);
+      }
+    }
+  }
+  if (topics.has('migration') && tools.redditResearch) {
+    try {
+      const r = await tools.redditResearch.research(last.from.display, last.to.display);
+      args.emit({ type: 'tool_called', analyst: 'migration-researcher', tool: 'search_reddit_migration', detail: last.to.display, cached: r.cached });
+      data.push(untrusted('reddit-via-brave-search', formatResults(r.results), 8_000));
+    } catch (err) {
+      data.push(`(Reddit results could not be fetched again: ${describeError(err)})`);
+    }
+  }
+  if (topics.has('sentiment') && tools.cityResearch) {
+    try {
+      const r = await tools.cityResearch.research(last.to.display);
+      args.emit({ type: 'tool_called', analyst: 'sentiment-analyst', tool: 'search_city_sentiment', detail: last.to.display, cached: r.cached });
+      data.push(untrusted('brave-search', formatResults(r.results), 6_000));
+    } catch (err) {
+      data.push(`(City research could not be fetched again: ${describeError(err)})`);
+    }
+  }
+  if (args.knowledge) {
+    const hits = await args.knowledge(args.message).catch(() => []);
+    if (hits.length) data.push(untrusted('knowledge-base', hits.map((h) => `${h.url}\n${h.content}`).join('\n\n'), 6_000));
+  }
+
+  const transcript = args.history
+    .slice(-10)
+    .map((m) => `${m.role === 'user' ? 'User' : 'movebot'}: ${m.content.slice(0, 1_200)}`)
+    .join('\n');
+  const result = await args.llm.stream(
+    {
+      label: 'coordinator-follow-up',
+      model: args.model,
+      meter: args.meter,
+      signal: args.signal,
+      messages: [
+        { role: 'system', content: PROMPTS.followUp },
+        {
+          role: 'user',
+          content: [
+            `Earlier analysis (${last.from.display} → ${last.to.display}):\n${renderSummary(last)}`,
+            args.memories.length ? `Remembered about this user:\n${args.memories.map((m) => `- ${m.content}`).join('\n')}` : '',
+            transcript ? `Conversation so far:\n${transcript}` : '',
+            ...data,
+            `Question: ${args.message}`,
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        },
+      ],
+    },
+    (text) => args.emit({ type: 'content_delta', text }),
+  );
+  return result.content.trim();
+}

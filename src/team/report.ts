@@ -1,0 +1,130 @@
+import type { Clock } from '../clock.js';
+import type { Recommendation, Section } from './types.js';
+
+/**
+ * Renders a Recommendation as the original system's Markdown report. Every figure printed here comes
+ * from the structured data (parsed from the source page), never from model prose.
+ */
+export function renderReport(r: Recommendation): string {
+  const out: string[] = [];
+  out.push(`# Should You Move from ${r.from.display} to ${r.to.display}?`, '');
+  out.push(`**Report Generated:** ${formatDate(r.generatedAt)}  `);
+  out.push('**Analysis Type:** Multi-agent team (Cost Analyst, Sentiment Analyst, Migration Researcher)', '');
+
+  out.push('## Executive Summary', '');
+  out.push(`**Recommendation:** ${headline(r.recommendation)}  `);
+  out.push(`**Confidence Level:** ${r.confidence}`, '');
+  if (r.memoriesUsed.length) {
+    out.push(`*Personalised with what you told me before: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}.*`, '');
+  }
+
+  out.push('## Cost Analysis Report', '');
+  out.push(...section(r.cost, (c) => {
+    const lines: string[] = [];
+    if (c.figures.length) {
+      lines.push('| Category | Difference | Source sentence |', '|---|---|---|');
+      for (const f of c.figures) lines.push(`| ${cell(f.label)} | ${cell(f.value)} | ${cell(f.evidence)} |`);
+      lines.push('');
+    }
+    const a = c.analysis;
+    lines.push(...para('Overall', a.overall_cost_difference), ...para('Housing', a.housing_comparison));
+    lines.push(...para('Food', a.food_comparison), ...para('Transportation', a.transportation_comparison));
+    lines.push(...para('Taxes', a.taxes_comparison));
+    if (a.key_insights.length) lines.push('**Key insights:**', ...bullets(a.key_insights), '');
+    lines.push(`*Source: [NerdWallet cost of living calculator](${c.sourceUrl})${c.cached ? ' (cached)' : ''}*`, '');
+    return lines;
+  }));
+
+  out.push('## Sentiment & Lifestyle Analysis Report', '');
+  out.push(...section(r.sentiment, (s) => {
+    const a = s.analysis;
+    const lines = [...para('Overall sentiment', a.overall_sentiment), ...para('Vibe', a.vibe_description)];
+    if (a.livability_score != null) lines.push(`**Livability score:** ${a.livability_score}/10`, '');
+    lines.push(...para('Fit with your preferences', a.alignment_with_preferences));
+    if (a.notable_pros.length) lines.push('**Pros:**', ...bullets(a.notable_pros), '');
+    if (a.notable_cons.length) lines.push('**Cons:**', ...bullets(a.notable_cons), '');
+    if (s.sources.length) lines.push(`*Sources: ${s.sources.map((x) => link(x.title, x.url)).join(', ')}*`, '');
+    return lines;
+  }));
+
+  out.push('## Migration Research Report', '');
+  out.push(...section(r.migration, (m) => {
+    const i = m.insights;
+    const lines = [`**Sources analysed:** ${i.number_of_sources} Reddit discussions`, ''];
+    lines.push(...para('What redditors say', i.redditor_perspectives));
+    if (i.common_reasons_for_moving.length) lines.push('**Common reasons for moving:**', ...bullets(i.common_reasons_for_moving), '');
+    if (i.common_challenges.length) lines.push('**Common challenges:**', ...bullets(i.common_challenges), '');
+    if (i.common_positive_outcomes.length) lines.push('**Positive outcomes:**', ...bullets(i.common_positive_outcomes), '');
+    if (i.regrets_or_warnings.length) lines.push('**Regrets or warnings:**', ...bullets(i.regrets_or_warnings), '');
+    lines.push(...para('Summary', i.summary));
+    return lines;
+  }));
+
+  out.push('## Key Supporting Factors', '', ...bullets(r.supportingFactors, 'None identified.'), '');
+  out.push('## Key Concerns', '', ...bullets(r.concerns, 'None identified.'), '');
+  out.push('## Detailed Justification', '', r.justification || '_Not available._', '');
+  out.push('## Featured Migration Quotes', '');
+  if (r.quotes.length === 0) out.push('_No verifiable quotes were found._', '');
+  for (const q of r.quotes) out.push(`> "${q.quote}"`, `> — [Source](${q.url})`, '');
+  out.push('## Next Steps', '', ...r.nextSteps.map((s, i) => `${i + 1}. ${s}`), '');
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+/** `{from}_to_{to}_{YYYYMMDD_HHMMSS}_analysis.md`, as the original names its reports. */
+export function reportFileName(r: Pick<Recommendation, 'from' | 'to'>, clock: Clock): string {
+  const d = new Date(clock.now());
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}_${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return `${slug(r.from.name)}_to_${slug(r.to.name)}_${stamp}_analysis.md`;
+}
+
+/** A compact chat answer (the full report is attached or saved separately). */
+export function renderSummary(r: Recommendation): string {
+  const lines = [
+    `**${headline(r.recommendation)}** for ${r.from.display} → ${r.to.display} (confidence: ${r.confidence})`,
+  ];
+  if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
+  if (r.cost.status === 'ok') {
+    const top = r.cost.data.figures.slice(0, 4).map((f) => `${f.label}: ${f.value}`);
+    if (top.length) lines.push(`**Cost:** ${top.join(' · ')}`);
+  } else lines.push(`**Cost:** unavailable: ${r.cost.reason}`);
+  if (r.sentiment.status === 'ok') lines.push(`**Vibe:** ${r.sentiment.data.analysis.overall_sentiment}`);
+  else lines.push(`**Vibe:** unavailable: ${r.sentiment.reason}`);
+  if (r.migration.status === 'ok') lines.push(`**Reddit:** ${r.migration.data.insights.summary}`);
+  else lines.push(`**Reddit:** unavailable: ${r.migration.reason}`);
+  if (r.supportingFactors.length) lines.push('**For:**', ...bullets(r.supportingFactors.slice(0, 4)));
+  if (r.concerns.length) lines.push('**Against:**', ...bullets(r.concerns.slice(0, 4)));
+  for (const q of r.quotes.slice(0, 2)) lines.push(`> "${q.quote}" — [Source](${q.url})`);
+  if (r.nextSteps.length) lines.push('**Next steps:**', ...r.nextSteps.slice(0, 4).map((s, i) => `${i + 1}. ${s}`));
+  return lines.join('\n');
+}
+
+export function headline(kind: Recommendation['recommendation']): string {
+  return kind === 'move' ? 'Move' : kind === "don't move" ? "Don't move" : 'More research needed';
+}
+
+function section<T>(s: Section<T>, render: (data: T) => string[]): string[] {
+  return s.status === 'ok' ? render(s.data) : [`_Unavailable: ${s.reason}._`, ''];
+}
+
+function para(label: string, text: string): string[] {
+  return text ? [`**${label}:** ${text}`, ''] : [];
+}
+
+function bullets(items: string[], empty?: string): string[] {
+  if (items.length === 0) return empty ? [`_${empty}_`] : [];
+  return items.map((i) => `- ${i}`);
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+}
+
+function link(title: string, url: string): string {
+  return `[${title.replace(/[[\]]/g, '')}](${url})`;
+}
+
+function formatDate(iso: string): string {
+  return new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
