@@ -29,6 +29,10 @@ const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: optionalString.transform((v) => v ?? DEFAULTS.openaiModel),
+  COORDINATOR_MODEL: optionalString,
+  COST_ANALYST_MODEL: optionalString,
+  SENTIMENT_ANALYST_MODEL: optionalString,
+  MIGRATION_RESEARCHER_MODEL: optionalString,
   OPENAI_EMBEDDING_MODEL: optionalString.transform((v) => v ?? DEFAULTS.embeddingModel),
   EMBEDDING_DIMENSIONS: int(1, 16_000, DEFAULTS.embeddingDimensions),
   FIRECRAWL_API_KEY: optionalString,
@@ -73,6 +77,13 @@ export interface Config {
     apiKey: string;
     baseURL: string | undefined;
     model: string;
+    /** Per-agent overrides of `model`. */
+    agentModels: {
+      coordinator?: string;
+      'cost-analyst'?: string;
+      'sentiment-analyst'?: string;
+      'migration-researcher'?: string;
+    };
     embeddingModel: string;
     embeddingDimensions: number;
   };
@@ -192,6 +203,12 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       apiKey: d.OPENAI_API_KEY ?? 'not-needed',
       baseURL: d.OPENAI_BASE_URL,
       model: d.OPENAI_MODEL,
+      agentModels: {
+        coordinator: d.COORDINATOR_MODEL,
+        'cost-analyst': d.COST_ANALYST_MODEL,
+        'sentiment-analyst': d.SENTIMENT_ANALYST_MODEL,
+        'migration-researcher': d.MIGRATION_RESEARCHER_MODEL,
+      },
       embeddingModel: d.OPENAI_EMBEDDING_MODEL,
       embeddingDimensions: d.EMBEDDING_DIMENSIONS,
     },

@@ -54,6 +54,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
+export const secretValuesFromConfig = secretValues;
+
 export function createLoggerFromConfig(config: Config, destination?: NodeJS.WritableStream): Logger {
   return createLogger({ level: config.logLevel, destination, secrets: secretValues(config) });
 }

@@ -1,5 +1,11 @@
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
-import { type CityResolution, type CityResolver, extractCityPair, type NerdWalletCity } from '../tools/city-resolver.js';
+import {
+  type CityResolution,
+  type CityResolver,
+  clarifyingQuestion,
+  extractCityPair,
+  type NerdWalletCity,
+} from '../tools/city-resolver.js';
 import { PROMPTS } from './prompts.js';
 import { type Intake, IntakeSchema, type UserProfile } from './schemas.js';
 import type { CityRef, RecalledMemory } from './types.js';
@@ -102,12 +108,7 @@ export function decideCities(resolver: CityResolver, profile: UserProfile): City
 
   const ambiguous = [from, to].find((r): r is Extract<CityResolution, { kind: 'ambiguous' }> => r.kind === 'ambiguous');
   if (ambiguous) {
-    const options = ambiguous.candidates.map((c) => c.display_name);
-    return {
-      kind: 'clarify',
-      reason: 'ambiguous_city',
-      text: `There is more than one ${ambiguous.candidates[0]?.city ?? ambiguous.input}. Which one do you mean: ${joinOr(options)}?`,
-    };
+    return { kind: 'clarify', reason: 'ambiguous_city', text: clarifyingQuestion(ambiguous) ?? 'Which city do you mean?' };
   }
   const ref = (r: CityResolution, raw: string): CityRef =>
     r.kind === 'found'
@@ -133,10 +134,6 @@ export function decideCities(resolver: CityResolver, profile: UserProfile): City
     toListed: to.kind === 'found' ? to.city : undefined,
     unlistedReason,
   };
-}
-
-function joinOr(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
 function clip(text: string, max: number): string {

@@ -1,0 +1,114 @@
+/**
+ * `npm run ask -- "Should I move from Seattle to Austin?" [--user ID] [--session ID]`
+ *
+ * Runs the team in this process (no Redis), on the embedded database unless DATABASE_URL is set.
+ * Progress goes to stderr; the answer to stdout; a report's path is the last stdout line.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import 'dotenv/config';
+import { loadConfigOrExit } from '../../src/config.js';
+import { userFacingError } from '../../src/conversation/conversation-service.js';
+import { describeError } from '../../src/errors.js';
+import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
+import { reportFileName } from '../../src/team/report.js';
+import type { TeamEvent } from '../../src/team/types.js';
+
+const USAGE = 'usage: npm run ask -- "Should I move from Seattle to Austin?" [--user ID] [--session ID]';
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const question = parsed.positionals.join(' ').trim();
+  if (!question) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfigOrExit('cli');
+  // Logs share stderr with progress, so only warnings and errors unless LOG_LEVEL asks for more.
+  const logger = createLogger({
+    level: process.env.LOG_LEVEL ? config.logLevel : 'warn',
+    destination: process.stderr,
+    secrets: secretValuesFromConfig(config),
+  });
+  const runtime = await createRuntime(config, { logger });
+  const sessionId = parsed.values.session ?? randomUUID();
+  const progress = createProgressRenderer();
+  try {
+    const turn = await runtime.conversation.handle(
+      {
+        platform: 'cli',
+        workspace: 'local',
+        threadKey: `cli:local:${sessionId}`,
+        user: { platformUserId: parsed.values.user ?? process.env.USER ?? 'local', displayName: parsed.values.user ?? null },
+        text: question,
+      },
+      { emit: progress.onEvent },
+    );
+    progress.finish();
+    process.stdout.write(`${turn.reply.content}\n`);
+    process.stderr.write(`\nsession: ${sessionId} (continue with --session ${sessionId})\n`);
+    if (turn.outcome?.kind === 'recommendation') {
+      const dir = resolve(config.reportsDir);
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, reportFileName(turn.outcome.recommendation, runtime.clock));
+      await writeFile(path, turn.outcome.markdown, 'utf8');
+      process.stdout.write(`${path}\n`);
+    }
+    return 0;
+  } catch (err) {
+    progress.finish();
+    logger.debug({ err: describeError(err) }, 'run failed');
+    process.stderr.write(`movebot: ${userFacingError(err)} (${describeError(err)})\n`);
+    return 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: { user: { type: 'string' }, session: { type: 'string' } },
+  });
+}
+
+/** Live, redrawn status on a TTY; one plain line per event otherwise (logs, CI, pipes). */
+function createProgressRenderer() {
+  const tty = process.stderr.isTTY === true;
+  const board = createProgressBoard();
+  let drawn = 0;
+  const clear = () => {
+    if (drawn > 0) process.stderr.write(`\x1b[${drawn}F\x1b[0J`);
+    drawn = 0;
+  };
+  return {
+    onEvent(event: TeamEvent) {
+      if (!tty) {
+        const line = describeEvent(event);
+        if (line) process.stderr.write(`… ${line}\n`);
+        return;
+      }
+      if (board.apply(event)) {
+        clear();
+        const text = board.render();
+        process.stderr.write(`${text}\n`);
+        drawn = text.split('\n').length;
+      }
+    },
+    finish() {
+      if (tty) clear();
+    },
+  };
+}
+
+process.exitCode = await main();

@@ -1,0 +1,33 @@
+import Firecrawl from '@mendable/firecrawl-js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { TeamTools } from '../team/analysts/analyst-context.js';
+import { createBraveSearch } from './brave-search.js';
+import { createCityResearch } from './city-research.js';
+import { createCostOfLivingTool } from './cost-of-living.js';
+import { createRedditResearch } from './reddit-research.js';
+import type { ToolCache } from './tool-cache.js';
+
+/**
+ * Builds the team's tools from config. A service without an API key is left out, and the analyst
+ * that needs it reports its section unavailable instead of failing the whole answer.
+ */
+export function createTeamTools(config: Config, deps: { cache: ToolCache; clock: Clock; logger?: Logger }): TeamTools {
+  const tools: TeamTools = {};
+  if (config.firecrawl.apiKey) {
+    const firecrawl = new Firecrawl({ apiKey: config.firecrawl.apiKey, apiUrl: config.firecrawl.apiUrl });
+    tools.costOfLiving = createCostOfLivingTool({ firecrawl, cache: deps.cache, clock: deps.clock, logger: deps.logger });
+  }
+  if (config.brave.apiKey) {
+    const search = createBraveSearch({
+      apiKey: config.brave.apiKey,
+      apiUrl: config.brave.apiUrl,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    tools.redditResearch = createRedditResearch({ search, cache: deps.cache, clock: deps.clock });
+    tools.cityResearch = createCityResearch({ search, cache: deps.cache, clock: deps.clock });
+  }
+  return tools;
+}
