@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * One user message from a chat platform, normalised by its adapter. Small, and free of tokens:
+ * BullMQ stores job data in clear text in Redis.
+ */
+export const ChatJobSchema = z.object({
+  platform: z.enum(['slack', 'discord']),
+  /** Slack team id or Discord guild id ('@dm' for Discord direct messages). */
+  workspace: z.string().min(1),
+  channel: z.string().min(1),
+  /** Slack: the thread's root ts. Discord: the thread (channel) id, or absent until a thread exists. */
+  thread: z.string().min(1).optional(),
+  /** The platform's id for this message (Slack ts, Discord message or interaction id). */
+  messageId: z.string().min(1),
+  userId: z.string().min(1),
+  userName: z.string().optional(),
+  /** The question, with the bot mention stripped. */
+  text: z.string().min(1).max(8_000),
+  /** Platform-neutral session key, e.g. `slack:T1:C1:1700000000.000100` or `discord:G1:123`. */
+  threadKey: z.string().min(1),
+  /** Discord: the interaction whose deferred reply the worker edits (its token is kept apart from the job). */
+  interactionId: z.string().optional(),
+  /** ISO time the adapter received it. */
+  receivedAt: z.string(),
+});
+export type ChatJob = z.infer<typeof ChatJobSchema>;
+
+/**
+ * BullMQ job ids de-duplicate: the same platform message enqueued twice (a Slack retry, the
+ * message + app_mention pair) yields one job. Ids may not contain ':' nor be only digits.
+ */
+export function chatJobId(job: Pick<ChatJob, 'platform' | 'workspace' | 'channel' | 'messageId'>): string {
+  const digest = createHash('sha256')
+    .update(`${job.platform}|${job.workspace}|${job.channel}|${job.messageId}`)
+    .digest('hex')
+    .slice(0, 32);
+  return `${job.platform}-${digest}`;
+}

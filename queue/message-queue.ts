@@ -1,0 +1,17 @@
+import type { ChatJob } from './chat-job.js';
+
+/** The queue port between the web role (adapters) and the worker role. */
+export interface MessageQueue {
+  /**
+   * Enqueues a user message. Resolves `{ enqueued: false }` for a duplicate of a message already
+   * queued or processed; rejects (code `queue_unavailable`) when Redis cannot take it, so the
+   * adapter can make the platform retry instead of dropping the message.
+   */
+  enqueue(job: ChatJob): Promise<{ enqueued: boolean; jobId: string }>;
+  /** Counts for /ready, /metrics and the console. */
+  counts(): Promise<{ waiting: number; active: number; delayed: number; failed: number; completed: number }>;
+  /** Closes the Redis connections. */
+  close(): Promise<void>;
+}
+
+export const CHAT_QUEUE_NAME = 'movebot-chat';

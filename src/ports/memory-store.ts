@@ -1,0 +1,42 @@
+/** A durable fact about one user, learned from that user's own words. */
+export interface Memory {
+  id: string;
+  userId: string;
+  content: string;
+  /** e.g. 'preference', 'household', 'budget', 'income', 'work', 'location', 'general'. */
+  topic: string;
+  /** The user message it was learned from, when known. */
+  sourceMessageId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewMemory {
+  content: string;
+  topic: string;
+  embedding?: number[] | null;
+  sourceMessageId?: string | null;
+}
+
+/**
+ * The persistence port for user memories. Every method takes the owning user's id and touches only
+ * that user's rows: there is no call that reads across users.
+ */
+export interface MemoryStore {
+  /** Stores a new memory for `userId`. */
+  add(userId: string, memory: NewMemory): Promise<Memory>;
+  /** Replaces a memory's content (and embedding); false when it is not this user's or does not exist. */
+  update(userId: string, memoryId: string, change: { content: string; topic?: string; embedding?: number[] | null }): Promise<boolean>;
+  /** The user's memories, newest first. */
+  list(userId: string, options?: { limit?: number; offset?: number; topic?: string }): Promise<{ memories: Memory[]; total: number }>;
+  /** One memory, only if it belongs to `userId`. */
+  get(userId: string, memoryId: string): Promise<Memory | undefined>;
+  /** The k memories most similar to `embedding` (cosine), with their distance. */
+  nearest(userId: string, embedding: number[], k: number): Promise<Array<Memory & { distance: number }>>;
+  /** Full-text search fallback when embeddings are unavailable. */
+  searchText(userId: string, query: string, k: number): Promise<Memory[]>;
+  /** Deletes the given memories of this user; returns how many were deleted. */
+  remove(userId: string, memoryIds: string[]): Promise<number>;
+  /** Deletes all of this user's memories; returns how many were deleted. */
+  removeAll(userId: string): Promise<number>;
+}
