@@ -223,6 +223,16 @@ describe('resolve: names in several states', () => {
   });
 });
 
+describe('createCityResolver with its own list', () => {
+  it('uses the aliases an entry carries and knows only the cities it was given', () => {
+    const emerald: NerdWalletCity = { ...city('Seattle, WA'), aliases: ['Emerald City'] };
+    const small = createCityResolver([emerald, city('Austin, TX')]);
+    expect(small.resolve('emerald city')).toMatchObject({ kind: 'found', city: emerald, matchedBy: 'alias' });
+    expect(small.resolve('Boston').kind).toBe('unknown');
+    expect(clarifyingQuestion(small.resolve('Boston'), small.cities.length)).toMatch(/list of 2 cities/);
+  });
+});
+
 describe('clarifyingQuestion', () => {
   it('asks nothing for a found city and offers nothing it cannot back up', () => {
     expect(clarifyingQuestion(resolver.resolve('Boston'))).toBeUndefined();

@@ -15,6 +15,8 @@ export interface NerdWalletCity {
   state_abbr: string;
   /** NerdWallet's slug, e.g. "seattle-wa". */
   url_format: string;
+  /** Nicknames some entries carry in the data, e.g. ["Philly"]. */
+  aliases?: string[];
 }
 
 export type MatchedBy = 'exact' | 'alias' | 'state' | 'fuzzy' | 'context';
@@ -244,6 +246,12 @@ export function createCityResolver(cities: readonly NerdWalletCity[] = loadNerdW
   for (const [alias, targets] of Object.entries(ALIASES)) {
     const found = targets.flatMap((t) => byDisplay.get(t) ?? []);
     if (found.length > 0 && !names.has(alias)) aliases.set(alias, found);
+  }
+  for (const c of cities) {
+    for (const alias of c.aliases ?? []) {
+      const key = normaliseCityText(alias);
+      if (!names.has(key)) aliases.set(key, [...new Set([...(aliases.get(key) ?? []), c])]);
+    }
   }
   const fuzzyKeys = [...names.keys(), ...[...aliases.keys()].filter((k) => k.length >= 4)];
   const citiesFor = (key: string) => names.get(key) ?? aliases.get(key) ?? [];
