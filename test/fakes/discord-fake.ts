@@ -1,0 +1,388 @@
+/**
+ * A local Discord for integration tests and benchmarks: the real discord.js 14 talks to it over REST
+ * and the gateway WebSocket on 127.0.0.1.
+ *
+ *   const discord = await createDiscordFake({ guilds: [{ id: '10', name: 'G', channels: [{ id: '20', name: 'general' }] }] });
+ *   const client = new Client({ intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
+ *     rest: { api: discord.restUrl } });                // discord.js calls GET /gateway/bot for the ws URL
+ *   await client.login('any-token'); await once(client, 'ready');
+ *   const { callback } = discord.dispatchInteraction({ channelId: '20', user, commandName: 'move',
+ *     options: { from: 'Seattle', to: 'Austin' } });
+ *   const response = await callback;                   // { kind:'callback', type: 5, atMs } or undefined
+ *   discord.messagesIn('20');                          // what the channel shows, edits applied
+ *   await discord.close();
+ *
+ * `new REST({ api: discord.restUrl }).setToken(t)` works the same way (command registration).
+ *
+ * REST (`/api/v10/…`, paths percent-decoded, e.g. `messages/%40original`): see discord-rest-fake.ts
+ * for the route names and the error codes. `Authorization: Bot <token>` is required except on
+ * interaction callbacks and interaction webhooks (discord.js sends none there). Multipart bodies
+ * (`files[n]` + `payload_json`) are parsed; files land in `attachments` and are served back from the
+ * attachment URLs. Interaction rules: the callback must come within `interactionDeadlineMs` (default
+ * 3,000) of dispatch, else 404/10062; webhook calls after `tokenLifetimeMs` (default 15 min) or after
+ * `expireInteractionToken(token)` get 401/50027. A deferred response (type 5) creates a "thinking"
+ * message (flags 128) that the first edit — or first follow-up — turns into the answer, as Discord does.
+ * The bot's own messages come back as gateway events (MESSAGE_CREATE/UPDATE/DELETE, THREAD_CREATE).
+ *
+ * Gateway (discord-gateway-fake.ts): HELLO, heartbeats, IDENTIFY → READY + GUILD_CREATE (channels and
+ * active threads), RESUME. Intents matter: MESSAGE_CREATE needs GuildMessages (DirectMessages for
+ * DMs); without MessageContent, `content`/embeds/attachments/components are blanked unless the bot is
+ * mentioned, the message is a DM or the bot wrote it. A privileged intent outside `approvedIntents`
+ * closes with 4014. discord.js drops MESSAGE_CREATE for channels it has not cached and, for DMs,
+ * unless the client enables `partials: [Partials.Channel]`.
+ *
+ * State: `messagesIn(channelId)`, `threads`, `interactions` / `interaction(id)` (responses with
+ * `atMs` after dispatch), `commands(guildId?)`, `attachments`, `typing`, `reactions`, `calls` /
+ * `callsTo(route)`. Failures: `failNext(route, status | { status, code, message, retryAfterSec },
+ * count)`, `rateLimitNext(route, retryAfterSec)` (429 + Retry-After; discord.js waits and retries),
+ * `setLatency(ms)`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createDiscordGateway } from './discord-gateway-fake.js';
+import {
+  channelObject,
+  type DiscordUser,
+  type GuildSpec,
+  Intent,
+  interactionObject,
+  interactionToken,
+  type MessageRecord,
+  memberObject,
+  messageObject,
+  PRIVILEGED_INTENTS,
+  snowflake,
+  threadObject,
+} from './discord-payloads.js';
+import { createRestRoutes, type RestReply, restBody } from './discord-rest-fake.js';
+import { createDiscordState, type DiscordCall, type InteractionResponseRecord } from './discord-state.js';
+import { delay, type ParsedBody, sendJson, startFakeServer } from './fake-http.js';
+
+export type { DiscordUser, GuildSpec, MessageRecord, ThreadRecord } from './discord-payloads.js';
+export { Intent } from './discord-payloads.js';
+export type {
+  AttachmentRecord,
+  DiscordCall,
+  InteractionRecord,
+  InteractionResponseRecord,
+} from './discord-state.js';
+
+export interface DiscordFakeOptions {
+  guilds: GuildSpec[];
+  /** Default `1000000000000000001`. */
+  applicationId?: string;
+  /** Default `1000000000000000002`. */
+  botUserId?: string;
+  /** Default `movebot`. */
+  botUsername?: string;
+  /** When set, REST and IDENTIFY must use exactly this token; otherwise any token is accepted. */
+  token?: string;
+  /** Privileged intents the app is approved for (bits of Intent). Default: all of them. */
+  approvedIntents?: number;
+  /** Default 41,250 like Discord. */
+  heartbeatIntervalMs?: number;
+  /** Time to the first interaction response before 10062. Default 3,000. */
+  interactionDeadlineMs?: number;
+  /** Interaction token lifetime before 50027. Default 15 minutes. */
+  tokenLifetimeMs?: number;
+  /** Delay before every REST response. Default 0. */
+  latencyMs?: number;
+}
+
+/** How a REST route should fail: an HTTP status, or Discord's error fields. */
+export type DiscordFailure =
+  | number
+  | { status?: number; code?: number; message?: string; retryAfterSec?: number };
+
+const WEBHOOK_ROUTES = new Set([
+  'interactionCallback',
+  'getOriginal',
+  'editOriginal',
+  'deleteOriginal',
+  'followup',
+]);
+
+export type DiscordFake = Awaited<ReturnType<typeof createDiscordFake>>;
+
+export async function createDiscordFake(options: DiscordFakeOptions) {
+  const applicationId = options.applicationId ?? '1000000000000000001';
+  const bot: DiscordUser = {
+    id: options.botUserId ?? '1000000000000000002',
+    username: options.botUsername ?? 'movebot',
+    bot: true,
+  };
+  const interactionDeadlineMs = options.interactionDeadlineMs ?? 3_000;
+  let latencyMs = options.latencyMs ?? 0;
+  const state = createDiscordState(options.guilds);
+  const failures = new Map<string, DiscordFailure[]>();
+  let baseUrl = '';
+
+  const gateway = createDiscordGateway({
+    bot,
+    applicationId,
+    guilds: () => options.guilds,
+    threads: () => [...state.threads.values()],
+    url: () => `${baseUrl.replace(/^http/, 'ws')}/gateway`,
+    approvedIntents: options.approvedIntents ?? PRIVILEGED_INTENTS,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
+    ...(options.token !== undefined && { token: options.token }),
+  });
+
+  /** Gateway delivery of a message event, honouring message intents and the MESSAGE_CONTENT rule. */
+  function emitMessage(t: string, d: Record<string, unknown>, mentionsBot: boolean, byBot: boolean): void {
+    const isDm = d.guild_id === undefined;
+    gateway.dispatch(t, (intents: number) => {
+      if (!(intents & (isDm ? Intent.DirectMessages : Intent.GuildMessages))) return undefined;
+      if (intents & Intent.MessageContent || isDm || mentionsBot || byBot) return d;
+      return { ...d, content: '', embeds: [], attachments: [], components: [] };
+    });
+  }
+
+  const rest = createRestRoutes({
+    state,
+    bot,
+    applicationId,
+    baseUrl: () => baseUrl,
+    interactionDeadlineMs,
+    tokenLifetimeMs: options.tokenLifetimeMs ?? 15 * 60_000,
+    emit(t, d) {
+      if (t === 'THREAD_CREATE')
+        gateway.dispatch(t, (intents: number) => (intents & Intent.Guilds ? d : undefined));
+      else emitMessage(t, d, false, true);
+    },
+  });
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse, body: ParsedBody): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname.startsWith('/attachments/'))
+      return serveAttachment(url.pathname, res);
+    const versioned = /^\/api\/v\d+(\/.*)$/.exec(url.pathname);
+    const path = (versioned?.[1] ?? '').split('/').map(decodeURIComponent).join('/');
+    const method = req.method ?? 'GET';
+    const route = versioned ? rest.match(method, path) : undefined;
+    const { json, files } = restBody(body);
+    const call: DiscordCall = {
+      method,
+      path,
+      route: route?.name ?? 'unknown',
+      query: Object.fromEntries(url.searchParams),
+      body: json,
+      at: Date.now(),
+    };
+    state.calls.push(call);
+    const reply = await answer(req, route, { json, files, query: url.searchParams, method });
+    call.status = reply.status;
+    if (reply.status === 204) {
+      res.writeHead(204, reply.headers);
+      res.end();
+    } else sendJson(res, reply.status, reply.body ?? {}, reply.headers);
+  }
+
+  async function answer(
+    req: IncomingMessage,
+    route: ReturnType<typeof rest.match>,
+    ctx: {
+      json: Record<string, unknown>;
+      files: Array<{ filename: string; data: Buffer }>;
+      query: URLSearchParams;
+      method: string;
+    },
+  ): Promise<RestReply> {
+    if (!route) return { status: 404, body: { message: '404: Not Found', code: 0 } };
+    if (latencyMs > 0) await delay(latencyMs);
+    if (!WEBHOOK_ROUTES.has(route.name) && !authorized(req.headers.authorization)) {
+      return { status: 401, body: { message: '401: Unauthorized', code: 0 } };
+    }
+    const failure = failures.get(route.name)?.shift();
+    if (failure !== undefined) return failureReply(failure);
+    return route.handler({ ...ctx, params: route.params });
+  }
+
+  function authorized(header: string | undefined): boolean {
+    const token = /^Bot (.+)$/.exec(header ?? '')?.[1];
+    return token !== undefined && (options.token === undefined || token === options.token);
+  }
+
+  function failureReply(failure: DiscordFailure): RestReply {
+    const f = typeof failure === 'number' ? { status: failure } : failure;
+    const status = f.status ?? (f.retryAfterSec !== undefined ? 429 : 500);
+    if (status === 429) {
+      const retryAfter = f.retryAfterSec ?? 1;
+      return {
+        status,
+        body: {
+          message: 'You are being rate limited.',
+          retry_after: retryAfter,
+          global: false,
+          code: f.code ?? 0,
+        },
+        headers: { 'retry-after': String(retryAfter), 'x-ratelimit-scope': 'user' },
+      };
+    }
+    return { status, body: { message: f.message ?? `${status}: fake failure`, code: f.code ?? 0 } };
+  }
+
+  function serveAttachment(pathname: string, res: ServerResponse): void {
+    const [, , channelId, attachmentId] = pathname.split('/');
+    for (const message of state.messagesIn(channelId ?? '')) {
+      const index = message.attachments.findIndex((a) => a.id === attachmentId);
+      const file = state.attachments.filter((a) => a.messageId === message.id)[index];
+      if (index !== -1 && file) {
+        res.writeHead(200, { 'content-type': file.contentType ?? 'application/octet-stream' });
+        res.end(file.content);
+        return;
+      }
+    }
+    sendJson(res, 404, { message: '404: Not Found', code: 0 });
+  }
+
+  const server = await startFakeServer(onRequest, { '/gateway': gateway.onConnection });
+  baseUrl = server.baseUrl;
+
+  function channelPayload(channelId: string, guildId: string): Record<string, unknown> {
+    const thread = state.threads.get(channelId);
+    if (thread) return threadObject(thread);
+    const spec = options.guilds.find((g) => g.id === guildId)?.channels.find((c) => c.id === channelId);
+    return channelObject(spec ?? { id: channelId, name: 'unknown' }, guildId);
+  }
+
+  return {
+    /** Pass as discord.js `rest: { api }` (no version suffix). */
+    restUrl: `${baseUrl}/api`,
+    gatewayUrl: `${baseUrl.replace(/^http/, 'ws')}/gateway`,
+    port: server.port,
+    applicationId,
+    bot,
+    /** Gateway introspection and control: identifies, intents, disconnectAll(code), invalidateSessions(). */
+    gateway,
+    /**
+     * Delivers a slash command as INTERACTION_CREATE. `callback` resolves with the first callback
+     * response, or undefined once the deadline passed without one.
+     */
+    dispatchInteraction(input: {
+      channelId: string;
+      guildId?: string;
+      user: DiscordUser;
+      commandName: string;
+      options?: Record<string, string | number | boolean>;
+    }) {
+      const guildId = input.guildId ?? state.guildOf(input.channelId) ?? '';
+      const id = snowflake();
+      const token = interactionToken();
+      const registered = [...(state.guildCommands.get(guildId) ?? []), ...state.globalCommands];
+      const commandId = String(registered.find((c) => c.name === input.commandName)?.id ?? snowflake());
+      let settle: (r: InteractionResponseRecord | undefined) => void = () => undefined;
+      const callback = new Promise<InteractionResponseRecord | undefined>((resolve) => {
+        settle = resolve;
+      });
+      const timer = setTimeout(() => settle(undefined), interactionDeadlineMs + 50);
+      timer.unref();
+      state.interactions.set(id, {
+        id,
+        token,
+        guildId,
+        channelId: input.channelId,
+        user: input.user,
+        commandName: input.commandName,
+        options: input.options ?? {},
+        dispatchedAt: Date.now(),
+        responses: [],
+        expired: false,
+        settle: (r) => {
+          clearTimeout(timer);
+          settle(r);
+        },
+      });
+      gateway.dispatch(
+        'INTERACTION_CREATE',
+        interactionObject({
+          ...input,
+          guildId,
+          id,
+          token,
+          applicationId,
+          commandId,
+          channel: channelPayload(input.channelId, guildId),
+        }),
+      );
+      return { id, token, callback };
+    },
+    /**
+     * A user's message as MESSAGE_CREATE (stored too). No guild → a DM channel. `<@botId>` in the
+     * content counts as a mention of the bot.
+     */
+    dispatchMessage(input: {
+      channelId: string;
+      guildId?: string;
+      author: DiscordUser;
+      content: string;
+      mentions?: DiscordUser[];
+    }) {
+      const guildId = input.guildId ?? state.guildOf(input.channelId);
+      if (guildId === undefined) state.dmChannels.add(input.channelId);
+      const mentions = [...(input.mentions ?? [])];
+      if (input.content.includes(`<@${bot.id}>`) && !mentions.some((u) => u.id === bot.id))
+        mentions.push(bot);
+      const message: MessageRecord = state.store({
+        id: snowflake(),
+        channelId: input.channelId,
+        ...(guildId !== undefined && { guildId }),
+        author: input.author,
+        content: input.content,
+        embeds: [],
+        components: [],
+        attachments: [],
+        mentions,
+        flags: 0,
+        type: 0,
+        createdAt: new Date().toISOString(),
+        editedAt: null,
+      });
+      const member =
+        guildId !== undefined ? { member: { ...memberObject(input.author), user: undefined } } : {};
+      emitMessage(
+        'MESSAGE_CREATE',
+        { ...messageObject(message), ...member },
+        mentions.some((u) => u.id === bot.id),
+        false,
+      );
+      return message;
+    },
+    /** Any other gateway dispatch, sent as is to every session. */
+    dispatch: (t: string, d: unknown) => gateway.dispatch(t, d),
+    /** Current messages of a channel or thread in creation order, edits applied, deletions removed. */
+    messagesIn: (channelId: string): MessageRecord[] => state.messagesIn(channelId),
+    get threads() {
+      return [...state.threads.values()];
+    },
+    get interactions() {
+      return [...state.interactions.values()];
+    },
+    interaction: (id: string) => state.interactions.get(id),
+    /** Registered commands: global, or for one guild. */
+    commands: (guildId?: string) =>
+      guildId ? (state.guildCommands.get(guildId) ?? []) : state.globalCommands,
+    attachments: state.attachments,
+    typing: state.typing,
+    reactions: state.reactions,
+    calls: state.calls as readonly DiscordCall[],
+    callsTo: (route: string) => state.calls.filter((c) => c.route === route),
+    /** The next `count` calls of `route` fail (route names in discord-rest-fake.ts). */
+    failNext(route: string, failure: DiscordFailure, count = 1) {
+      const queue = failures.get(route) ?? [];
+      for (let i = 0; i < count; i += 1) queue.push(failure);
+      failures.set(route, queue);
+    },
+    rateLimitNext(route: string, retryAfterSec = 0.05, count = 1) {
+      this.failNext(route, { status: 429, retryAfterSec }, count);
+    },
+    /** Makes webhook calls with this interaction token fail with 401/50027 from now on. */
+    expireInteractionToken(token: string) {
+      const interaction = state.interactionByToken(token);
+      if (interaction) interaction.expired = true;
+    },
+    setLatency(ms: number) {
+      latencyMs = ms;
+    },
+    close: () => server.close(),
+  };
+}
