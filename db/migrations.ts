@@ -130,4 +130,22 @@ CREATE INDEX runs_session_idx ON runs (session_id, started_at);
 CREATE INDEX runs_started_idx ON runs (started_at DESC);
 `,
   },
+  {
+    // Numbered apart from the memory/knowledge migrations so parallel work cannot collide on ids.
+    id: 10,
+    name: 'chat reply state',
+    sql: () => `
+-- What the bot already posted for one platform message, so a re-run job edits instead of posting again.
+CREATE TABLE chat_replies (
+  job_id text PRIMARY KEY,
+  platform text NOT NULL,
+  channel text NOT NULL,
+  placeholder jsonb,
+  parts jsonb NOT NULL DEFAULT '{}'::jsonb,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'placeholder', 'answered')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];

@@ -115,7 +115,7 @@ export function createConversationService(deps: {
           kind: outcome.kind,
           runId: run.id,
           ...(outcome.kind === 'recommendation'
-            ? { report: outcome.markdown, from: outcome.recommendation.from, to: outcome.recommendation.to }
+            ? { report: outcome.markdown, recommendation: outcome.recommendation }
             : {}),
         },
       });

@@ -1,0 +1,95 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEFAULTS } from '../src/constants.js';
+import { MovebotError } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import { type ChatJob, ChatJobSchema, chatJobId } from './chat-job.js';
+import { CHAT_QUEUE_NAME, type MessageQueue } from './message-queue.js';
+import { redisOptionsFromUrl, threadKeys } from './redis.js';
+
+export interface MessageQueueOptions {
+  redisUrl: string;
+  queueName?: string;
+  logger?: Logger;
+  /** How long an enqueue may wait for Redis before the ingress request fails (and the platform retries). */
+  timeoutMs?: number;
+}
+
+/** The BullMQ-backed MessageQueue used by the web role. */
+export function createMessageQueue(options: MessageQueueOptions): MessageQueue & { readonly queue: Queue } {
+  const queueName = options.queueName ?? CHAT_QUEUE_NAME;
+  // Fail fast at ingress: a Slack request must not hang until its 3 s ack deadline.
+  const queue = new Queue<ChatJob>(queueName, {
+    connection: redisOptionsFromUrl(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: options.timeoutMs ?? 2_000,
+    }),
+  });
+  queue.on('error', (err) => options.logger?.warn({ err: err.message }, 'queue connection error'));
+  // Our own small client for the per-thread ordering keys (BullMQ's client is internal).
+  const redis = new Redis(options.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: options.timeoutMs ?? 2_000,
+    lazyConnect: true,
+  });
+  redis.on('error', () => {});
+
+  return {
+    queue,
+    async enqueue(raw) {
+      const job = ChatJobSchema.parse(raw);
+      const jobId = chatJobId(job);
+      try {
+        return await withTimeout(options.timeoutMs ?? 2_000, async () => {
+          if (await queue.getJob(jobId)) return { enqueued: false, jobId };
+          if (redis.status === 'wait') await redis.connect();
+          // Registered before the job exists so the worker can hold later messages of the thread back.
+          await redis.zadd(threadKeys(queueName, job.threadKey).pending, 'NX', Date.parse(job.receivedAt) || Date.now(), jobId);
+          await queue.add('chat', job, {
+            jobId,
+            attempts: DEFAULTS.jobAttempts,
+            backoff: { type: 'exponential', delay: 2_000 },
+            removeOnComplete: { age: 24 * 3600, count: 10_000 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          });
+          return { enqueued: true, jobId };
+        });
+      } catch (err) {
+        throw new MovebotError('queue_unavailable', `could not enqueue the message: ${(err as Error).message}`, {
+          cause: err,
+          transient: true,
+        });
+      }
+    },
+    async counts() {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      return {
+        waiting: c.waiting ?? 0,
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        failed: c.failed ?? 0,
+        completed: c.completed ?? 0,
+      };
+    },
+    async close() {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,230 @@
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../adapters/chat-adapter.js';
+import { PLATFORM_LIMITS } from '../adapters/chat-adapter.js';
+import { createReplyStateStore } from '../db/repositories/reply-state.js';
+import { type IncomingMessage, userFacingError } from '../src/conversation/conversation-service.js';
+import { DEFAULTS } from '../src/constants.js';
+import { describeError, MovebotError } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import type { Message } from '../src/ports/session-store.js';
+import type { Runtime } from '../src/runtime.js';
+import { createProgressBoard } from '../src/team/progress.js';
+import { reportFileName } from '../src/team/report.js';
+import type { Recommendation, TeamOutcome } from '../src/team/types.js';
+import { extractCityPair } from '../src/tools/city-resolver.js';
+import { type ChatJob, ChatJobSchema } from './chat-job.js';
+import { CHAT_QUEUE_NAME } from './message-queue.js';
+import { redisOptionsFromUrl, threadKeys } from './redis.js';
+import { createThrottledSender } from './throttle.js';
+
+export interface ChatWorkerOptions {
+  runtime: Runtime;
+  adapters: Partial<Record<ChatJob['platform'], ChatAdapter>>;
+  redisUrl: string;
+  queueName?: string;
+  concurrency?: number;
+  logger: Logger;
+  /** How long a waiting message of a busy thread sleeps before it looks again. */
+  threadRetryMs?: number;
+  /** BullMQ lock and stall settings; tests shorten them to recover a killed worker quickly. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** Called after every finished turn (metrics). */
+  onTurn?: (info: { platform: string; ok: boolean; ms: number }) => void;
+}
+
+export interface ChatWorker {
+  /** Stops taking jobs and waits for running ones up to `deadlineMs`; then abandons them to a re-run. */
+  close(deadlineMs?: number): Promise<void>;
+  readonly worker: Worker;
+}
+
+/**
+ * The worker role: runs the team for each queued chat message and replies through the platform.
+ * Messages of one thread are answered one at a time in arrival order; other threads run in parallel.
+ */
+export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
+  const { runtime, logger } = options;
+  const queueName = options.queueName ?? CHAT_QUEUE_NAME;
+  const replies = createReplyStateStore(runtime.db);
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
+  const lockMs = options.lockDurationMs ?? 30_000;
+  // For looking up other jobs of a thread (a stale pending entry must not block it forever).
+  const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
+
+  const worker = new Worker<ChatJob>(queueName, (job, token) => processJob(job, token), {
+    connection: redisOptionsFromUrl(options.redisUrl),
+    concurrency: options.concurrency ?? DEFAULTS.workerConcurrency,
+    lockDuration: lockMs,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 2,
+  });
+  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job failed'));
+  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+
+  async function processJob(job: Job<ChatJob>, token?: string): Promise<void> {
+    const parsed = ChatJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid chat job: ${parsed.error.message}`);
+    const data = parsed.data;
+    const keys = threadKeys(queueName, data.threadKey);
+    const jobId = job.id!;
+
+    if (!(await takeTurn(jobId, keys))) {
+      // Another message of this thread goes first; look again shortly without spending an attempt.
+      await job.moveToDelayed(Date.now() + (options.threadRetryMs ?? 250), token);
+      throw new DelayedError();
+    }
+    const started = Date.now();
+    let finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      await answer(job, data);
+      finalAttempt = true;
+      options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started });
+    } catch (err) {
+      if (err instanceof UnrecoverableError) finalAttempt = true;
+      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started });
+      throw err;
+    } finally {
+      // The thread moves on only when this message is settled for good.
+      if (finalAttempt) await redis.zrem(keys.pending, jobId);
+      await releaseLock(keys.lock, jobId);
+    }
+  }
+
+  /** True when this job is the thread's oldest pending message and holds the thread's lock. */
+  async function takeTurn(jobId: string, keys: { pending: string; lock: string }): Promise<boolean> {
+    for (;;) {
+      const [first] = await redis.zrange(keys.pending, '0', '0');
+      if (!first || first === jobId) break;
+      // A pending entry whose job no longer exists or already ended must not block the thread.
+      const state = await jobState(first);
+      if (state === 'gone' || state === 'completed' || state === 'failed') {
+        await redis.zrem(keys.pending, first);
+        continue;
+      }
+      return false;
+    }
+    const holder = await redis.set(keys.lock, jobId, 'PX', lockMs * 4, 'NX');
+    if (holder === 'OK') return true;
+    // A re-run of the job that held the lock when its worker died may take it back.
+    return (await redis.get(keys.lock)) === jobId;
+  }
+
+  async function jobState(jobId: string): Promise<string> {
+    const other = await lookup.getJob(jobId);
+    return other ? await other.getState() : 'gone';
+  }
+
+  async function releaseLock(lockKey: string, jobId: string): Promise<void> {
+    await redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      lockKey,
+      jobId,
+    );
+  }
+
+  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<void> {
+    const adapter = options.adapters[data.platform];
+    if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
+    const jobId = job.id!;
+    const state = await replies.get(jobId);
+    if (state?.status === 'answered') return;
+
+    const target: ReplyTarget = data;
+    let ref: PostedRef | null = state?.placeholder ?? null;
+    if (!ref) {
+      ref = await adapter.postPlaceholder(target, initialText(data.text));
+      await replies.savePlaceholder(jobId, data.platform, data.channel, ref);
+    }
+    const placeholder = ref;
+    const board = createProgressBoard();
+    const progress = createThrottledSender(
+      (text) => adapter.updateProgress(target, placeholder, text),
+      PLATFORM_LIMITS[data.platform].editIntervalMs,
+      (err) => logger.debug({ err: describeError(err) }, 'progress update failed'),
+    );
+    const incoming: IncomingMessage = {
+      platform: data.platform,
+      workspace: data.workspace,
+      threadKey: data.threadKey,
+      externalId: data.messageId,
+      user: { platformUserId: data.userId, displayName: data.userName ?? null },
+      text: data.text,
+    };
+
+    let chatAnswer: ChatAnswer;
+    try {
+      const turn = await runtime.conversation.handle(incoming, {
+        emit: (event) => {
+          if (event.type !== 'done' && board.apply(event)) progress.push(board.render());
+        },
+      });
+      await progress.stop();
+      chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
+    } catch (err) {
+      await progress.stop();
+      const transient = err instanceof MovebotError ? err.transient : true;
+      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      logger.warn({ jobId, err: describeError(err), transient, attemptsLeft }, 'turn failed');
+      if (transient && attemptsLeft) {
+        await adapter
+          .updateProgress(target, placeholder, `Hit a snag (${userFacingError(err)}). Retrying…`)
+          .catch(() => {});
+        throw err;
+      }
+      // Final: say so in the thread, never leave the placeholder hanging.
+      const text = userFacingError(err);
+      await runtime.conversation.recordFailure(incoming, text).catch(() => {});
+      chatAnswer = { outcome: { kind: 'error', text } };
+    }
+    await adapter.deliverAnswer(target, placeholder, chatAnswer, {
+      alreadyPosted: Object.keys(state?.parts ?? {}),
+      onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
+    });
+    await replies.markAnswered(jobId);
+    if (chatAnswer.outcome.kind === 'error') throw new UnrecoverableError(chatAnswer.outcome.text);
+  }
+
+  return {
+    worker,
+    async close(deadlineMs = DEFAULTS.shutdownDeadlineMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close();
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), deadlineMs);
+      });
+      if ((await Promise.race([graceful, expired])) === 'expired') {
+        logger.warn('shutdown deadline passed; unfinished jobs will be re-run by another worker');
+        await worker.close(true);
+      }
+      clearTimeout(timer);
+      await lookup.close();
+      redis.disconnect();
+    },
+  };
+}
+
+function initialText(text: string): string {
+  const pair = extractCityPair(text);
+  return pair.from && pair.to ? `Looking into ${pair.from} → ${pair.to}…` : 'Thinking about your question…';
+}
+
+function answerFrom(outcome: TeamOutcome, runtime: Runtime): ChatAnswer {
+  if (outcome.kind !== 'recommendation') return { outcome };
+  return {
+    outcome,
+    report: { fileName: reportFileName(outcome.recommendation, runtime.clock), markdown: outcome.markdown },
+  };
+}
+
+/** Rebuilds the outcome of a turn answered before (the job re-ran after storing its answer). */
+function outcomeFromStored(reply: Message): TeamOutcome {
+  const meta = reply.metadata as { kind?: string; report?: string; recommendation?: Recommendation };
+  if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
+    return { kind: 'recommendation', text: reply.content, recommendation: meta.recommendation, markdown: meta.report };
+  }
+  return { kind: 'answer', text: reply.content };
+}
