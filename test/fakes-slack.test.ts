@@ -108,11 +108,16 @@ describe('Slack fake with the real Bolt App (HTTP mode)', () => {
 
     await slack.sendEvent(eventsUrl, mention);
     await slack.sendEvent(eventsUrl, human);
-    await waitFor(() => slack.callsTo('chat.postMessage').length === 1);
+    await waitFor(() => slack.messagesIn('C1').length === 2);
     await slack.flushEchoes();
+    // A later human message proves the listener kept running after the echo was delivered.
+    await slack.sendEvent(eventsUrl, slack.messageEvent({ channel: 'C1', user: 'U1', text: 'done' }));
+    await waitFor(() => seen.some((m) => m.text === 'done'));
 
-    expect(seen.map((m) => m.user)).toEqual(['U1']);
-    expect(slack.messagesIn('C1').map((m) => m.user)).toEqual(['U1', 'UBOT']);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(slack.echoed).toEqual([{ channel: 'C1', ts: slack.messagesIn('C1')[1]?.ts, outcome: 200 }]);
+    expect(seen.map((m) => m.user)).toEqual(['U1', 'U1']);
+    expect(slack.messagesIn('C1').map((m) => m.user)).toEqual(['U1', 'UBOT', 'U1']);
   });
 });
 

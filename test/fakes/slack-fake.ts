@@ -16,7 +16,9 @@
  * `clientOptions` to @slack/socket-mode's own WebClient (SocketModeReceiver passes
  * `installerOptions.clientOptions`, which App fills from `clientOptions`), so the same `slackApiUrl`
  * reaches `apps.connections.open`; no separate option exists. Without `retryConfig` that client retries
- * apps.connections.open 100 times. `await slack.socketConnected()` then `slack.sendSocketEvent(event)`.
+ * apps.connections.open 100 times. `await slack.socketConnected()`, then `slack.sendSocketEvent(event,
+ * { retryNum? })` → { envelopeId, ackMs, ack } once the app acks; `requestSocketReconnect()` sends
+ * Slack's `disconnect` message. The fake pings every 10 s like Slack.
  *
  * Web API (`POST /api/<method>`, form-encoded or JSON; `Authorization: Bearer xoxb-…` or a `token`
  * field, else `invalid_auth`): auth.test, chat.postMessage, chat.update, chat.delete,
@@ -38,12 +40,13 @@
  * Events to the app: `sendEvent(url, event, { eventId, retryNum, retryReason, badSignature,
  * timestampOffsetSec })` → { status, body, ms }, `urlVerification(url)`. Option `echoBotMessages`
  * (`'socket'` or an events URL) sends each bot message posted via chat.postMessage back as a `message`
- * event with `bot_id`, as Slack does; `flushEchoes()` awaits those deliveries.
+ * event with `bot_id`, as Slack does (or `setEchoTarget(target)` later); `flushEchoes()` awaits those
+ * deliveries and `echoed` lists them. Bounded polling for tests: `waitFor` in fake-http.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { WebSocket } from 'ws';
-import { delay, type FakeServer, type ParsedBody, sendJson, startFakeServer, waitFor } from './fake-http.js';
+import { delay, type FakeServer, type ParsedBody, sendJson, startFakeServer } from './fake-http.js';
+import { createSlackSocketMode } from './slack-socket-mode.js';
 import { createSlackWorkspace, type SlackFakeFile, type SlackFakeMessage } from './slack-web-api.js';
 import {
   buildMentionEvent,
@@ -105,6 +108,14 @@ export interface SendEventOptions {
   timestampOffsetSec?: number;
 }
 
+/** One bot message echoed back to the app as an event. */
+export interface EchoRecord {
+  channel: string;
+  ts: string;
+  /** HTTP status from the app, `'acked'` over Socket Mode, `'failed'`, or `'pending'`. */
+  outcome: number | 'acked' | 'failed' | 'pending';
+}
+
 export type SlackFake = Awaited<ReturnType<typeof createSlackFake>>;
 
 export async function createSlackFake(options: SlackFakeOptions) {
@@ -118,8 +129,9 @@ export async function createSlackFake(options: SlackFakeOptions) {
   const calls: SlackCall[] = [];
   const failures = new Map<string, SlackFailure[]>();
   const echoes = new Set<Promise<unknown>>();
-  const sockets = new Set<WebSocket>();
-  const pendingAcks = new Map<string, (payload: Record<string, unknown>) => void>();
+  const echoed: EchoRecord[] = [];
+  const socketMode = createSlackSocketMode({ appId, teamId, botUserId });
+  const sendSocketEvent = socketMode.sendSocketEvent;
   let server: FakeServer | undefined;
 
   const workspace = createSlackWorkspace({
@@ -143,8 +155,15 @@ export async function createSlackFake(options: SlackFakeOptions) {
         teamId,
       );
       const target = echoTarget;
-      const delivery = (target === 'socket' ? sendSocketEvent(event) : sendEvent(target, event)).catch(
-        () => undefined,
+      const record: EchoRecord = { channel: message.channel, ts: message.ts, outcome: 'pending' };
+      echoed.push(record);
+      const delivery = (target === 'socket' ? sendSocketEvent(event) : sendEvent(target, event)).then(
+        (result) => {
+          record.outcome = 'status' in result ? result.status : 'acked';
+        },
+        () => {
+          record.outcome = 'failed';
+        },
       );
       echoes.add(delivery);
       void delivery.finally(() => echoes.delete(delivery));
@@ -210,32 +229,6 @@ export async function createSlackFake(options: SlackFakeOptions) {
     );
   }
 
-  function onSocket(ws: WebSocket): void {
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
-    ws.on('message', (data) => {
-      let ack: Record<string, unknown>;
-      try {
-        ack = JSON.parse(String(data)) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      pendingAcks.get(String(ack.envelope_id))?.(ack);
-    });
-    // Slack pings; the client only starts watching for server pings once it has seen one.
-    const pinger = setInterval(() => ws.ping(), 10_000);
-    pinger.unref();
-    ws.on('close', () => clearInterval(pinger));
-    ws.send(
-      JSON.stringify({
-        type: 'hello',
-        num_connections: sockets.size,
-        debug_info: { host: 'fake-slack', build_number: 1, approximate_connection_time: 18_060 },
-        connection_info: { app_id: appId },
-      }),
-    );
-  }
-
   async function sendEvent(
     targetUrl: string,
     event: SlackEvent,
@@ -280,47 +273,7 @@ export async function createSlackFake(options: SlackFakeOptions) {
     return { status: res.status, body: text, ms: performance.now() - started };
   }
 
-  /** Pushes an event over Socket Mode; resolves with the ack once the app sends `{ envelope_id }`. */
-  async function sendSocketEvent(
-    event: SlackEvent,
-    opts: { eventId?: string; retryNum?: number; retryReason?: string; timeoutMs?: number } = {},
-  ): Promise<{ envelopeId: string; ackMs: number; ack: Record<string, unknown> }> {
-    const ws = [...sockets].find((s) => s.readyState === s.OPEN);
-    if (!ws) throw new Error('no Socket Mode connection: await socketConnected() first');
-    const envelopeId = randomBytes(8).toString('hex');
-    const payload = eventCallbackEnvelope(event, {
-      teamId,
-      botUserId,
-      appId,
-      ...(opts.eventId !== undefined && { eventId: opts.eventId }),
-    });
-    const started = performance.now();
-    const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pendingAcks.delete(envelopeId);
-        reject(new Error(`Socket Mode envelope ${envelopeId} was not acked`));
-      }, opts.timeoutMs ?? 10_000);
-      pendingAcks.set(envelopeId, (ack) => {
-        clearTimeout(timer);
-        pendingAcks.delete(envelopeId);
-        resolve(ack);
-      });
-    });
-    ws.send(
-      JSON.stringify({
-        envelope_id: envelopeId,
-        type: 'events_api',
-        accepts_response_payload: false,
-        retry_attempt: opts.retryNum ?? 0,
-        retry_reason: opts.retryReason ?? '',
-        payload,
-      }),
-    );
-    const ack = await acked;
-    return { envelopeId, ackMs: performance.now() - started, ack };
-  }
-
-  server = await startFakeServer(onRequest, { '/socket': onSocket });
+  server = await startFakeServer(onRequest, { '/socket': socketMode.onSocket });
   const apiUrl = `${server.baseUrl}/api/`;
 
   return {
@@ -368,6 +321,8 @@ export async function createSlackFake(options: SlackFakeOptions) {
     setEchoTarget(target: string | undefined) {
       echoTarget = target;
     },
+    /** Every echo of a bot message: its channel/ts and the app's HTTP status, `'acked'` or `'failed'`. */
+    echoed: echoed as readonly EchoRecord[],
     /** Awaits echo deliveries in flight. */
     async flushEchoes() {
       await Promise.all([...echoes]);
@@ -397,13 +352,11 @@ export async function createSlackFake(options: SlackFakeOptions) {
       return post(targetUrl, body, {}, {});
     },
     /** Resolves once a Socket Mode client has connected and been sent `hello`. */
-    socketConnected: (timeoutMs = 10_000) =>
-      waitFor(() => sockets.size > 0, { timeoutMs, what: 'a Socket Mode connection' }).then(() => undefined),
+    socketConnected: socketMode.connected,
+    /** Pushes an event over Socket Mode; resolves with the ack once the app sends `{ envelope_id }`. */
     sendSocketEvent,
     /** Asks Socket Mode clients to reconnect, as Slack does every few hours. */
-    requestSocketReconnect() {
-      for (const ws of sockets) ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
-    },
+    requestSocketReconnect: socketMode.requestReconnect,
     close: () => server?.close() ?? Promise.resolve(),
   };
 
