@@ -35,7 +35,7 @@ export interface BraveSearchOptions {
   /** Paces requests (`sleep`) and measures the interval between them (`now`). */
   clock: Clock;
   fetch?: typeof fetch;
-  /** At most one request per this many ms across all callers of this instance (Brave free plan: 1/s). */
+  /** Pause between one request's end and the next one's start, across all callers (Brave free plan: 1/s). */
   minIntervalMs?: number;
   /** Per-request deadline, in ms. */
   timeoutMs?: number;
@@ -57,7 +57,7 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
   const apiUrl = (options.apiUrl ?? DEFAULTS.braveApiUrl).replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.searchTimeoutMs;
-  const throttle = createThrottle(options.clock, options.minIntervalMs ?? DEFAULTS.braveMinIntervalMs);
+  const throttled = createThrottle(options.clock, options.minIntervalMs ?? DEFAULTS.braveMinIntervalMs);
   // Defence in depth: nothing we build should contain the key, but an upstream message might echo it.
   const scrub = (text: string) => (options.apiKey ? text.split(options.apiKey).join('[redacted]') : text);
 
@@ -67,20 +67,20 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
     return `${apiUrl}/web/search?${params}`;
   }
 
-  async function search(query: string, searchOptions: SearchOptions = {}): Promise<SearchResult[]> {
-    if (!query.trim()) throw new MovebotError('bad_request', 'Search query is empty');
-    const url = searchUrl(query, searchOptions);
-    await throttle(searchOptions.signal);
-    const started = options.clock.now();
-    const signals = [AbortSignal.timeout(timeoutMs), ...(searchOptions.signal ? [searchOptions.signal] : [])];
-    let response: Response;
-    let body: unknown;
+  /** One HTTP exchange; network failures and timeouts become MovebotErrors here. */
+  async function exchange(
+    url: string,
+    query: string,
+    signal?: AbortSignal,
+  ): Promise<{ response: Response; body: unknown }> {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
     try {
-      response = await doFetch(url, {
+      const response = await doFetch(url, {
         headers: { Accept: 'application/json', 'X-Subscription-Token': options.apiKey },
         signal: AbortSignal.any(signals),
       });
-      body = await response.json().catch(() => undefined);
+      const body: unknown = await response.json().catch(() => undefined);
+      return { response, body };
     } catch (err) {
       const timedOut = err instanceof Error && err.name === 'TimeoutError';
       const reason = timedOut ? `timed out after ${timeoutMs} ms` : 'could not be reached';
@@ -90,6 +90,16 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
         transient: true,
       });
     }
+  }
+
+  async function search(query: string, searchOptions: SearchOptions = {}): Promise<SearchResult[]> {
+    if (!query.trim()) throw new MovebotError('bad_request', 'Search query is empty');
+    const url = searchUrl(query, searchOptions);
+    const started = options.clock.now();
+    const { response, body } = await throttled(
+      () => exchange(url, query, searchOptions.signal),
+      searchOptions.signal,
+    );
     options.logger?.debug(
       { query, status: response.status, ms: options.clock.now() - started },
       'brave search',
@@ -126,20 +136,32 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
 }
 
 /**
- * Serialises callers through one promise chain so request starts are at least `minIntervalMs` apart,
- * however many agents search at once.
+ * Runs tasks one at a time, each starting at least `minIntervalMs` after the previous one FINISHED.
+ * Spacing from the previous start would not do: a slow request followed by a fast one can reach Brave
+ * less than a second apart and earn a 429. Counting from the finish guarantees the spacing on arrival,
+ * at the price of one round trip per interval. A hung request holds the line for at most `timeoutMs`.
  */
-function createThrottle(clock: Clock, minIntervalMs: number): (signal?: AbortSignal) => Promise<void> {
+function createThrottle(
+  clock: Clock,
+  minIntervalMs: number,
+): <T>(task: () => Promise<T>, signal?: AbortSignal) => Promise<T> {
   let chain: Promise<void> = Promise.resolve();
-  let lastStart = Number.NEGATIVE_INFINITY;
-  return (signal) => {
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  return (task, signal) => {
     const turn = chain.then(async () => {
-      const wait = lastStart + minIntervalMs - clock.now();
+      const wait = lastEnd + minIntervalMs - clock.now();
       if (wait > 0) await clock.sleep(wait, signal);
       signal?.throwIfAborted();
-      lastStart = clock.now();
+      try {
+        return await task();
+      } finally {
+        lastEnd = clock.now();
+      }
     });
-    chain = turn.catch(() => undefined);
+    chain = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   };
 }
