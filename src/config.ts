@@ -39,6 +39,7 @@ const envSchema = z.object({
   FIRECRAWL_API_URL: optionalUrl.transform((v) => v ?? DEFAULTS.firecrawlApiUrl),
   BRAVE_API_KEY: optionalString,
   BRAVE_API_URL: optionalUrl.transform((v) => v ?? DEFAULTS.braveApiUrl),
+  BRAVE_MIN_INTERVAL_MS: int(0, 60_000, DEFAULTS.braveMinIntervalMs),
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
@@ -88,7 +89,8 @@ export interface Config {
     embeddingDimensions: number;
   };
   firecrawl: { apiKey: string | undefined; apiUrl: string };
-  brave: { apiKey: string | undefined; apiUrl: string };
+  /** `minIntervalMs`: Brave's free plan allows one request a second. */
+  brave: { apiKey: string | undefined; apiUrl: string; minIntervalMs: number };
   slack: {
     botToken: string | undefined;
     signingSecret: string | undefined;
@@ -213,7 +215,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       embeddingDimensions: d.EMBEDDING_DIMENSIONS,
     },
     firecrawl: { apiKey: d.FIRECRAWL_API_KEY, apiUrl: d.FIRECRAWL_API_URL },
-    brave: { apiKey: d.BRAVE_API_KEY, apiUrl: d.BRAVE_API_URL },
+    brave: { apiKey: d.BRAVE_API_KEY, apiUrl: d.BRAVE_API_URL, minIntervalMs: d.BRAVE_MIN_INTERVAL_MS },
     slack: {
       botToken: d.SLACK_BOT_TOKEN,
       signingSecret: d.SLACK_SIGNING_SECRET,

@@ -16,13 +16,15 @@ import type { ToolCache } from './tool-cache.js';
 export function createTeamTools(config: Config, deps: { cache: ToolCache; clock: Clock; logger?: Logger }): TeamTools {
   const tools: TeamTools = {};
   if (config.firecrawl.apiKey) {
-    const firecrawl = new Firecrawl({ apiKey: config.firecrawl.apiKey, apiUrl: config.firecrawl.apiUrl });
+    // maxRetries 1 = no SDK retries: the queue's attempts already retry, and retries multiply.
+    const firecrawl = new Firecrawl({ apiKey: config.firecrawl.apiKey, apiUrl: config.firecrawl.apiUrl, maxRetries: 1 });
     tools.costOfLiving = createCostOfLivingTool({ firecrawl, cache: deps.cache, clock: deps.clock, logger: deps.logger });
   }
   if (config.brave.apiKey) {
     const search = createBraveSearch({
       apiKey: config.brave.apiKey,
       apiUrl: config.brave.apiUrl,
+      minIntervalMs: config.brave.minIntervalMs,
       clock: deps.clock,
       logger: deps.logger,
     });

@@ -1,0 +1,92 @@
+import type { ChatRequest, OpenAIFake } from '../fakes/openai-fake.js';
+import { messageText } from '../fakes/openai-fake.js';
+
+/**
+ * A scripted "model" for the whole team: each agent is recognised by its system prompt and answers
+ * valid JSON for its schema, built from what it was actually sent (so quotes really come from the
+ * search results, and follow-ups mention the data they got). Tests override single agents with
+ * `fake.route(...)` before calling this, since earlier routes win.
+ */
+export function scriptTeam(fake: OpenAIFake): void {
+  fake.route({ system: 'intake step' }, (req) => ({ json: intake(lastUser(req)) }));
+  fake.route({ system: 'You are the Cost Analyst' }, () => ({
+    json: {
+      overall_cost_difference: 'Living costs are clearly lower at the destination overall.',
+      housing_comparison: 'Housing is the biggest saving.',
+      food_comparison: 'Groceries cost somewhat less.',
+      transportation_comparison: 'Expect to drive more.',
+      taxes_comparison: 'Texas has no state income tax (general knowledge).',
+      key_insights: ['Rent is the main driver of the difference.', 'Budget for a car.'],
+    },
+  }));
+  fake.route({ system: 'You are the Sentiment Analyst' }, () => ({
+    json: {
+      overall_sentiment: 'Positive: a lively, fast-growing city.',
+      vibe_description: 'Live music, food trucks and a young crowd.',
+      livability_score: 7.5,
+      alignment_with_preferences: 'Good fit for someone who wants sunshine and live music.',
+      notable_pros: ['Music scene', 'Job market'],
+      notable_cons: ['Summer heat', 'Traffic'],
+    },
+  }));
+  fake.route({ system: 'You are the Migration Researcher' }, (req) => ({ json: migration(lastUser(req)) }));
+  fake.route({ system: 'Combine the analysts' }, (req) => ({
+    json: {
+      recommendation: 'move',
+      confidence_level: 'Medium',
+      key_supporting_factors: ['Lower housing costs', 'Strong job market'],
+      key_concerns: ['Summer heat'],
+      detailed_justification: 'The cost savings and the music scene match what you asked for.',
+      next_steps: ['Visit in August', 'Compare rents in two neighbourhoods', 'Talk to your employer about remote work'],
+      memories_used: lastUser(req).includes('Remembered facts about the user') ? [1] : [],
+    },
+  }));
+  fake.route({ system: 'answering a follow-up question' }, (req) => ({
+    content: `Follow-up answer based on the earlier analysis. ${lastUser(req).includes('untrusted_data') ? 'Fresh data was consulted.' : ''}`.trim(),
+  }));
+  // Anything else (e.g. memory extraction) gets an empty object, which every other schema accepts.
+  fake.setResponder({ json: {} });
+}
+
+function lastUser(req: ChatRequest): string {
+  const users = req.messages.filter((m) => m.role === 'user');
+  return messageText(users[users.length - 1]?.content);
+}
+
+function intake(prompt: string) {
+  const newest = prompt.split('Newest message from the user:\n')[1] ?? prompt;
+  const compare = /\b(move|moving|relocat|compare)\b/i.test(newest);
+  const topics: string[] = [];
+  if (/tax|cost|rent|price|salary|expensive/i.test(newest)) topics.push('cost');
+  if (/people|reddit|said|say|regret/i.test(newest)) topics.push('migration');
+  if (/vibe|weather|culture|safe/i.test(newest)) topics.push('sentiment');
+  return {
+    current_city: null,
+    desired_city: null,
+    city_preferences: /walkab/i.test(newest) ? ['walkable neighbourhoods'] : [],
+    intent: compare ? 'compare' : 'follow_up',
+    follow_up_topics: topics.length ? topics : ['general'],
+  };
+}
+
+/** Quotes copied verbatim from the first results the researcher was shown. */
+function migration(prompt: string) {
+  const quotes: { quote: string; url: string }[] = [];
+  const blocks = prompt.split(/\n\n(?=\[\d+\] )/);
+  for (const block of blocks) {
+    const url = /URL: (\S+)/.exec(block)?.[1];
+    const snippet = block.split('\n').slice(2).join(' ').trim();
+    if (url && snippet.length > 20) quotes.push({ quote: snippet.slice(0, 60).trim(), url });
+    if (quotes.length === 2) break;
+  }
+  quotes.push({ quote: 'A quote that appears nowhere in the results at all', url: 'https://evil.example/x' });
+  return {
+    redditor_perspectives: 'Most movers are happy with the cost savings.',
+    featured_quotes: quotes,
+    common_reasons_for_moving: ['Cost of living'],
+    common_challenges: ['Heat'],
+    common_positive_outcomes: ['Lower rent'],
+    regrets_or_warnings: ['Car dependence'],
+    summary: 'Movers report lower costs and hotter summers.',
+  };
+}
