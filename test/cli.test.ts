@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
+
+let fakes: TeamFakes;
+let dir: string;
+
+beforeAll(async () => {
+  fakes = await startTeamFakes();
+  dir = await mkdtemp(join(tmpdir(), 'movebot-cli-'));
+});
+afterAll(async () => {
+  await fakes?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs `npm run ask` as a user would, on the embedded database (no DATABASE_URL). */
+function ask(args: string[], env: Record<string, string> = {}) {
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...base } = process.env;
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      'npm',
+      ['run', '--silent', 'ask', '--', ...args],
+      {
+        env: { ...base, ...fakes.env, PGLITE_DIR: join(dir, 'db'), REPORTS_DIR: join(dir, 'reports'), ...env },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('npm run ask', () => {
+  it('writes the report, prints its path last, and continues the session with --session', async () => {
+    const first = await ask(['Should I move from Seattle to Austin?', '--user', 'dana', '--session', 'trip-1']);
+    expect(first.code, first.stderr).toBe(0);
+    const lines = first.stdout.trim().split('\n');
+    const path = lines.at(-1)!;
+    expect(path).toMatch(/reports\/seattle_to_austin_\d{8}_\d{6}_analysis\.md$/);
+    const report = await readFile(path, 'utf8');
+    expect(report).toMatch(/^# Should You Move from Seattle, WA to Austin, TX\?/);
+    expect(first.stdout).toContain('**Move** for Seattle, WA → Austin, TX');
+    expect(first.stderr).toMatch(/Cost Analyst (started|finished)/); // plain progress lines off a TTY
+    expect(first.stderr).toContain('--session trip-1');
+
+    const second = await ask(['What about taxes?', '--user', 'dana', '--session', 'trip-1']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('Follow-up answer');
+    expect(second.stdout).not.toMatch(/analysis\.md/);
+  });
+
+  it('names every bad variable and exits non-zero without a stack trace', async () => {
+    const result = await ask(['Should I move from Seattle to Austin?'], {
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+      EMBEDDING_DIMENSIONS: 'lots',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('OPENAI_API_KEY');
+    expect(result.stderr).toContain('EMBEDDING_DIMENSIONS');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
