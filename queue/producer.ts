@@ -46,7 +46,9 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
           if (await queue.getJob(jobId)) return { enqueued: false, jobId };
           if (redis.status === 'wait') await redis.connect();
           // Registered before the job exists so the worker can hold later messages of the thread back.
-          await redis.zadd(threadKeys(queueName, job.threadKey).pending, 'NX', Date.parse(job.receivedAt) || Date.now(), jobId);
+          // A counter, not a timestamp, orders them: two messages in the same millisecond must not tie.
+          const arrival = await redis.incr(`movebot:${queueName}:arrivals`);
+          await redis.zadd(threadKeys(queueName, job.threadKey).pending, 'NX', arrival, jobId);
           await queue.add('chat', job, {
             jobId,
             attempts: DEFAULTS.jobAttempts,

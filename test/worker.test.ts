@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatJob } from '../queue/chat-job.js';
+import { createMessageQueue } from '../queue/producer.js';
+import { type ChatWorker, createChatWorker } from '../queue/worker.js';
+import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/logger.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createMemoryChatAdapter } from './fakes/memory-chat-adapter.js';
+import { messageText } from './fakes/openai-fake.js';
+import { waitFor } from './fakes/fake-http.js';
+import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
+import { scriptTeam } from './helpers/team-script.js';
+import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
+
+const REDIS_URL = process.env.REDIS_URL!;
+let fakes: TeamFakes;
+let t: TestDatabase;
+let runtime: Runtime;
+
+beforeAll(async () => {
+  fakes = await startTeamFakes();
+  t = await createTestDatabase('postgres');
+  runtime = await createRuntime(loadConfig('worker', { ...fakes.env, DATABASE_URL: t.url! }), { logger: silentLogger });
+});
+afterAll(async () => {
+  await runtime?.close();
+  await t?.cleanup();
+  await fakes?.close();
+});
+beforeEach(() => {
+  fakes.openai.reset();
+  scriptTeam(fakes.openai);
+});
+
+let n = 0;
+function job(text: string, thread = `17000000${++n}.000100`, messageId = `${thread}-${++n}`): ChatJob {
+  return {
+    platform: 'slack',
+    workspace: 'T1',
+    channel: 'C1',
+    thread,
+    messageId,
+    userId: 'U1',
+    userName: 'dana',
+    text,
+    threadKey: `slack:T1:C1:${thread}`,
+    receivedAt: new Date(Date.now() + n).toISOString(),
+  };
+}
+
+async function system(options: { attempts?: number } = {}) {
+  const queueName = `movebot-test-${randomUUID()}`;
+  const chat = createMemoryChatAdapter();
+  const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName });
+  const worker: ChatWorker = createChatWorker({
+    runtime,
+    adapters: { slack: chat.adapter },
+    redisUrl: REDIS_URL,
+    queueName,
+    concurrency: 4,
+    logger: silentLogger,
+    threadRetryMs: 20,
+  });
+  void options;
+  return {
+    chat,
+    queue,
+    worker,
+    async close() {
+      await worker.close(5_000);
+      await queue.close();
+    },
+  };
+}
+
+describe('chat worker', () => {
+  it('turns the placeholder into exactly one answer, with progress in between', async () => {
+    const s = await system();
+    try {
+      const j = job('Should I move from Seattle to Austin?');
+      expect((await s.queue.enqueue(j)).enqueued).toBe(true);
+      expect((await s.queue.enqueue(j)).enqueued).toBe(false); // a duplicate delivery enqueues nothing
+      await waitFor(() => s.chat.calls.some((c) => c.op === 'answer'), { timeoutMs: 20_000, what: 'an answer' });
+      const thread = s.chat.thread('C1', j.thread!);
+      expect(thread.map((m) => m.text.split('\n')[0])).toEqual([
+        '**Move** for Seattle, WA → Austin, TX (confidence: Medium)',
+        expect.stringMatching(/^\[file\] seattle_to_austin_\d{8}_\d{6}_analysis\.md$/),
+      ]);
+      const shown = thread[0]!.history;
+      expect(shown[0]).toBe('Looking into Seattle → Austin…');
+      expect(shown.some((h) => h.includes('Cost Analyst'))).toBe(true);
+      expect(s.chat.calls.filter((c) => c.op === 'placeholder')).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers two quick messages of one thread in order, one at a time', async () => {
+    const s = await system();
+    try {
+      fakes.openai.setLatency(30);
+      const a = job('Should I move from Seattle to Austin?', '1700009999.000100', 'a');
+      const b = job('What about taxes?', '1700009999.000100', 'b');
+      await s.queue.enqueue(a);
+      await s.queue.enqueue(b);
+      await waitFor(() => s.chat.calls.filter((c) => c.op === 'answer').length === 2, { timeoutMs: 30_000, what: 'two answers' });
+      const [first, second] = s.chat.thread('C1', a.thread!).filter((m) => !m.text.startsWith('[file]'));
+      expect(first!.text).toMatch(/^\*\*Move\*\*/);
+      expect(second!.text).toMatch(/^Follow-up answer/);
+      // The second turn started only after the first was answered.
+      const firstAnswerAt = s.chat.calls.find((c) => c.op === 'answer')!.at;
+      const secondPlaceholderAt = s.chat.calls.filter((c) => c.op === 'placeholder')[1]!.at;
+      expect(secondPlaceholderAt).toBeGreaterThanOrEqual(firstAnswerAt);
+    } finally {
+      fakes.openai.setLatency(0);
+      await s.close();
+    }
+  });
+
+  it('says so in the thread when the model keeps failing', async () => {
+    const s = await system();
+    try {
+      fakes.openai.reset();
+      fakes.openai.setResponder({ status: 400, error: 'model not found' });
+      const j = job('Should I move from Seattle to Austin?');
+      await s.queue.enqueue(j);
+      await waitFor(() => s.chat.calls.some((c) => c.op === 'answer'), { timeoutMs: 20_000, what: 'a failure notice' });
+      const [msg] = s.chat.thread('C1', j.thread!);
+      expect(msg!.text).toMatch(/couldn't reach a usable answer from the AI service/);
+      expect(msg!.text).not.toMatch(/\bat .+\.ts/);
+      const session = await runtime.store.getSessionByThreadKey(j.threadKey);
+      const messages = await runtime.store.listMessages(session!.id);
+      expect(messages.at(-1)).toMatchObject({ role: 'assistant', metadata: { kind: 'error' } });
+    } finally {
+      fakes.openai.setResponder({ json: {} });
+      await s.close();
+    }
+  });
+
+  it('finishes the running job before closing on shutdown', async () => {
+    const s = await system();
+    fakes.openai.setLatency(200);
+    const j = job('Should I move from Seattle to Austin?');
+    await s.queue.enqueue(j);
+    await fakes.openai.waitForRequests(1, 10_000);
+    await s.worker.close(20_000);
+    fakes.openai.setLatency(0);
+    expect(s.chat.calls.some((c) => c.op === 'answer')).toBe(true);
+    await s.queue.close();
+  });
+
+  it('refuses to enqueue when Redis is unreachable, so the platform retries', async () => {
+    const queue = createMessageQueue({ redisUrl: 'redis://127.0.0.1:1', queueName: `movebot-test-${randomUUID()}`, timeoutMs: 500 });
+    await expect(queue.enqueue(job('hello'))).rejects.toMatchObject({ code: 'queue_unavailable' });
+    await queue.close();
+  });
+
+  it('never lets the model see another thread’s history', async () => {
+    const s = await system();
+    try {
+      const a = job('Should I move from Seattle to Austin? I am Alice.');
+      const b = job('Should I move from Chicago to Denver?');
+      await s.queue.enqueue(a);
+      await s.queue.enqueue(b);
+      await waitFor(() => s.chat.calls.filter((c) => c.op === 'answer').length === 2, { timeoutMs: 30_000, what: 'two answers' });
+      const chicagoCalls = fakes.openai.chatRequests.filter((r) => messageText(r.messages[1]?.content).includes('Chicago'));
+      expect(chicagoCalls.length).toBeGreaterThan(0);
+      for (const c of chicagoCalls) expect(messageText(c.messages[1]?.content)).not.toContain('Alice');
+    } finally {
+      await s.close();
+    }
+  });
+});
