@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../db/migrate.js';
+import { MIGRATIONS } from '../db/migrations.js';
 import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { createManualClock } from '../src/clock.js';
@@ -132,7 +133,7 @@ describe('migrations under concurrency', () => {
       expect(outputs[0]).toMatch(/migrations applied: 1\b/);
       expect(outputs[1]).toMatch(/none \(up to date\)/);
       const { rows } = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations');
-      expect(Number(rows[0]?.n)).toBe(1);
+      expect(Number(rows[0]?.n)).toBe(MIGRATIONS.length); // each applied exactly once
     } finally {
       await t.cleanup();
     }

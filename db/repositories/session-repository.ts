@@ -100,42 +100,35 @@ export function createSessionStore(db: Database): SessionStore {
             : { rows: [] };
         return rows[0] ? toMessage(rows[0]) : undefined;
       };
-      // Redelivered platform messages and re-run jobs must not store a second copy.
-      const before = await existing();
-      if (before) return before;
+      // One statement: taking the next seq and inserting happen atomically (the UPDATE holds the
+      // session row's lock), and a duplicate platform message rolls both back with a unique violation.
       try {
-        // The UPDATE takes the session row's lock, so concurrent appends queue up and seqs stay contiguous.
-        return await db.transaction(async (tx) => {
-          const seqRow = (
-            await tx.query<{ last_seq: number }>(
-              'UPDATE sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq',
-              [sessionId],
-            )
-          ).rows[0];
-          if (!seqRow) throw new MovebotError('not_found', `session ${sessionId} does not exist`);
-          const { rows } = await tx.query(
-            `INSERT INTO messages
-               (session_id, seq, role, author_user_id, author_name, content, external_id, reply_to, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-            [
-              sessionId,
-              seqRow.last_seq,
-              message.role,
-              message.authorUserId ?? null,
-              message.authorName ?? null,
-              message.content,
-              message.externalId ?? null,
-              message.replyTo ?? null,
-              JSON.stringify(message.metadata ?? {}),
-            ],
-          );
-          return toMessage(rows[0]!);
-        });
+        const { rows } = await db.query(
+          `WITH next AS (
+             UPDATE sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq
+           )
+           INSERT INTO messages
+             (session_id, seq, role, author_user_id, author_name, content, external_id, reply_to, metadata)
+           SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7, $8 FROM next
+           RETURNING *`,
+          [
+            sessionId,
+            message.role,
+            message.authorUserId ?? null,
+            message.authorName ?? null,
+            message.content,
+            message.externalId ?? null,
+            message.replyTo ?? null,
+            JSON.stringify(message.metadata ?? {}),
+          ],
+        );
+        if (!rows[0]) throw new MovebotError('not_found', `session ${sessionId} does not exist`);
+        return toMessage(rows[0]);
       } catch (err) {
-        // Lost a race with a concurrent append of the same message: the transaction rolled back its seq.
+        // Redelivered platform messages and re-run jobs must not store a second copy: return the first.
         if (pgErrorCode(err) === '23505') {
-          const winner = await existing();
-          if (winner) return winner;
+          const first = await existing();
+          if (first) return first;
         }
         throw err;
       }

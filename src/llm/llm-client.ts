@@ -168,10 +168,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     },
 
     async structured<T>(call: LlmCall & { schema: z.ZodType<T>; schemaName: string }) {
-      const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(call.schema, { io: 'input' }) as Record<
-        string,
-        unknown
-      >;
+      const jsonSchema = jsonSchemaFor(call.schema);
       const format: OpenAI.ResponseFormatJSONSchema = {
         type: 'json_schema',
         json_schema: { name: call.schemaName, schema: jsonSchema, strict: false },
@@ -202,6 +199,19 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       throw new MovebotError('llm_bad_output', `${call.label} returned invalid ${call.schemaName}: ${second.problem}`);
     },
   };
+}
+
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+/** Converting a zod schema is not free and the schemas never change: convert each once. */
+function jsonSchemaFor(schema: z.ZodType): Record<string, unknown> {
+  let cached = jsonSchemas.get(schema);
+  if (!cached) {
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    cached = rest;
+    jsonSchemas.set(schema, cached);
+  }
+  return cached;
 }
 
 /** Extracts a JSON object from model text (tolerating code fences and chatter) and validates it. */

@@ -1,3 +1,4 @@
+import { formatNumber } from '../../util/format.js';
 import type { LlmClient, UsageMeter } from '../../llm/llm-client.js';
 import type { CostComparison } from '../../tools/cost-of-living.js';
 import type { NerdWalletCity } from '../../tools/city-resolver.js';
@@ -42,8 +43,8 @@ export function describeUser(ctx: Pick<AnalystContext, 'from' | 'to' | 'profile'
   const lines = [
     `Moving from: ${ctx.from.display}`,
     `Moving to: ${ctx.to.display}`,
-    p.annual_income != null ? `Annual income: $${p.annual_income.toLocaleString('en-US')}` : undefined,
-    p.monthly_expenses != null ? `Monthly expenses: $${p.monthly_expenses.toLocaleString('en-US')}` : undefined,
+    p.annual_income != null ? `Annual income: $${formatNumber(p.annual_income)}` : undefined,
+    p.monthly_expenses != null ? `Monthly expenses: $${formatNumber(p.monthly_expenses)}` : undefined,
     p.city_preferences.length ? `Wants in a city: ${p.city_preferences.join('; ')}` : undefined,
     p.current_city_likes.length ? `Likes about current city: ${p.current_city_likes.join('; ')}` : undefined,
     p.current_city_dislikes.length ? `Dislikes about current city: ${p.current_city_dislikes.join('; ')}` : undefined,

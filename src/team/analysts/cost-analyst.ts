@@ -1,3 +1,4 @@
+import { formatNumber } from '../../util/format.js';
 import { describeError } from '../../errors.js';
 import type { CostFigures } from '../../tools/cost-of-living.js';
 import { stripUngroundedNumbers } from '../grounding.js';
@@ -27,7 +28,7 @@ export function figureViews(figures: CostFigures): FigureView[] {
     if (f) rows.push({ label, value: percent(f), evidence: f.evidence });
   }
   for (const d of figures.dollars) {
-    rows.push({ label: `${d.label} (${d.city})`, value: `$${d.amount.toLocaleString('en-US')}`, evidence: d.evidence });
+    rows.push({ label: `${d.label} (${d.city})`, value: `$${formatNumber(d.amount)}`, evidence: d.evidence });
   }
   return rows;
 }

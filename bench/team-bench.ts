@@ -1,0 +1,104 @@
+/**
+ * `npm run bench:team` (needs DATABASE_URL; `bash scripts/test-services.sh npm run bench:team`).
+ *
+ * Runs full team turns against fakes with fixed latencies (in another process) and prints wall time
+ * against the critical path, and our own CPU per run.
+ * Goals: wall ≤ 1.10 × critical path; ≤ 40 ms own CPU per full run.
+ */
+import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/logger.js';
+import { createRuntime } from '../src/runtime.js';
+import { startFakeServices } from './start-fakes.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const CITIES = ['Seattle', 'Austin', 'Denver', 'Chicago', 'Boston', 'Miami', 'Phoenix', 'Atlanta', 'Nashville', 'Portland', 'Dallas', 'Raleigh'];
+
+if (!process.env.DATABASE_URL) {
+  console.error('bench:team needs DATABASE_URL (run: bash scripts/test-services.sh npm run bench:team)');
+  process.exit(2);
+}
+const fakes = await startFakeServices();
+const config = loadConfig('cli', {
+  ...process.env,
+  OPENAI_API_KEY: 'sk-bench',
+  OPENAI_BASE_URL: fakes.openai,
+  FIRECRAWL_API_KEY: 'fc-bench',
+  FIRECRAWL_API_URL: fakes.firecrawl,
+  BRAVE_API_KEY: 'brave-bench',
+  BRAVE_API_URL: fakes.brave,
+  BRAVE_MIN_INTERVAL_MS: '0',
+  EMBEDDING_DIMENSIONS: '64',
+  LOG_LEVEL: 'silent',
+});
+// A fresh database per bench run keeps caches cold, so every run scrapes and searches.
+const { default: pg } = await import('pg');
+const admin = new pg.Client({ connectionString: config.databaseUrl });
+await admin.connect();
+const dbName = `movebot_bench_${Date.now()}`;
+await admin.query(`CREATE DATABASE ${dbName}`);
+const url = new URL(config.databaseUrl!);
+url.pathname = `/${dbName}`;
+const runtime = await createRuntime({ ...config, databaseUrl: url.toString() }, { logger: silentLogger });
+
+const { llm, firecrawl, brave } = fakes.latency;
+// Intake, then the slowest analyst chain, then synthesis. The Brave client sends one request at a
+// time (the free plan's limit), so city research (2 queries) and Reddit research (4) share one lane.
+const braveLane = 6 * brave;
+const criticalPath = llm + Math.max(firecrawl + llm, braveLane + llm) + llm;
+
+// Warm-up: module loading and JIT are not what we measure.
+await turn(0, 'warmup');
+const walls: number[] = [];
+const profiler = process.env.BENCH_PROFILE ? await startProfiler() : undefined;
+const cpu0 = process.cpuUsage();
+for (let i = 1; i <= RUNS; i++) walls.push(await turn(i, 'bench'));
+const cpu = process.cpuUsage(cpu0);
+await profiler?.stop(process.env.BENCH_PROFILE!);
+const cpuPerRun = (cpu.user + cpu.system) / 1000 / RUNS;
+walls.sort((a, b) => a - b);
+const median = walls[Math.floor(walls.length / 2)]!;
+
+console.log(`bench:team — ${RUNS} full runs, fakes: LLM ${llm} ms, Firecrawl ${firecrawl} ms, Brave ${brave} ms`);
+console.log(`critical path      ${criticalPath} ms`);
+console.log(`wall (median)      ${median.toFixed(0)} ms  = ${(median / criticalPath).toFixed(3)} × critical path   goal ≤ 1.10 ×`);
+console.log(`wall (max)         ${walls.at(-1)!.toFixed(0)} ms`);
+console.log(`own CPU per run    ${cpuPerRun.toFixed(1)} ms   goal ≤ 40 ms`);
+
+await runtime.close();
+await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await admin.end();
+fakes.stop();
+
+/** BENCH_PROFILE=file.cpuprofile records only the measured runs, not start-up. */
+async function startProfiler() {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+async function turn(i: number, tag: string): Promise<number> {
+  // Every run compares a new pair, so nothing is served from the cache.
+  const a = i % CITIES.length;
+  const from = CITIES[a]!;
+  const to = CITIES[(a + 1 + (Math.floor(i / CITIES.length) % (CITIES.length - 1))) % CITIES.length]!;
+  const t0 = performance.now();
+  const result = await runtime.conversation.handle({
+    platform: 'cli',
+    workspace: 'bench',
+    threadKey: `cli:bench:${tag}-${i}`,
+    user: { platformUserId: `u${i}` },
+    text: `Should I move from ${from} to ${to}?`,
+  });
+  if (result.outcome?.kind !== 'recommendation') throw new Error(`run ${i} did not recommend: ${result.reply.content}`);
+  return performance.now() - t0;
+}
