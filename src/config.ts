@@ -48,6 +48,12 @@ const envSchema = z.object({
   DISCORD_APPLICATION_ID: optionalString,
   DISCORD_GUILD_ID: optionalString,
   DISCORD_API_URL: optionalUrl,
+  DISCORD_MESSAGE_CONTENT: optionalString.pipe(
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .optional()
+      .transform((v) => v === 'true' || v === '1'),
+  ),
   DATABASE_URL: optionalString.pipe(
     z
       .string()
@@ -102,6 +108,8 @@ export interface Config {
     applicationId: string | undefined;
     guildId: string | undefined;
     apiUrl: string | undefined;
+    /** Request the privileged MessageContent intent: thread follow-ups without a mention. */
+    messageContent: boolean;
   };
   databaseUrl: string | undefined;
   pgliteDir: string;
@@ -227,6 +235,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       applicationId: d.DISCORD_APPLICATION_ID,
       guildId: d.DISCORD_GUILD_ID,
       apiUrl: d.DISCORD_API_URL,
+      messageContent: d.DISCORD_MESSAGE_CONTENT,
     },
     databaseUrl: d.DATABASE_URL,
     pgliteDir: d.PGLITE_DIR,
