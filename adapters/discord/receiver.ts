@@ -94,13 +94,13 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
       return;
     }
     const job = jobFromInteraction(interaction, rootId, text);
-    await saveInteraction(
-      redis,
-      interaction.id,
-      { token: interaction.token, applicationId: interaction.applicationId },
-      clock.now(),
-    );
     try {
+      await saveInteraction(
+        redis,
+        interaction.id,
+        { token: interaction.token, applicationId: interaction.applicationId },
+        clock.now(),
+      );
       const { enqueued } = await queue.enqueue(job);
       logger.info(
         { interactionId: interaction.id, command: interaction.commandName, enqueued },
