@@ -1,0 +1,98 @@
+import { Queue } from 'bullmq';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { MessageQueue } from '../../queue/message-queue.js';
+import type { Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
+import type { MemoryStore } from '../../src/ports/memory-store.js';
+import type { Runtime } from '../../src/runtime.js';
+import { createApiGuard, cors, isLoopback } from './auth.js';
+import { catalogRoutes } from './catalog.js';
+import { consoleRoutes } from './console-routes.js';
+import { jsonErrorHandler, sendError } from './http-errors.js';
+import { memoryRoutes } from './memories.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { type LiveRuns, runRoutes } from './runs.js';
+import { sessionRoutes } from './sessions.js';
+
+export { apiListenPolicy, type ListenPolicy } from './auth.js';
+export { createMetrics, type Metrics, type RunRecord } from './metrics.js';
+
+export interface ApiDeps {
+  /** Runs the team in-process (conversation service) and owns the session store and database. */
+  runtime: Runtime;
+  /** Defaults to runtime.config; `agentosApiKey` is the bearer key (absent: loopback only). */
+  config?: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** User memories; without it /memories answers 503. */
+  memoryStore?: MemoryStore;
+  /** Queue counts for /metrics and the console. */
+  queue?: MessageQueue;
+  /** BullMQ queue for the console's failed-job list and retry; taken from `queue.queue` when absent. */
+  bullQueue?: Queue;
+  /** Share one instance with the worker in `--role all` so its runs count too; created when absent. */
+  metrics?: Metrics;
+  /** Token bucket per API key: burst and sustained requests per second (default 120 and 2). */
+  rateLimit?: { burst: number; perSecond: number };
+}
+
+/** Paths that need the key (and the loopback rule when keyless). Everything else passes untouched. */
+const API_PREFIXES = ['/config', '/agents', '/teams', '/sessions', '/memories', '/metrics', '/console/api'];
+const isApiPath = (p: string) => API_PREFIXES.some((x) => p === x || p.startsWith(`${x}/`));
+const isConsolePage = (p: string) => p === '/console' || p.startsWith('/console/assets/');
+
+/**
+ * The AgentOS-compatible HTTP API and the operator console, as one router for the shared express 5
+ * app (mount at '/'). It touches only its own paths, so Slack's raw-body endpoint is unaffected.
+ */
+export function createApiRouter(deps: ApiDeps): Router {
+  const { runtime } = deps;
+  const config = deps.config ?? runtime.config;
+  const logger = deps.logger ?? runtime.logger;
+  const clock = deps.clock ?? runtime.clock;
+  const bullQueue = deps.bullQueue ?? bullQueueOf(deps.queue);
+  const metrics = deps.metrics ?? createMetrics({ queue: deps.queue });
+  const live: LiveRuns = new Map();
+  const guard = createApiGuard({ apiKey: config.agentosApiKey, clock, rateLimit: deps.rateLimit });
+
+  const router = express.Router();
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const path = req.path;
+    if (path === '/health') return cors(req, res, next);
+    if (isApiPath(path)) {
+      res.on('finish', () => metrics.recordRequest(`${req.method} ${req.route?.path ?? 'unmatched'}`, res.statusCode));
+      return cors(req, res, () => guard(req, res, next));
+    }
+    // The console's page holds no data (its calls carry the key) but still obeys the loopback rule.
+    if (isConsolePage(path) && !config.agentosApiKey && !isLoopback(req.socket.remoteAddress)) {
+      return sendError(res, 403, 'forbidden', 'The console answers only on this machine until AGENTOS_API_KEY is set.');
+    }
+    next();
+  });
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.contentType);
+    res.send(await metrics.render());
+  });
+  router.use(catalogRoutes(config));
+  router.use(runRoutes({ runtime, metrics, live }));
+  router.use(sessionRoutes({ runtime, live }));
+  router.use(memoryRoutes({ runtime, memoryStore: deps.memoryStore }));
+  router.use(consoleRoutes({ runtime, queue: deps.queue, bullQueue }));
+
+  const onError = jsonErrorHandler(logger);
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!isApiPath(req.path) && !isConsolePage(req.path)) return next(err);
+    onError(err, req, res, next);
+  });
+  return router;
+}
+
+function bullQueueOf(queue: MessageQueue | undefined): Queue | undefined {
+  const inner = (queue as { queue?: unknown } | undefined)?.queue;
+  return inner instanceof Queue ? inner : undefined;
+}
