@@ -1,0 +1,183 @@
+import type { types } from '@slack/bolt';
+import { headline } from '../../src/team/report.js';
+import type { Recommendation, Section } from '../../src/team/types.js';
+import { type ChatAnswer, PLATFORM_LIMITS } from '../chat-adapter.js';
+import { splitText } from '../split-text.js';
+import { escapeMrkdwn, slackLink, toMrkdwn } from './slack-mrkdwn.js';
+
+type KnownBlock = types.KnownBlock;
+
+const LIMITS = PLATFORM_LIMITS.slack;
+/** Block JSON per message; Slack rejects near 12-13k (msg_blocks_too_long), so keep a margin. */
+const BLOCKS_JSON_BUDGET = LIMITS.messageChars - 1_000;
+/** Plain-text fallback (notifications, screen readers when blocks fail). */
+const FALLBACK_CHARS = 3_000;
+const HEADER_CHARS = 150;
+const FIELD_CHARS = 2_000;
+const FIELDS_PER_SECTION = 10;
+
+/** One Slack message: `text` is always set, `blocks` carry the layout. */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/**
+ * The answer as Slack messages: the first replaces the placeholder, the rest follow in the thread.
+ * Deterministic for a given answer, so a re-run yields the same parts under the same keys.
+ */
+export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
+  const { outcome } = answer;
+  const blocks =
+    outcome.kind === 'recommendation'
+      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined)
+      : textBlocks(outcome.kind === 'error' ? `:warning: ${outcome.text}` : outcome.text);
+  const fallback = outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text;
+  return packBlocks(blocks).map((part, i) => ({
+    text: truncate(
+      i === 0 ? fallback.trim() || 'Answer' : `${firstLine(fallback)} (part ${i + 1})`,
+      FALLBACK_CHARS,
+    ),
+    blocks: part,
+  }));
+}
+
+/** Placeholder and progress text: mrkdwn, within one section's limit. */
+export function renderStatusText(text: string): string {
+  return truncate(toMrkdwn(text), LIMITS.blockText);
+}
+
+/** Markdown as mrkdwn section blocks, each within the 3,000-character section limit. */
+export function textBlocks(markdown: string): KnownBlock[] {
+  const mrkdwn = toMrkdwn(markdown.trim() || 'I have no answer to that.');
+  return splitText(mrkdwn, LIMITS.blockText).map(section);
+}
+
+function recommendationBlocks(r: Recommendation, hasReport: boolean): KnownBlock[] {
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`${r.from.display} → ${r.to.display}`, HEADER_CHARS) },
+    },
+    ...textBlocks(`**Recommendation:** ${headline(r.recommendation)}    **Confidence:** ${r.confidence}`),
+  ];
+  if (r.memoriesUsed.length > 0) {
+    blocks.push(context(`You told me before: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
+  }
+  if (r.justification) blocks.push(...textBlocks(r.justification));
+
+  blocks.push({ type: 'divider' }, ...textBlocks('**💰 Cost of living**'));
+  blocks.push(
+    ...sectionOr(r.cost, (c) => {
+      const out: KnownBlock[] = [];
+      for (let i = 0; i < c.figures.length; i += FIELDS_PER_SECTION) {
+        out.push({
+          type: 'section',
+          fields: c.figures.slice(i, i + FIELDS_PER_SECTION).map((f) => ({
+            type: 'mrkdwn' as const,
+            text: truncate(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_CHARS),
+          })),
+        });
+      }
+      if (c.analysis.overall_cost_difference) out.push(...textBlocks(c.analysis.overall_cost_difference));
+      out.push(
+        context(
+          `Source: ${slackLink(c.sourceUrl, 'NerdWallet cost of living calculator')}${c.cached ? ' (cached)' : ''}`,
+          true,
+        ),
+      );
+      return out;
+    }),
+  );
+
+  blocks.push({ type: 'divider' }, ...textBlocks('**🌆 Vibe**'));
+  blocks.push(
+    ...sectionOr(r.sentiment, (s) => {
+      const a = s.analysis;
+      const lines = [a.overall_sentiment, a.vibe_description, a.alignment_with_preferences].filter(Boolean);
+      if (a.livability_score != null) lines.push(`**Livability:** ${a.livability_score}/10`);
+      return textBlocks(lines.join('\n\n'));
+    }),
+  );
+
+  if (r.supportingFactors.length > 0) blocks.push(...textBlocks(`**For**\n${bullets(r.supportingFactors)}`));
+  if (r.concerns.length > 0) blocks.push(...textBlocks(`**Against**\n${bullets(r.concerns)}`));
+
+  blocks.push({ type: 'divider' }, ...textBlocks('**🧳 What people who moved say (Reddit)**'));
+  blocks.push(...sectionOr(r.migration, (m) => (m.insights.summary ? textBlocks(m.insights.summary) : [])));
+  for (const q of r.quotes) blocks.push(...textBlocks(`> "${q.quote}" — [Source](${q.url})`));
+
+  if (r.nextSteps.length > 0) {
+    blocks.push(
+      { type: 'divider' },
+      ...textBlocks(`**Next steps**\n${r.nextSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}`),
+    );
+  }
+  if (hasReport) blocks.push(context('The full report is attached below as a Markdown file.'));
+  return blocks;
+}
+
+function sectionOr<T>(s: Section<T>, render: (data: T) => KnownBlock[]): KnownBlock[] {
+  return s.status === 'ok' ? render(s.data) : [context(`Unavailable: ${s.reason}`)];
+}
+
+/** Groups blocks into messages within the block count and size limits. */
+export function packBlocks(blocks: KnownBlock[]): KnownBlock[][] {
+  const messages: KnownBlock[][] = [];
+  let current: KnownBlock[] = [];
+  let size = 2;
+  for (const block of blocks) {
+    const blockSize = JSON.stringify(block).length + 1;
+    if (
+      current.length > 0 &&
+      (current.length >= LIMITS.blocksPerMessage || size + blockSize > BLOCKS_JSON_BUDGET)
+    ) {
+      messages.push(trimDividers(current));
+      current = [];
+      size = 2;
+    }
+    current.push(block);
+    size += blockSize;
+  }
+  if (current.length > 0) messages.push(trimDividers(current));
+  return messages.filter((m) => m.length > 0);
+}
+
+/** A divider at either end of a message separates nothing. */
+function trimDividers(blocks: KnownBlock[]): KnownBlock[] {
+  let start = 0;
+  let end = blocks.length;
+  while (start < end && blocks[start]?.type === 'divider') start += 1;
+  while (end > start && blocks[end - 1]?.type === 'divider') end -= 1;
+  return blocks.slice(start, end);
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+
+/** A small grey line; `trusted` when the text is already mrkdwn we built. */
+function context(text: string, trusted = false): KnownBlock {
+  return {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: truncate(trusted ? text : toMrkdwn(text), LIMITS.blockText) }],
+  };
+}
+
+function bullets(items: string[]): string {
+  return items.map((i) => `- ${i}`).join('\n');
+}
+
+function firstLine(text: string): string {
+  return truncate(
+    text
+      .split('\n')[0]
+      ?.replace(/[*_`#>]/g, '')
+      .trim() || 'Answer',
+    200,
+  );
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,182 @@
+import { webApi } from '@slack/bolt';
+import { describeError, MovebotError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../chat-adapter.js';
+import { renderAnswerMessages, renderStatusText, type SlackMessage } from './slack-blocks.js';
+import { toSlackLogger } from './slack-logger.js';
+import { slackClientOptions } from './slack-web-client.js';
+
+export interface SlackChatAdapterOptions {
+  /** Bot token (xoxb-…). */
+  token: string;
+  /** Web API base (SLACK_API_URL), e.g. a local fake's `http://127.0.0.1:P/api/`. */
+  apiUrl?: string;
+  logger: Logger;
+  /** A ready-made client (its options are the caller's business); by default one is built. */
+  client?: webApi.WebClient;
+  /** Web API retries for the built client (tests pass `{ retries: 0 }`). */
+  retryConfig?: webApi.WebClientOptions['retryConfig'];
+}
+
+/** Part keys this adapter records (see ChatAdapter.deliverAnswer): overflow messages and the file. */
+export const SLACK_PART_KEYS = {
+  /** The answer posted anew because the placeholder was gone. */
+  answer: 'answer',
+  overflow: (n: number) => `part-${n}`,
+  report: 'report',
+} as const;
+
+/**
+ * The worker's Slack side: the placeholder in the thread, progress edits, then the answer in its
+ * place (Block Kit), overflow parts after it and the Markdown report as a file in the thread.
+ */
+export function createSlackChatAdapter(
+  options: SlackChatAdapterOptions,
+): ChatAdapter & { client: webApi.WebClient } {
+  const { logger } = options;
+  const client =
+    options.client ??
+    new webApi.WebClient(options.token, {
+      ...slackClientOptions({ apiUrl: options.apiUrl, retryConfig: options.retryConfig }),
+      logger: toSlackLogger(logger),
+    });
+
+  const threadOf = (target: ReplyTarget) => target.thread ?? target.messageId;
+
+  async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw platformError(action, err);
+    }
+  }
+
+  async function post(target: ReplyTarget, message: SlackMessage): Promise<string> {
+    const res = await call('chat.postMessage', () =>
+      client.chat.postMessage({
+        channel: target.channel,
+        thread_ts: threadOf(target),
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    return String(res.ts);
+  }
+
+  return {
+    platform: 'slack',
+    client,
+
+    async postPlaceholder(target, text) {
+      const res = await call('chat.postMessage', () =>
+        client.chat.postMessage({
+          channel: target.channel,
+          thread_ts: threadOf(target),
+          text: renderStatusText(text),
+        }),
+      );
+      return { id: String(res.ts), channel: String(res.channel ?? target.channel) };
+    },
+
+    async updateProgress(_target, ref, text) {
+      await call('chat.update', () =>
+        client.chat.update({ channel: ref.channel, ts: ref.id, text: renderStatusText(text) }),
+      );
+    },
+
+    async deliverAnswer(target, ref, answer, progress) {
+      const posted = new Set(progress.alreadyPosted);
+      const record = async (partKey: string, id: string) => {
+        posted.add(partKey);
+        await progress.onPosted(partKey, id);
+      };
+      const [main, ...overflow] = renderAnswerMessages(answer);
+      if (main) await replacePlaceholder(target, ref, main, posted, record);
+      for (const [i, message] of overflow.entries()) {
+        const key = SLACK_PART_KEYS.overflow(i + 2);
+        if (posted.has(key)) continue;
+        await record(key, await post(target, message));
+      }
+      if (answer.report && !posted.has(SLACK_PART_KEYS.report))
+        await uploadReport(target, answer.report, record);
+    },
+  };
+
+  /** Edits are idempotent, so a re-run edits again; only a vanished placeholder needs a new post. */
+  async function replacePlaceholder(
+    target: ReplyTarget,
+    ref: PostedRef,
+    message: SlackMessage,
+    posted: Set<string>,
+    record: (key: string, id: string) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await client.chat.update({
+        channel: ref.channel,
+        ts: ref.id,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    } catch (err) {
+      if (slackErrorCode(err) !== 'message_not_found') throw platformError('chat.update', err);
+      if (posted.has(SLACK_PART_KEYS.answer)) return;
+      logger.warn({ channel: ref.channel }, 'placeholder was deleted; posting the answer anew');
+      await record(SLACK_PART_KEYS.answer, await post(target, message));
+    }
+  }
+
+  /** The answer is already in the thread; a failed upload is logged, not retried as a failed job. */
+  async function uploadReport(
+    target: ReplyTarget,
+    report: NonNullable<ChatAnswer['report']>,
+    record: (key: string, id: string) => Promise<void>,
+  ): Promise<void> {
+    let fileId: string | undefined;
+    try {
+      const res = await client.filesUploadV2({
+        channel_id: target.channel,
+        thread_ts: threadOf(target),
+        filename: report.fileName,
+        title: report.fileName,
+        content: report.markdown,
+      });
+      fileId = uploadedFileId(res);
+    } catch (err) {
+      logger.warn({ err: describeError(platformError('files.uploadV2', err)) }, 'report upload failed');
+      return;
+    }
+    await record(SLACK_PART_KEYS.report, fileId ?? 'uploaded');
+  }
+}
+
+function uploadedFileId(res: unknown): string | undefined {
+  const files = (res as { files?: Array<{ files?: Array<{ id?: string }> }> }).files;
+  return files?.[0]?.files?.[0]?.id;
+}
+
+function slackErrorCode(err: unknown): string | undefined {
+  return (err as { data?: { error?: string } }).data?.error;
+}
+
+/**
+ * Wraps a Web API failure. Rate limits, HTTP 5xx and network errors are transient (the worker's retry
+ * may succeed); platform errors like channel_not_found are not.
+ */
+function platformError(action: string, err: unknown): MovebotError {
+  const e = err as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number };
+  const code = e.code ?? '';
+  const transient =
+    code === webApi.ErrorCode.RateLimitedError ||
+    code === webApi.ErrorCode.HTTPError ||
+    code === webApi.ErrorCode.RequestError ||
+    e.data?.error === 'ratelimited' ||
+    e.data?.error === 'internal_error' ||
+    e.data?.error === 'fatal_error';
+  const detail = e.data?.error ?? (e.statusCode ? `HTTP ${e.statusCode}` : (err as Error).message);
+  return new MovebotError('platform_error', `Slack ${action} failed: ${detail}`, {
+    cause: { code, error: e.data?.error, status: e.statusCode, retryAfter: e.retryAfter },
+    transient,
+  });
+}

@@ -1,0 +1,164 @@
+import { App, type AuthorizeResult, ExpressReceiver, type Receiver, webApi } from '@slack/bolt';
+import type { Router } from 'express';
+import type { MessageQueue } from '../../queue/message-queue.js';
+import { type Clock, systemClock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import { describeError, MovebotError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import type { SessionStore } from '../../src/ports/session-store.js';
+import { toSlackLogger } from './slack-logger.js';
+import { type BotIdentity, normalizeSlackEvent } from './slack-normalize.js';
+import { DeferredAckSocketModeReceiver } from './slack-socket-receiver.js';
+import { slackClientOptions } from './slack-web-client.js';
+
+export interface SlackReceiverOptions {
+  config: { slack: Config['slack'] };
+  queue: MessageQueue;
+  /** To recognise threads that hold a conversation, so follow-ups there need no mention. */
+  store: Pick<SessionStore, 'getSessionByThreadKey'>;
+  logger: Logger;
+  clock?: Clock;
+  /** Web API retries (tests pass `{ retries: 0 }`). */
+  retryConfig?: webApi.WebClientOptions['retryConfig'];
+}
+
+export interface SlackReceiver {
+  /** HTTP mode: handles `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
+  readonly router: Router | undefined;
+  readonly mode: 'http' | 'socket';
+  /** Checks the bot token (auth.test) and, in Socket Mode, connects. */
+  start(): Promise<void>;
+  /** Disconnects Socket Mode; the HTTP router needs no stopping (the web server owns the socket). */
+  stop(): Promise<void>;
+  /** The bot's user id once auth.test answered. */
+  readonly botUserId: string | undefined;
+}
+
+/**
+ * The web role's Slack side: Bolt verifies each request, we turn mentions, DMs and follow-ups in the
+ * bot's threads into ChatJobs and enqueue them. The HTTP answer (or Socket Mode ack) is sent only
+ * after the enqueue succeeded, so when Redis is down Slack gets a 5xx and delivers the event again.
+ * Retries and the message + app_mention pair of one mention de-duplicate by job id.
+ */
+export async function createSlackReceiver(options: SlackReceiverOptions): Promise<SlackReceiver> {
+  const { config, queue, store, logger } = options;
+  const { botToken, signingSecret, appToken, apiUrl } = config.slack;
+  if (!botToken)
+    throw new MovebotError('config_invalid', 'SLACK_BOT_TOKEN is required for the Slack receiver');
+  const clock = options.clock ?? systemClock;
+  const clientOptions = slackClientOptions({ apiUrl, retryConfig: options.retryConfig });
+  const slackLogger = toSlackLogger(logger);
+  const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: slackLogger });
+
+  let receiver: Receiver;
+  let router: Router | undefined;
+  if (appToken) {
+    receiver = new DeferredAckSocketModeReceiver({ appToken, clientOptions, logger });
+  } else {
+    if (!signingSecret)
+      throw new MovebotError('config_invalid', 'SLACK_SIGNING_SECRET is required in HTTP mode');
+    const express = new ExpressReceiver({
+      signingSecret,
+      logger: slackLogger,
+      endpoints: '/slack/events',
+      processBeforeResponse: true,
+      // Any failure after the signature check (enqueue, store, auth.test) is ours: 500, Slack retries.
+      processEventErrorHandler: async ({ error, response }) => {
+        logger.warn({ err: describeError(error) }, 'slack event not accepted; Slack will retry');
+        if (!response.headersSent) {
+          response.writeHead(500);
+          response.end();
+        }
+        return false;
+      },
+    });
+    receiver = express;
+    router = express.router;
+  }
+
+  // auth.test once; a failure is not cached, so a Slack hiccup at boot does not break every event.
+  let identity: Promise<BotIdentity> | undefined;
+  const whoAmI = () => {
+    identity ??= authClient.auth.test().then(
+      (r) => ({ userId: String(r.user_id), ...(r.bot_id && { botId: String(r.bot_id) }) }),
+      (err: unknown) => {
+        identity = undefined;
+        throw err;
+      },
+    );
+    return identity;
+  };
+  let botUserId: string | undefined;
+
+  const app = new App({
+    receiver,
+    logger: slackLogger,
+    clientOptions,
+    authorize: async (): Promise<AuthorizeResult> => {
+      const me = await whoAmI();
+      return { botToken, botUserId: me.userId, ...(me.botId && { botId: me.botId }) };
+    },
+  });
+  // Rethrow so the receiver answers 5xx (HTTP) or withholds the ack (Socket Mode).
+  app.error(async (error) => {
+    throw error;
+  });
+
+  const onEvent = async ({ event, body, context }: ListenerArgs) => {
+    const bot: BotIdentity = {
+      userId: String(context.botUserId),
+      ...(context.botId && { botId: context.botId }),
+    };
+    const teamId = String(body.team_id ?? context.teamId ?? event.team ?? '');
+    const decision = normalizeSlackEvent({ event, teamId, bot, receivedAt: new Date(clock.now()) });
+    if (decision.action === 'ignore') {
+      logger.debug({ reason: decision.reason, eventId: body.event_id }, 'slack event ignored');
+      return;
+    }
+    const { job } = decision;
+    if (decision.needsKnownThread && !(await store.getSessionByThreadKey(job.threadKey))) {
+      logger.debug({ eventId: body.event_id }, 'slack thread reply outside our conversations ignored');
+      return;
+    }
+    const result = await queue.enqueue(job);
+    logger.info(
+      { eventId: body.event_id, jobId: result.jobId, enqueued: result.enqueued, retryNum: context.retryNum },
+      result.enqueued ? 'slack message queued' : 'slack message already queued',
+    );
+  };
+  app.event('app_mention', (args) => onEvent(args as unknown as ListenerArgs));
+  app.event('message', (args) => onEvent(args as unknown as ListenerArgs));
+
+  return {
+    router,
+    mode: appToken ? 'socket' : 'http',
+    get botUserId() {
+      return botUserId;
+    },
+    async start() {
+      try {
+        botUserId = (await whoAmI()).userId;
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive') {
+          throw new MovebotError('config_invalid', `SLACK_BOT_TOKEN was rejected by Slack (${code})`, {
+            cause: code,
+          });
+        }
+        // Slack unreachable: events will try auth.test again; better than refusing to boot.
+        logger.warn({ err: describeError(err) }, 'slack auth.test failed; will retry on the first event');
+      }
+      if (appToken) await app.start();
+    },
+    async stop() {
+      if (appToken) await app.stop();
+    },
+  };
+}
+
+/** The parts of Bolt's event listener arguments we read (typed loosely: events are untrusted input). */
+interface ListenerArgs {
+  event: Record<string, unknown>;
+  body: Record<string, unknown> & { team_id?: string; event_id?: string };
+  context: { botUserId?: string; botId?: string; teamId?: string; retryNum?: number };
+}
