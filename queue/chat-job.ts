@@ -10,7 +10,7 @@ export const ChatJobSchema = z.object({
   /** Slack team id or Discord guild id ('@dm' for Discord direct messages). */
   workspace: z.string().min(1),
   channel: z.string().min(1),
-  /** Slack: the thread's root ts. Discord: the thread (channel) id, or absent until a thread exists. */
+  /** Slack: the thread's root ts. Discord: the conversation's thread id (its root message id); it may not exist yet. */
   thread: z.string().min(1).optional(),
   /** The platform's id for this message (Slack ts, Discord message or interaction id). */
   messageId: z.string().min(1),
