@@ -92,7 +92,7 @@ async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns },
 
   // A new API session gets its id up front, so the thread key, the owner and the anonymous user agree.
   const requested = form.session_id ? await store.getSession(form.session_id) : undefined;
-  const sessionId = requested?.id ?? form.session_id ?? randomUUID();
+  const sessionId = requested?.id || form.session_id || randomUUID();
   // Without a user_id the caller is anonymous *per session*: memories never leak between strangers.
   const platformUserId = form.user_id || `anonymous:${sessionId}`;
   const threadKey = requested?.threadKey ?? `api:${sessionId}`;
