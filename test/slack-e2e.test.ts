@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SlackFakeMessage } from './fakes/slack-fake.js';
+import { delay, waitFor } from './fakes/fake-http.js';
+import { startSystem, type TestSystem } from './helpers/system.js';
+import { scriptTeam } from './helpers/team-script.js';
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startSystem({ platforms: ['slack'] });
+});
+afterAll(async () => {
+  await system?.close();
+});
+
+/** What a person sees of a message: its blocks' text, or its plain text when it has none. */
+function shown(m: SlackFakeMessage | undefined): string {
+  if (!m) return '';
+  const blocks = (m.blocks ?? []) as Array<{ text?: { text?: string }; fields?: Array<{ text: string }> }>;
+  if (blocks.length === 0) return m.text;
+  return blocks
+    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
+    .join('\n');
+}
+
+/** The bot's messages in a thread, once `done` holds for them. */
+async function botReplies(channel: string, rootTs: string, done: (replies: SlackFakeMessage[]) => boolean) {
+  const slack = system.slack!;
+  return waitFor(
+    () => {
+      const replies = slack.threadMessages(channel, rootTs).filter((m) => m.user === slack.botUserId);
+      return done(replies) && replies;
+    },
+    { timeoutMs: 30_000, what: `the bot's replies in ${channel}` },
+  );
+}
+
+/** Polls an async condition (waitFor takes synchronous ones). */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+const answered = (m: SlackFakeMessage) =>
+  m.edited && !/^(Looking into|Thinking|Reading|Writing)/.test(m.text);
+
+describe('Slack end to end: mention → queue → worker → one threaded answer', () => {
+  it('answers a mention in its thread with one message and the report, and keeps context in a follow-up', async () => {
+    const slack = system.slack!;
+    const mention = slack.mentionEvent({
+      channel: 'CE1',
+      user: 'U1',
+      text: 'Should I move from Seattle to Austin?',
+    });
+
+    expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
+
+    const [answer] = await botReplies(
+      'CE1',
+      mention.ts,
+      (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]),
+    );
+    expect(shown(answer)).toContain('Seattle, WA → Austin, TX');
+    expect(answer?.threadTs).toBe(mention.ts);
+    const [report] = await waitFor(() => {
+      const files = slack.filesInThread('CE1', mention.ts);
+      return files.length > 0 && files;
+    });
+    expect(report?.name).toMatch(/_analysis\.md$/);
+    expect(report?.content.toString()).toContain('Seattle');
+
+    const followUp = slack.messageEvent({
+      channel: 'CE1',
+      user: 'U1',
+      text: 'What about taxes?',
+      threadTs: mention.ts,
+    });
+    expect((await slack.sendEvent(system.slackEventsUrl, followUp)).status).toBe(200);
+    const replies = await botReplies('CE1', mention.ts, (r) =>
+      r.some((m) => /^Follow-up answer/.test(shown(m)) && answered(m)),
+    );
+    // One answer message per question, plus the report file.
+    expect(replies).toHaveLength(3);
+
+    const session = await system.services.runtime.store.getSessionByThreadKey(`slack:T1:CE1:${mention.ts}`);
+    const messages = await system.services.runtime.store.listMessages(session!.id);
+    expect(messages.map((m) => [m.role, m.role === 'user' ? m.content : ''])).toEqual([
+      ['user', 'Should I move from Seattle to Austin?'],
+      ['assistant', ''],
+      ['user', 'What about taxes?'],
+      ['assistant', ''],
+    ]);
+  });
+
+  it('answers once when Slack delivers the same mention several times', async () => {
+    const slack = system.slack!;
+    const mention = slack.mentionEvent({
+      channel: 'CE2',
+      user: 'U2',
+      text: 'Should I move from Seattle to Austin?',
+    });
+    const pair = slack.messageEvent({ channel: 'CE2', user: 'U2', text: mention.text, ts: mention.ts });
+
+    const statuses = await Promise.all([
+      slack.sendEvent(system.slackEventsUrl, mention, { eventId: 'EvE2' }),
+      slack.sendEvent(system.slackEventsUrl, mention, { eventId: 'EvE2', retryNum: 1 }),
+      slack.sendEvent(system.slackEventsUrl, pair, { eventId: 'EvE2b' }),
+    ]);
+
+    expect(statuses.map((s) => s.status)).toEqual([200, 200, 200]);
+    await botReplies('CE2', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]));
+    // Once the worker has nothing left, the thread holds exactly one answer and one report.
+    await until(async () => {
+      const c = await system.services.queue!.counts();
+      return c.active + c.waiting + c.delayed === 0;
+    }, 'the queue to drain');
+    const bot = slack.threadMessages('CE2', mention.ts).filter((m) => m.user === slack.botUserId);
+    expect(bot).toHaveLength(2);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'CE2')).toHaveLength(1);
+  });
+
+  it('says so in the thread when the AI service fails', async () => {
+    const slack = system.slack!;
+    const openai = system.fakes.openai;
+    openai.reset();
+    openai.setResponder(() => ({ status: 401, error: 'invalid api key' }));
+    try {
+      const mention = slack.mentionEvent({
+        channel: 'CE3',
+        user: 'U3',
+        text: 'Should I move from Seattle to Austin?',
+      });
+      await slack.sendEvent(system.slackEventsUrl, mention);
+
+      const [notice] = await botReplies('CE3', mention.ts, (r) => r[0] !== undefined && answered(r[0]));
+      expect(shown(notice)).toMatch(/:warning:|⚠️/);
+      expect(notice?.text).toMatch(/AI service|try again/i);
+    } finally {
+      openai.reset();
+      scriptTeam(openai);
+    }
+  });
+
+  it('splits a long answer into parts within Slack limits', async () => {
+    const slack = system.slack!;
+    const openai = system.fakes.openai;
+    const paragraph = (i: number) =>
+      `Point ${i}: ${'taxes in Texas work differently than in Washington. '.repeat(12)}`;
+    const long = `Follow-up answer. ${Array.from({ length: 80 }, (_, i) => paragraph(i)).join('\n\n')}`;
+    openai.reset();
+    openai.route({ system: 'answering a follow-up question' }, { content: long });
+    scriptTeam(openai);
+    try {
+      const mention = slack.mentionEvent({
+        channel: 'CE4',
+        user: 'U4',
+        text: 'Should I move from Seattle to Austin?',
+      });
+      await slack.sendEvent(system.slackEventsUrl, mention);
+      await botReplies('CE4', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]));
+      const followUp = slack.messageEvent({
+        channel: 'CE4',
+        user: 'U4',
+        text: 'Tell me about taxes',
+        threadTs: mention.ts,
+      });
+      await slack.sendEvent(system.slackEventsUrl, followUp);
+
+      const replies = await botReplies('CE4', mention.ts, (r) =>
+        r.some((m) => shown(m).includes('Point 79')),
+      );
+      const parts = replies.filter((m) => m.ts > followUp.ts);
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts[0]?.edited).toBe(true);
+      for (const part of parts) {
+        const blocks = part.blocks as Array<{ text?: { text: string } }>;
+        expect(blocks.length).toBeLessThanOrEqual(50);
+        expect(JSON.stringify(blocks).length).toBeLessThanOrEqual(12_000);
+        for (const b of blocks) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(3_000);
+      }
+      const all = parts.map(shown).join('\n');
+      for (const i of [0, 40, 79]) expect(all).toContain(`Point ${i}:`);
+    } finally {
+      openai.reset();
+      scriptTeam(openai);
+    }
+  });
+});
