@@ -1,12 +1,18 @@
 import { createDatabase, type Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
+import { createKnowledgeRepository } from '../db/repositories/knowledge-repository.js';
+import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { type ConversationService, createConversationService, type MemoryHooks } from './conversation/conversation-service.js';
-import { createLlmClientFromConfig, type LlmClient } from './llm/llm-client.js';
+import { type ConversationService, createConversationService } from './conversation/conversation-service.js';
+import { createLlmClientFromConfig, createOpenAiSdk, type LlmClient } from './llm/llm-client.js';
 import type { Logger } from './logger.js';
+import { createEmbedder, type Embedder } from './memory/embedder.js';
+import { createIndexingCache, createKnowledgeLookup, type IndexingCache } from './memory/knowledge.js';
+import { createMemoryService, type MemoryService } from './memory/memory-service.js';
+import type { MemoryStore } from './ports/memory-store.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { TeamTools } from './team/analysts/analyst-context.js';
 import { createTeam, type Team } from './team/coordinator.js';
@@ -24,14 +30,16 @@ export interface Runtime {
   tools: TeamTools;
   team: Team;
   conversation: ConversationService;
+  memoryStore: MemoryStore;
+  memory: MemoryService;
+  embedder: Embedder;
+  /** The tools' cache, which also indexes fetched pages into the knowledge base. */
+  cache: IndexingCache;
   /** Closes the database; adapters close their own connections first. */
   close(): Promise<void>;
 }
 
-export async function createRuntime(
-  config: Config,
-  deps: { logger: Logger; clock?: Clock; memory?: (rt: Omit<Runtime, 'conversation' | 'close'>) => MemoryHooks },
-): Promise<Runtime> {
+export async function createRuntime(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<Runtime> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const db = await createDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger });
@@ -43,10 +51,43 @@ export async function createRuntime(
   }
   const store = createSessionStore(db);
   const llm = createLlmClientFromConfig(config, logger);
-  const tools = createTeamTools(config, { cache: createKnowledgeCache(db, clock), clock, logger });
-  const team = createTeam({ llm, tools, resolver: createCityResolver(), clock, models: config.openai.agentModels, logger });
-  const base = { config, logger, clock, db, store, llm, tools, team };
-  const memory = deps.memory?.(base);
+  const embedder = createEmbedder({
+    client: createOpenAiSdk({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL }),
+    model: config.openai.embeddingModel,
+    dimensions: config.openai.embeddingDimensions,
+  });
+  const knowledgeRepo = createKnowledgeRepository(db, clock);
+  const cache = createIndexingCache({ cache: createKnowledgeCache(db, clock), repo: knowledgeRepo, embedder, clock, logger });
+  const tools = createTeamTools(config, { cache, clock, logger });
+  const team = createTeam({
+    llm,
+    tools,
+    resolver: createCityResolver(),
+    clock,
+    models: config.openai.agentModels,
+    knowledge: createKnowledgeLookup({ repo: knowledgeRepo, embedder }),
+    logger,
+  });
+  const memoryStore = createMemoryStore(db);
+  const memory = createMemoryService({ store: memoryStore, llm, embedder, logger, model: config.openai.agentModels.coordinator });
   const conversation = createConversationService({ store, team, memory, clock, logger });
-  return { ...base, conversation, close: () => db.close() };
+  return {
+    config,
+    logger,
+    clock,
+    db,
+    store,
+    llm,
+    tools,
+    team,
+    conversation,
+    memoryStore,
+    memory,
+    embedder,
+    cache,
+    async close() {
+      await Promise.all([conversation.idle(), cache.idle()]);
+      await db.close();
+    },
+  };
 }

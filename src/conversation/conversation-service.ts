@@ -20,8 +20,12 @@ export interface IncomingMessage {
 
 /** Memory hooks (per-user recall before a run, learning after it); optional so the team runs without. */
 export interface MemoryHooks {
+  /** The asking user's memories relevant to this message (never anyone else's). */
   recall(user: User, text: string): Promise<RecalledMemory[]>;
+  /** Learns durable facts from the user's own message after the turn. */
   learn(args: { user: User; message: Message; session: Session }): Promise<void>;
+  /** Answers a memory command ("what do you remember about me?", "forget …") without a team run. */
+  command?(user: User, text: string): Promise<string | undefined>;
 }
 
 export interface TurnResult {
@@ -40,6 +44,8 @@ export interface ConversationService {
   handle(message: IncomingMessage, options?: { emit?: TeamEventListener; signal?: AbortSignal }): Promise<TurnResult>;
   /** Stores a final failure notice as the answer, so the thread shows it and a re-run does not retry forever. */
   recordFailure(message: IncomingMessage, text: string): Promise<Message | undefined>;
+  /** Resolves when background memory learning started so far has finished. */
+  idle(): Promise<void>;
 }
 
 export function createConversationService(deps: {
@@ -51,6 +57,7 @@ export function createConversationService(deps: {
   historyLimit?: number;
 }): ConversationService {
   const { store } = deps;
+  const learning = new Set<Promise<unknown>>();
 
   async function open(message: IncomingMessage) {
     const user = await store.upsertUser(
@@ -78,6 +85,18 @@ export function createConversationService(deps: {
       const { user, session, userMessage } = await open(message);
       const existing = await store.findReply(userMessage.id);
       if (existing) return { session, user, userMessage, reply: existing, reused: true };
+
+      const commandAnswer = await deps.memory?.command?.(user, message.text);
+      if (commandAnswer !== undefined) {
+        const reply = await store.appendMessage(session.id, {
+          role: 'assistant',
+          content: commandAnswer,
+          replyTo: userMessage.id,
+          metadata: { kind: 'memory' },
+        });
+        const outcome: TeamOutcome = { kind: 'answer', text: commandAnswer };
+        return { session, user, userMessage, reply, reused: false, outcome };
+      }
 
       const history = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 }))
         .filter((m) => m.seq < userMessage.seq && m.role !== 'system')
@@ -132,11 +151,18 @@ export function createConversationService(deps: {
         costUsd: result.costUsd,
       });
       if (deps.memory) {
-        await deps.memory.learn({ user, message: userMessage, session }).catch((err) => {
-          deps.logger?.warn({ err: describeError(err) }, 'memory extraction failed');
-        });
+        // Learning happens after the answer is stored, off the reply's critical path.
+        const job = deps.memory
+          .learn({ user, message: userMessage, session })
+          .catch((err) => deps.logger?.warn({ err: describeError(err) }, 'memory extraction failed'))
+          .finally(() => learning.delete(job));
+        learning.add(job);
       }
       return { session, user, userMessage, reply, reused: false, outcome, runId: run.id };
+    },
+
+    async idle() {
+      while (learning.size) await Promise.all([...learning]);
     },
 
     async recordFailure(message, text) {

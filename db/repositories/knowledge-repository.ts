@@ -1,0 +1,84 @@
+import pgvector from 'pgvector';
+import type { Clock } from '../../src/clock.js';
+import type { Database } from '../database.js';
+
+export interface KnowledgeChunk {
+  content: string;
+  embedding: number[] | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface KnowledgeHit {
+  content: string;
+  url: string;
+  sourceKind: string;
+  /** Cosine distance, or undefined for a full-text hit. */
+  distance?: number;
+}
+
+/** The shared knowledge base's chunks: public data only, never anything about a user. */
+export interface KnowledgeRepository {
+  /** Replaces the chunks of the document under `cacheKey`, creating the document if needed. */
+  indexDocument(doc: {
+    cacheKey: string;
+    sourceKind: string;
+    sourceUrl: string;
+    title?: string;
+    expiresAt?: Date | null;
+    chunks: KnowledgeChunk[];
+  }): Promise<void>;
+  /** Nearest unexpired chunks to `embedding`, or full-text matches for `query` without one. */
+  search(query: string, embedding: number[] | undefined, k: number): Promise<KnowledgeHit[]>;
+}
+
+export function createKnowledgeRepository(db: Database, clock: Clock): KnowledgeRepository {
+  return {
+    async indexDocument(doc) {
+      await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ id: string }>(
+          `INSERT INTO knowledge_documents (cache_key, source_kind, source_url, title, fetched_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (cache_key) DO UPDATE SET title = COALESCE(EXCLUDED.title, knowledge_documents.title),
+             source_url = EXCLUDED.source_url, expires_at = EXCLUDED.expires_at
+           RETURNING id`,
+          [doc.cacheKey, doc.sourceKind, doc.sourceUrl, doc.title ?? null, new Date(clock.now()), doc.expiresAt ?? null],
+        );
+        const id = rows[0]!.id;
+        await tx.query('DELETE FROM knowledge_chunks WHERE document_id = $1', [id]);
+        for (const [i, c] of doc.chunks.entries()) {
+          await tx.query(
+            `INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
+             VALUES ($1, $2, $3, $4::vector, $5::jsonb)`,
+            [id, i, c.content, c.embedding ? pgvector.toSql(c.embedding) : null, JSON.stringify(c.metadata ?? {})],
+          );
+        }
+      });
+    },
+
+    async search(query, embedding, k) {
+      const now = new Date(clock.now());
+      if (embedding) {
+        const { rows } = await db.query<{ content: string; source_url: string; source_kind: string; distance: number }>(
+          `SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind,
+             c.embedding <=> $1::vector AS distance
+           FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+           WHERE c.embedding IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > $2)
+           ORDER BY c.embedding <=> $1::vector LIMIT $3`,
+          [pgvector.toSql(embedding), now, k],
+        );
+        return rows.map((r) => ({ content: r.content, url: r.source_url, sourceKind: r.source_kind, distance: Number(r.distance) }));
+      }
+      const words = query.toLowerCase().match(/[a-z0-9]{3,}/g)?.slice(0, 20);
+      if (!words?.length) return [];
+      const { rows } = await db.query<{ content: string; source_url: string; source_kind: string }>(
+        `SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind
+         FROM knowledge_chunks c
+         JOIN knowledge_documents d ON d.id = c.document_id
+         WHERE c.tsv @@ to_tsquery('english', $1) AND (d.expires_at IS NULL OR d.expires_at > $2)
+         ORDER BY ts_rank(c.tsv, to_tsquery('english', $1)) DESC LIMIT $3`,
+        [words.join(' | '), now, k],
+      );
+      return rows.map((r) => ({ content: r.content, url: r.source_url, sourceKind: r.source_kind }));
+    },
+  };
+}

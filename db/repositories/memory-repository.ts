@@ -1,0 +1,114 @@
+import pgvector from 'pgvector';
+import type { Memory, MemoryStore } from '../../src/ports/memory-store.js';
+import type { Database } from '../database.js';
+
+const toMemory = (r: Record<string, unknown>): Memory => ({
+  id: String(r.id),
+  userId: String(r.user_id),
+  content: String(r.content),
+  topic: String(r.topic),
+  sourceMessageId: r.source_message_id == null ? null : String(r.source_message_id),
+  createdAt: new Date(r.created_at as string),
+  updatedAt: new Date(r.updated_at as string),
+});
+
+const COLUMNS = 'id, user_id, content, topic, source_message_id, created_at, updated_at';
+const vec = (e: number[] | null | undefined) => (e ? pgvector.toSql(e) : null);
+
+/**
+ * User memories in Postgres. Every statement filters on user_id first: there is no query that can
+ * read or change another user's rows.
+ */
+export function createMemoryStore(db: Database): MemoryStore {
+  return {
+    async add(userId, m) {
+      const { rows } = await db.query(
+        `INSERT INTO memories (user_id, content, topic, embedding, source_message_id)
+         VALUES ($1, $2, $3, $4::vector, $5) RETURNING ${COLUMNS}`,
+        [userId, m.content, m.topic, vec(m.embedding), m.sourceMessageId ?? null],
+      );
+      return toMemory(rows[0]!);
+    },
+
+    async update(userId, memoryId, change) {
+      const { rows } = await db.query(
+        `UPDATE memories SET content = $3, topic = COALESCE($4, topic),
+           embedding = CASE WHEN $6 THEN $5::vector ELSE embedding END, updated_at = now()
+         WHERE id = $2 AND user_id = $1 RETURNING id`,
+        [userId, memoryId, change.content, change.topic ?? null, vec(change.embedding), change.embedding !== undefined],
+      );
+      return rows.length > 0;
+    },
+
+    async list(userId, options = {}) {
+      const params: unknown[] = [userId];
+      let where = 'user_id = $1';
+      if (options.topic) {
+        params.push(options.topic);
+        where += ` AND topic = $${params.length}`;
+      }
+      const total = Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${where}`, params)).rows[0]?.n ?? 0,
+      );
+      const { rows } = await db.query(
+        `SELECT ${COLUMNS} FROM memories WHERE ${where} ORDER BY updated_at DESC, id DESC
+         LIMIT ${Math.min(options.limit ?? 100, 1000)} OFFSET ${Math.max(options.offset ?? 0, 0)}`,
+        params,
+      );
+      return { memories: rows.map(toMemory), total };
+    },
+
+    async get(userId, memoryId) {
+      const { rows } = await db.query(`SELECT ${COLUMNS} FROM memories WHERE id = $2 AND user_id = $1`, [
+        userId,
+        memoryId,
+      ]);
+      return rows[0] ? toMemory(rows[0]) : undefined;
+    },
+
+    async nearest(userId, embedding, k) {
+      // An exact scan over this user's rows (found through the user_id index). The shared HNSW index
+      // would filter after the scan and can return fewer than k rows for a user who is a needle among
+      // millions; one user's memories are few, so exact is both correct and fast. MATERIALIZED keeps
+      // the planner from pushing the ORDER BY into the HNSW index.
+      const { rows } = await db.query(
+        `WITH mine AS MATERIALIZED (
+           SELECT ${COLUMNS}, embedding FROM memories WHERE user_id = $1 AND embedding IS NOT NULL
+         )
+         SELECT ${COLUMNS}, embedding <=> $2::vector AS distance FROM mine ORDER BY distance LIMIT $3`,
+        [userId, pgvector.toSql(embedding), k],
+      );
+      return rows.map((r) => ({ ...toMemory(r), distance: Number(r.distance) }));
+    },
+
+    async searchText(userId, query, k) {
+      const words = query
+        .toLowerCase()
+        .match(/[a-z0-9]{3,}/g)
+        ?.slice(0, 20);
+      if (!words?.length) return [];
+      // Any word may match (OR), ranked by how well; a plain-language question rarely matches with AND.
+      const { rows } = await db.query(
+        `SELECT ${COLUMNS} FROM memories
+         WHERE user_id = $1 AND tsv @@ to_tsquery('english', $2)
+         ORDER BY ts_rank(tsv, to_tsquery('english', $2)) DESC, updated_at DESC LIMIT $3`,
+        [userId, words.join(' | '), k],
+      );
+      return rows.map(toMemory);
+    },
+
+    async remove(userId, memoryIds) {
+      if (memoryIds.length === 0) return 0;
+      const { rows } = await db.query('DELETE FROM memories WHERE user_id = $1 AND id = ANY($2::bigint[]) RETURNING id', [
+        userId,
+        memoryIds,
+      ]);
+      return rows.length;
+    },
+
+    async removeAll(userId) {
+      const { rows } = await db.query('DELETE FROM memories WHERE user_id = $1 RETURNING id', [userId]);
+      return rows.length;
+    },
+  };
+}
