@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Database } from '../db/database.js';
 import { createApiRouter } from '../adapters/http/api-router.js';

@@ -158,7 +158,7 @@ describe('failures and bad requests', () => {
 
     const team = await fetch(`${api.url}/teams/nope/runs`, { method: 'POST', body: new URLSearchParams({ message: 'hi' }) });
     expect(team.status).toBe(404);
-    expect((await team.json()).error).toBe('not_found');
+    expect(((await team.json()) as { error: string }).error).toBe('not_found');
 
     const agent = await fetch(`${api.url}/agents/nope/runs`, { method: 'POST', body: new URLSearchParams({ message: 'hi' }) });
     expect(agent.status).toBe(404);

@@ -195,7 +195,7 @@ async function loadMetrics() {
   const latency = new Map(stats.latency_per_day.map((d) => [d.day, d]));
   const usage = new Map(stats.usage_per_day.map((d) => [d.day, d]));
   const labels = days.map((d) => d.slice(5));
-  const seconds = (n) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+  const seconds = (n) => (n >= 10 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toFixed(2));
   barChart($('#chart-latency'), {
     labels,
     format: seconds,
@@ -211,7 +211,7 @@ async function loadMetrics() {
   });
   barChart($('#chart-cost'), {
     labels,
-    format: (n) => `$${n < 1 ? n.toFixed(3) : n.toFixed(2)}`,
+    format: (n) => (n === 0 ? '$0' : n < 0.01 ? `$${n.toPrecision(2)}` : `$${n.toFixed(2)}`),
     series: [{ name: 'estimated cost', cls: 'cost', values: days.map((d) => usage.get(d)?.costUsd ?? 0) }],
   });
 }

@@ -1,0 +1,131 @@
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiListenPolicy } from '../adapters/http/api-router.js';
+import { isLoopback } from '../adapters/http/auth.js';
+import { type ApiHarness, bearer, startApi } from './http-harness.js';
+
+const KEY = 'test-agentos-key-0123456789';
+
+/** An address of this machine that is not loopback, to reach a server as a "remote" client would. */
+function externalAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+describe('with AGENTOS_API_KEY', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApi({ apiKey: KEY, rateLimit: { burst: 1_000, perSecond: 100 } });
+  });
+  afterAll(() => api?.close());
+
+  it('answers 401 with a JSON error without a key or with a wrong one, on every API path', async () => {
+    for (const path of ['/teams', '/agents', '/config', '/sessions', '/memories?user_id=a', '/metrics', '/console/api/stats']) {
+      const none = await fetch(`${api.url}${path}`);
+      expect(none.status, path).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await none.json()).toEqual({ error: 'unauthorized', message: 'Send Authorization: Bearer <AGENTOS_API_KEY>.' });
+      for (const wrong of [`${KEY}x`, KEY.slice(0, -1), 'x', '']) {
+        expect((await fetch(`${api.url}${path}`, { headers: bearer(wrong) })).status, `${path} ${wrong}`).toBe(401);
+      }
+      expect((await fetch(`${api.url}${path}`, { headers: { Authorization: KEY } })).status).toBe(401);
+    }
+    const run = await fetch(`${api.url}/teams/move-decision-team/runs`, {
+      method: 'POST',
+      body: new URLSearchParams({ message: 'Should I move from Seattle to Austin?' }),
+    });
+    expect(run.status).toBe(401);
+    expect(api.fakes.openai.chatRequests).toHaveLength(0);
+  });
+
+  it('lets the right key through and leaves /health and CORS preflights open', async () => {
+    expect((await fetch(`${api.url}/teams`, { headers: bearer(KEY) })).status).toBe(200);
+    expect((await fetch(`${api.url}/teams`, { headers: { authorization: `bearer ${KEY}` } })).status).toBe(200);
+    expect((await fetch(`${api.url}/health`)).status).toBe(200);
+    const pre = await fetch(`${api.url}/teams/move-decision-team/runs`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(pre.status).toBe(204);
+  });
+
+  it('serves the console page (no data in it) but its data only with the key', async () => {
+    const page = await fetch(`${api.url}/console`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>movebot console</title>');
+    expect((await fetch(`${api.url}/console/api/users`)).status).toBe(401);
+    expect((await fetch(`${api.url}/console/api/users`, { headers: bearer(KEY) })).status).toBe(200);
+  });
+
+  it('does not guard paths that are not the API’s (they fall through to the app’s 404)', async () => {
+    const res = await fetch(`${api.url}/slack/other`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'not_found', message: 'No such endpoint.' });
+  });
+});
+
+describe('rate limiting', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApi({ apiKey: KEY, rateLimit: { burst: 3, perSecond: 0.001 } });
+  });
+  afterAll(() => api?.close());
+
+  it('answers 429 with Retry-After once a key has spent its burst', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${api.url}/agents`, { headers: bearer(KEY) })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const res = await fetch(`${api.url}/agents`, { headers: bearer(KEY) });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: string }).error).toBe('rate_limited');
+    // A wrong key is refused before it can spend anything.
+    expect((await fetch(`${api.url}/agents`, { headers: bearer('nope') })).status).toBe(401);
+  });
+});
+
+describe('without a key', () => {
+  it('binds to loopback and warns; an explicit HOST is kept but the API stays loopback-only', () => {
+    const keyless = apiListenPolicy({ agentosApiKey: undefined, host: undefined });
+    expect(keyless.host).toBe('127.0.0.1');
+    expect(keyless.warning).toMatch(/AGENTOS_API_KEY is not set.*only requests from this machine/);
+    const explicit = apiListenPolicy({ agentosApiKey: undefined, host: '0.0.0.0' });
+    expect(explicit.host).toBe('0.0.0.0');
+    expect(explicit.warning).toMatch(/HOST=0\.0\.0\.0 exposes \/health and platform endpoints only/);
+    expect(apiListenPolicy({ agentosApiKey: 'k', host: undefined })).toEqual({ host: '0.0.0.0' });
+    expect(apiListenPolicy({ agentosApiKey: 'k', host: '10.0.0.5' })).toEqual({ host: '10.0.0.5' });
+  });
+
+  it('recognises loopback addresses only', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
+    for (const a of ['192.0.2.2', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', '1127.0.0.1', '', undefined]) {
+      expect(isLoopback(a), String(a)).toBe(false);
+    }
+  });
+
+  describe('on a server listening on every interface', () => {
+    let api: ApiHarness;
+    const external = externalAddress();
+    beforeAll(async () => {
+      api = await startApi({ host: '0.0.0.0' });
+    });
+    afterAll(() => api?.close());
+
+    it('answers requests from this machine', async () => {
+      expect((await fetch(`${api.url}/teams`)).status).toBe(200);
+    });
+
+    it('refuses a request arriving from a non-loopback address with 403 JSON', async () => {
+      expect(external, 'this test needs a non-loopback IPv4 interface on the machine').toBeDefined();
+      const port = new URL(api.url).port;
+      for (const path of ['/teams', '/sessions', '/console', '/console/api/users']) {
+        const res = await fetch(`http://${external}:${port}${path}`);
+        expect(res.status, path).toBe(403);
+        expect(((await res.json()) as { error: string }).error).toBe('forbidden');
+      }
+      // Health checks still work from a load balancer.
+      expect((await fetch(`http://${external}:${port}/health`)).status).toBe(200);
+    });
+  });
+});
