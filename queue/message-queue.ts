@@ -8,6 +8,8 @@ export interface MessageQueue {
    * adapter can make the platform retry instead of dropping the message.
    */
   enqueue(job: ChatJob): Promise<{ enqueued: boolean; jobId: string }>;
+  /** True while a message of this thread waits in the queue or is being answered. */
+  hasPending(threadKey: string): Promise<boolean>;
   /** Counts for /ready, /metrics and the console. */
   counts(): Promise<{ waiting: number; active: number; delayed: number; failed: number; completed: number }>;
   /** Closes the Redis connections. */

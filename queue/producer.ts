@@ -65,6 +65,10 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
         });
       }
     },
+    async hasPending(threadKey) {
+      if (redis.status === 'wait') await redis.connect();
+      return (await redis.zcard(threadKeys(queueName, threadKey).pending)) > 0;
+    },
     async counts() {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       return {

@@ -185,6 +185,19 @@ describe('Slack receiver over HTTP', () => {
     ]);
   });
 
+  it('takes a quick follow-up while the thread’s first message still waits for a worker', async () => {
+    const { jobs, eventsUrl } = await startReceiver();
+    const mention = slack.mentionEvent({ channel: 'C4', user: 'U1', text: 'Seattle to Austin?' });
+    await slack.sendEvent(eventsUrl, mention);
+    // No worker runs here, so no session exists yet: only the queued mention makes the thread ours.
+    expect(await store.getSessionByThreadKey(`slack:T1:C4:${mention.ts}`)).toBeUndefined();
+    await slack.sendEvent(
+      eventsUrl,
+      slack.messageEvent({ channel: 'C4', user: 'U1', text: 'and I have a dog', threadTs: mention.ts }),
+    );
+    expect((await jobs()).map((j) => j.text)).toEqual(['Seattle to Austin?', 'and I have a dog']);
+  });
+
   it('answers DMs without a mention and bare mentions with a stand-in question', async () => {
     const { jobs, eventsUrl } = await startReceiver();
     const dm = slack.messageEvent({ channel: 'D1', user: 'U1', text: 'Boston to Denver?' });

@@ -116,7 +116,11 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
       return;
     }
     const { job } = decision;
-    if (decision.needsKnownThread && !(await store.getSessionByThreadKey(job.threadKey))) {
+    // A thread is ours once its session exists, or while its first message still waits in the queue
+    // (the worker creates the session), so a quick follow-up is not lost to that gap.
+    const known = async () =>
+      (await queue.hasPending(job.threadKey)) || (await store.getSessionByThreadKey(job.threadKey)) !== undefined;
+    if (decision.needsKnownThread && !(await known())) {
       logger.debug({ eventId: body.event_id }, 'slack thread reply outside our conversations ignored');
       return;
     }

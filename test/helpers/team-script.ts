@@ -44,8 +44,24 @@ export function scriptTeam(fake: OpenAIFake): void {
   fake.route({ system: 'answering a follow-up question' }, (req) => ({
     content: `Follow-up answer based on the earlier analysis. ${lastUser(req).includes('untrusted_data') ? 'Fresh data was consulted.' : ''}`.trim(),
   }));
-  // Anything else (e.g. memory extraction) gets an empty object, which every other schema accepts.
+  fake.route({ system: 'memory keeper' }, (req) => ({ json: { facts: memoryFacts(lastUser(req)) } }));
+  // Anything else gets an empty object, which every schema with defaults accepts.
   fake.setResponder({ json: {} });
+}
+
+/** A memory keeper that notices a few phrasings, the way a model would (only in the user's message). */
+function memoryFacts(prompt: string) {
+  const message = prompt.slice(prompt.indexOf('<untrusted_data'));
+  const existing = [...prompt.matchAll(/^\[(\d+)\] (.+)$/gm)].map((m) => ({ n: Number(m[1]), text: m[2]! }));
+  const facts: { content: string; topic: string; replaces: number | null }[] = [];
+  if (/walkab/i.test(message)) facts.push({ content: 'You prefer walkable neighbourhoods', topic: 'preference', replaces: null });
+  const lives = /I live in ([A-Z][a-z]+)/.exec(message);
+  if (lives) {
+    const old = existing.find((e) => e.text.startsWith('You live in'));
+    facts.push({ content: `You live in ${lives[1]}`, topic: 'location', replaces: old?.n ?? null });
+  }
+  if (/\bdog\b/i.test(message)) facts.push({ content: 'You have a dog', topic: 'household', replaces: null });
+  return facts;
 }
 
 function lastUser(req: ChatRequest): string {
