@@ -12,6 +12,8 @@ import { extractMemoryCandidates } from './extractor.js';
 const SINGLE_VALUED = new Set(['income', 'budget', 'location', 'household', 'work']);
 /** Below this cosine distance two memories say the same thing, and the newer wording wins. */
 const NEAR_DUPLICATE = 0.15;
+/** How many of the newest memories every run sees, whatever the question. */
+const ALWAYS_ON = 8;
 /** Recall keeps memories closer than this to the question. */
 const RELEVANT = 0.75;
 
@@ -55,8 +57,9 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
     async recall(user, text) {
       const [matches, recent] = await Promise.all([
         relevant(user, text, k),
-        // Always-on profile facts (where they live, budget, household…) matter to every answer.
-        store.list(user.id, { limit: 50 }).then((r) => r.memories.filter((m) => SINGLE_VALUED.has(m.topic)).slice(0, 4)),
+        // Every question here is about a move, so the person's profile (where they live, budget,
+        // household, what they like) always matters: the latest facts are always on, similar ones added.
+        store.list(user.id, { limit: ALWAYS_ON }).then((r) => r.memories),
       ]);
       const seen = new Set<string>();
       const out: RecalledMemory[] = [];
