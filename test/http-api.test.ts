@@ -169,6 +169,9 @@ describe('memories (always one user)', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ memory: 'Has two dogs', topics: ['household'], user_id: 'mia', platform: 'api' });
     const id = created.body.memory_id;
+    // Stored with a vector (the embeddings fake), so similarity recall finds it like a learned memory.
+    const vec = await api.db.db.query('SELECT embedding IS NOT NULL AS has FROM memories WHERE id = $1', [id]);
+    expect(vec.rows[0]).toEqual({ has: true });
     await send('POST', '/memories', { memory: 'Works remotely', user_id: 'mia' });
     await send('POST', '/memories', { memory: 'Hates snow', user_id: 'U9', platform: 'slack', workspace: 'T1' });
 

@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { Database } from '../db/database.js';
 import { createApiRouter } from '../adapters/http/api-router.js';
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
 import { createWebApp } from '../adapters/server/web-app.js';
@@ -11,7 +10,7 @@ import { createMessageQueue } from '../queue/producer.js';
 import type { MessageQueue } from '../queue/message-queue.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
-import type { Memory, MemoryStore } from '../src/ports/memory-store.js';
+import type { MemoryStore } from '../src/ports/memory-store.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
@@ -51,13 +50,13 @@ export async function startApi(
   const queue = options.queue
     ? createMessageQueue({ redisUrl: process.env.REDIS_URL!, queueName: `movebot-http-${randomUUID()}` })
     : undefined;
-  const memoryStore = options.memory === false ? undefined : await memoryStoreFor(runtime.db);
+  const memoryStore = options.memory === false ? undefined : runtime.memoryStore;
   const metrics = createMetrics({ queue });
   const app = createWebApp({
     logger: silentLogger,
     db: runtime.db,
     queue,
-    apiRouter: createApiRouter({ runtime, memoryStore, queue, metrics, rateLimit: options.rateLimit }),
+    apiRouter: createApiRouter({ runtime, memoryStore: memoryStore ?? null, queue, metrics, rateLimit: options.rateLimit }),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, options.host ?? '127.0.0.1', () => resolve(s));
@@ -81,74 +80,6 @@ export async function startApi(
       await runtime.close();
       await fakes.close();
       await db.cleanup();
-    },
-  };
-}
-
-/**
- * The Postgres MemoryStore when its module exists (another helper is writing it), else a small SQL
- * stand-in over the same `memories` table, so the routes are tested against real rows either way.
- */
-async function memoryStoreFor(db: Database): Promise<MemoryStore> {
-  const modulePath = '../db/repositories/memory-repository.js';
-  const mod = (await import(modulePath).catch(() => undefined)) as
-    | Record<string, ((db: Database, ...rest: unknown[]) => MemoryStore) | undefined>
-    | undefined;
-  const factory = mod?.createMemoryStore ?? mod?.createMemoryRepository;
-  if (factory) return factory(db);
-  const toMemory = (r: Record<string, unknown>): Memory => ({
-    id: String(r.id),
-    userId: String(r.user_id),
-    content: String(r.content),
-    topic: String(r.topic),
-    sourceMessageId: r.source_message_id == null ? null : String(r.source_message_id),
-    createdAt: new Date(r.created_at as string),
-    updatedAt: new Date(r.updated_at as string),
-  });
-  return {
-    async add(userId, m) {
-      const { rows } = await db.query('INSERT INTO memories (user_id, content, topic) VALUES ($1, $2, $3) RETURNING *', [
-        userId,
-        m.content,
-        m.topic,
-      ]);
-      return toMemory(rows[0]!);
-    },
-    async update(userId, id, change) {
-      const { rows } = await db.query(
-        'UPDATE memories SET content = $3, topic = COALESCE($4, topic), updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING id',
-        [userId, id, change.content, change.topic ?? null],
-      );
-      return rows.length > 0;
-    },
-    async list(userId, o = {}) {
-      const { rows } = await db.query(
-        'SELECT * FROM memories WHERE user_id = $1 AND ($2::text IS NULL OR topic = $2) ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4',
-        [userId, o.topic ?? null, o.limit ?? 20, o.offset ?? 0],
-      );
-      const n = await db.query<{ n: string }>('SELECT count(*) AS n FROM memories WHERE user_id = $1', [userId]);
-      return { memories: rows.map(toMemory), total: Number(n.rows[0]?.n ?? 0) };
-    },
-    async get(userId, id) {
-      const { rows } = await db.query('SELECT * FROM memories WHERE user_id = $1 AND id = $2', [userId, id]);
-      return rows[0] ? toMemory(rows[0]) : undefined;
-    },
-    async nearest() {
-      return [];
-    },
-    async searchText() {
-      return [];
-    },
-    async remove(userId, ids) {
-      const { rows } = await db.query('DELETE FROM memories WHERE user_id = $1 AND id = ANY($2::bigint[]) RETURNING id', [
-        userId,
-        ids,
-      ]);
-      return rows.length;
-    },
-    async removeAll(userId) {
-      const { rows } = await db.query('DELETE FROM memories WHERE user_id = $1 RETURNING id', [userId]);
-      return rows.length;
     },
   };
 }

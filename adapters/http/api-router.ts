@@ -25,8 +25,8 @@ export interface ApiDeps {
   config?: Config;
   logger?: Logger;
   clock?: Clock;
-  /** User memories; without it /memories answers 503. */
-  memoryStore?: MemoryStore;
+  /** User memories; defaults to runtime.memoryStore, `null` disables /memories (503). */
+  memoryStore?: MemoryStore | null;
   /** Queue counts for /metrics and the console. */
   queue?: MessageQueue;
   /** BullMQ queue for the console's failed-job list and retry; taken from `queue.queue` when absent. */
@@ -81,7 +81,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.use(catalogRoutes(config));
   router.use(runRoutes({ runtime, metrics, live }));
   router.use(sessionRoutes({ runtime, live }));
-  router.use(memoryRoutes({ runtime, memoryStore: deps.memoryStore }));
+  const memoryStore = deps.memoryStore === null ? undefined : (deps.memoryStore ?? runtime.memoryStore);
+  router.use(memoryRoutes({ runtime, memoryStore, embedder: runtime.embedder }));
   router.use(consoleRoutes({ runtime, queue: deps.queue, bullQueue }));
 
   const onError = jsonErrorHandler(logger);

@@ -1,6 +1,8 @@
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { findUser } from '../../db/repositories/run-stats.js';
+import { describeError } from '../../src/errors.js';
+import type { Embedder } from '../../src/memory/embedder.js';
 import type { Memory, MemoryStore } from '../../src/ports/memory-store.js';
 import type { User } from '../../src/ports/session-store.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -30,14 +32,25 @@ const memoryView = (m: Memory, user: User) => ({
  * GET/POST/PATCH/DELETE /memories: always about one user, named by `user_id` (+ `platform` and
  * `workspace` for Slack/Discord people). There is deliberately no way to list memories across users.
  */
-export function memoryRoutes(deps: { runtime: Runtime; memoryStore?: MemoryStore }): Router {
-  const { runtime, memoryStore } = deps;
+export function memoryRoutes(deps: { runtime: Runtime; memoryStore?: MemoryStore; embedder?: Embedder }): Router {
+  const { runtime, memoryStore, embedder } = deps;
   const router = express.Router();
   router.use('/memories', express.json({ limit: '32kb' }), (_req, res, next) => {
     if (!memoryStore) return sendError(res, 503, 'memory_unavailable', 'User memories are not enabled on this server.');
     next();
   });
   const store = memoryStore as MemoryStore;
+
+  /** A vector for similarity recall; without one the memory is still found by full-text search. */
+  async function embed(text: string): Promise<number[] | null> {
+    if (!embedder) return null;
+    try {
+      return (await embedder.embed([text]))[0] ?? null;
+    } catch (err) {
+      runtime.logger.warn({ err: describeError(err) }, 'embedding a memory failed; storing it without a vector');
+      return null;
+    }
+  }
 
   /** Resolves the user from query (GET/DELETE) or body (POST/PATCH); answers 400 itself when unnamed. */
   async function user(res: Response, input: unknown, create = false): Promise<User | null | undefined> {
@@ -79,7 +92,11 @@ export function memoryRoutes(deps: { runtime: Runtime; memoryStore?: MemoryStore
     if (!body.success) return sendError(res, 400, 'bad_request', body.error.issues[0]?.message ?? 'Invalid memory.');
     const u = await user(res, body.data, true);
     if (!u) return;
-    const memory = await store.add(u.id, { content: body.data.memory, topic: body.data.topics?.[0] ?? 'general' });
+    const memory = await store.add(u.id, {
+      content: body.data.memory,
+      topic: body.data.topics?.[0] ?? 'general',
+      embedding: await embed(body.data.memory),
+    });
     res.status(201).json(memoryView(memory, u));
   });
 
@@ -90,8 +107,10 @@ export function memoryRoutes(deps: { runtime: Runtime; memoryStore?: MemoryStore
     const u = await user(res, body.data);
     if (u === undefined) return;
     const id = String(req.params.id);
-    // A changed text makes the old embedding wrong: clear it (recall falls back to text search).
-    const ok = u ? await store.update(u.id, id, { content: body.data.memory, topic: body.data.topics?.[0], embedding: null }) : false;
+    // A changed text needs a new vector (or none): the old one would recall it for the wrong questions.
+    const ok = u
+      ? await store.update(u.id, id, { content: body.data.memory, topic: body.data.topics?.[0], embedding: await embed(body.data.memory) })
+      : false;
     const memory = ok && u ? await store.get(u.id, id) : undefined;
     if (!memory || !u) return sendError(res, 404, 'not_found', 'No such memory for this user.');
     res.json(memoryView(memory, u));
