@@ -1,6 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import express from 'express';
+import { apiListenPolicy, createApiRouter } from '../adapters/http/api-router.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiListenPolicy } from '../adapters/http/api-router.js';
 import { isLoopback } from '../adapters/http/auth.js';
 import { type ApiHarness, bearer, startApi } from './http-harness.js';
 
@@ -57,6 +59,23 @@ describe('with AGENTOS_API_KEY', () => {
     expect(await page.text()).toContain('<title>movebot console</title>');
     expect((await fetch(`${api.url}/console/api/users`)).status).toBe(401);
     expect((await fetch(`${api.url}/console/api/users`, { headers: bearer(KEY) })).status).toBe(200);
+  });
+
+  it('answers /health with CORS headers when the router serves it (the Agent UI checks it from the browser)', async () => {
+    // Mounted alone: the web app must mount the router before its own /health for this to hold there.
+    const app = express().use(createApiRouter({ runtime: api.runtime, memoryStore: null }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, {
+        headers: { Origin: 'http://localhost:3000', 'Content-Type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+      expect(await res.json()).toEqual({ status: 'ok' });
+    } finally {
+      server.close();
+    }
   });
 
   it('does not guard paths that are not the API’s (they fall through to the app’s 404)', async () => {
