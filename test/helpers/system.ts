@@ -20,6 +20,8 @@ export interface TestSystem {
   discord?: DiscordFake;
   db: TestDatabase;
   config: Config;
+  /** The environment the config was read from, for starting the same services in a child process. */
+  env: Record<string, string>;
   queueName: string;
   /** The running services (web + worker unless `role` said otherwise). */
   services: Services;
@@ -93,6 +95,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     discord,
     db,
     config,
+    env,
     queueName,
     services,
     slackEventsUrl: `${services.url}/slack/events`,
