@@ -18,7 +18,8 @@ afterAll(async () => {
 });
 
 async function startWorkerProcess(): Promise<ChildProcess> {
-  const proc = spawn('npx', ['tsx', 'test/helpers/worker-process.ts'], {
+  // node itself, not npx: SIGKILL must hit the process that runs the worker, not a wrapper.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], {
     env: { ...process.env, ...system.env, TEST_QUEUE_NAME: system.queueName },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
