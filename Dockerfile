@@ -24,6 +24,8 @@ COPY --chown=node:node package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --chown=node:node --from=build /app/dist ./dist
 COPY --chown=node:node data ./data
+# Static files of the operator console (not compiled; served as they are).
+COPY --chown=node:node adapters/http/console ./adapters/http/console
 # Writable places for the non-root user: reports (REPORTS_DIR) and the PGlite fallback (PGLITE_DIR).
 RUN mkdir -p reports .data && chown node:node reports .data
 USER node

@@ -142,7 +142,7 @@ CREATE TABLE chat_replies (
   channel text NOT NULL,
   placeholder jsonb,
   parts jsonb NOT NULL DEFAULT '{}'::jsonb,
-  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'placeholder', 'answered')),
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'placeholder', 'answered', 'failed')),
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );

@@ -30,8 +30,8 @@ export interface ChatWorkerOptions {
   /** BullMQ lock and stall settings; tests shorten them to recover a killed worker quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** Called after every finished turn (metrics). */
-  onTurn?: (info: { platform: string; ok: boolean; ms: number }) => void;
+  /** Called after every finished turn (metrics); `runId` names the stored run when the team ran. */
+  onTurn?: (info: { platform: string; ok: boolean; ms: number; runId?: string; errorCode?: string }) => void;
 }
 
 export interface ChatWorker {
@@ -79,12 +79,13 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const started = Date.now();
     let finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
-      await answer(job, data);
+      const runId = await answer(job, data);
       finalAttempt = true;
-      options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started });
+      options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, runId });
     } catch (err) {
       if (err instanceof UnrecoverableError) finalAttempt = true;
-      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started });
+      const errorCode = err instanceof MovebotError ? err.code : 'internal';
+      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode });
       throw err;
     } finally {
       // The thread moves on only when this message is settled for good.
@@ -126,12 +127,13 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     );
   }
 
-  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<void> {
+  /** Answers one job; returns the id of the team run, when one ran. */
+  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<string | undefined> {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
     const jobId = job.id!;
     const state = await replies.get(jobId);
-    if (state?.status === 'answered') return;
+    if (state?.status === 'answered') return undefined;
 
     const target: ReplyTarget = data;
     let ref: PostedRef | null = state?.placeholder ?? null;
@@ -156,6 +158,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     };
 
     let chatAnswer: ChatAnswer;
+    let runId: string | undefined;
     try {
       const turn = await runtime.conversation.handle(incoming, {
         emit: (event) => {
@@ -163,6 +166,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         },
       });
       await progress.stop();
+      runId = turn.runId;
       chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
     } catch (err) {
       await progress.stop();
@@ -184,8 +188,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       alreadyPosted: Object.keys(state?.parts ?? {}),
       onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
     });
-    await replies.markAnswered(jobId);
+    await replies.markAnswered(jobId, chatAnswer.outcome.kind === 'error' ? 'failed' : 'answered');
     if (chatAnswer.outcome.kind === 'error') throw new UnrecoverableError(chatAnswer.outcome.text);
+    return runId;
   }
 
   return {

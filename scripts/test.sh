@@ -44,5 +44,8 @@ else
   npx tsc --noEmit -p .
 fi
 
+section "chromium (console test)"
+bash scripts/install-chromium.sh
+
 section "tests (vitest) against PostgreSQL + pgvector and Redis"
 exec bash scripts/test-services.sh npx vitest run "$@"

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatJob } from '../queue/chat-job.js';
+import { type ChatJob, chatJobId } from '../queue/chat-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { type ChatWorker, createChatWorker } from '../queue/worker.js';
 import { loadConfig } from '../src/config.js';
@@ -132,6 +132,23 @@ describe('chat worker', () => {
       const session = await runtime.store.getSessionByThreadKey(j.threadKey);
       const messages = await runtime.store.listMessages(session!.id);
       expect(messages.at(-1)).toMatchObject({ role: 'assistant', metadata: { kind: 'error' } });
+
+      // An operator retries the failed job once the model is back: the notice becomes the answer.
+      fakes.openai.reset();
+      scriptTeam(fakes.openai);
+      const failed = await s.queue.queue.getJob(chatJobId(j));
+      expect(await failed?.getState()).toBe('failed');
+      await failed!.retry('failed');
+      await waitFor(() => /^\*\*Move\*\*/.test(s.chat.thread('C1', j.thread!)[0]?.text ?? ''), {
+        timeoutMs: 20_000,
+        what: 'the retried answer',
+      });
+      expect(s.chat.thread('C1', j.thread!).filter((m) => !m.text.startsWith('[file]'))).toHaveLength(1);
+      const after = await runtime.store.listMessages(session!.id);
+      expect(after.map((m) => [m.role, m.metadata.kind])).toEqual([
+        ['user', undefined],
+        ['assistant', 'recommendation'],
+      ]);
     } finally {
       fakes.openai.setResponder({ json: {} });
       await s.close();

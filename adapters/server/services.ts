@@ -14,6 +14,7 @@ import type { ChatAdapter } from '../chat-adapter.js';
 import { createDiscordChatAdapter } from '../discord/chat-adapter.js';
 import { createDiscordReceiver, type DiscordReceiver } from '../discord/receiver.js';
 import { apiListenPolicy, createApiRouter } from '../http/api-router.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
 import { createSlackChatAdapter } from '../slack/slack-chat-adapter.js';
 import { createSlackReceiver, type SlackReceiver } from '../slack/slack-receiver.js';
 import { createWebApp } from './web-app.js';
@@ -29,6 +30,8 @@ export interface Services {
   worker?: ChatWorker;
   slack?: SlackReceiver;
   discord?: DiscordReceiver;
+  /** Prometheus metrics; shared by the API and the worker in one process. */
+  metrics: Metrics;
   /** Stops ingress first, then lets the worker finish (up to the shutdown deadline), then closes stores. */
   stop(): Promise<void>;
 }
@@ -53,6 +56,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
   const stops: Array<() => Promise<void>> = [];
   const services: Services = {
     runtime,
+    metrics: createMetrics(),
     async stop() {
       for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err: String(err) }, 'stop failed'));
       await runtime.close();
@@ -72,6 +76,7 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   const { logger } = options;
   const queue = createMessageQueue({ redisUrl: config.redisUrl, queueName: options.queueName, logger });
   services.queue = queue;
+  services.metrics = createMetrics({ queue });
   stops.push(() => queue.close());
 
   if (config.slack.botToken) {
@@ -84,7 +89,7 @@ async function startWeb(config: Config, options: StartOptions, services: Service
     db: services.runtime.db,
     queue,
     slackRouter: services.slack?.router,
-    apiRouter: createApiRouter({ runtime: services.runtime, queue, config, logger }),
+    apiRouter: createApiRouter({ runtime: services.runtime, queue, config, logger, metrics: services.metrics }),
   });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -144,9 +149,26 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
     queueName: options.queueName,
     concurrency: config.workerConcurrency,
     logger,
+    // Chat turns count in /metrics like API runs (in --role all; a lone worker keeps its own registry).
+    onTurn: (turn) => void recordTurn(services, turn),
     ...options.worker,
   });
   services.worker = worker;
   // Stops run in reverse order; putting the worker first makes it drain last, after ingress stopped.
   stops.unshift(() => worker.close(options.shutdownDeadlineMs ?? DEFAULTS.shutdownDeadlineMs));
+}
+
+async function recordTurn(
+  services: Services,
+  turn: { platform: string; ok: boolean; ms: number; runId?: string; errorCode?: string },
+): Promise<void> {
+  const run = turn.runId ? await services.runtime.store.getRun(turn.runId).catch(() => undefined) : undefined;
+  services.metrics.recordRun({
+    status: turn.ok ? 'completed' : 'failed',
+    ms: turn.ms,
+    usage: run?.usage,
+    costUsd: run?.costUsd,
+    source: turn.platform,
+    errorCode: turn.errorCode,
+  });
 }

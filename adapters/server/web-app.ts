@@ -23,10 +23,7 @@ export function createWebApp(options: WebAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
+  // Readiness (not liveness): every store this process depends on answers.
   app.get('/ready', async (_req, res) => {
     const checks: Record<string, string> = {};
     const results = await Promise.allSettled([
@@ -46,7 +43,11 @@ export function createWebApp(options: WebAppOptions): Express {
   });
 
   if (options.slackRouter) app.use(options.slackRouter);
+  // The API answers /health itself (with CORS, which browser clients such as the Agent UI need).
   if (options.apiRouter) app.use(options.apiRouter);
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
 
   // Unknown routes and unexpected errors answer JSON, never an HTML stack trace.
   app.use((_req, res) => {

@@ -7,7 +7,8 @@ export interface ReplyState {
   placeholder: { id: string; channel: string; thread?: string } | null;
   /** Parts already posted after the placeholder, by part key → platform message id. */
   parts: Record<string, string>;
-  status: 'pending' | 'placeholder' | 'answered';
+  /** `failed`: a failure notice was delivered; an operator's retry answers over it. */
+  status: 'pending' | 'placeholder' | 'answered' | 'failed';
 }
 
 /** Reply bookkeeping in Postgres: it outlives a killed worker, unlike anything in its memory. */
@@ -18,8 +19,8 @@ export interface ReplyStateStore {
   savePlaceholder(jobId: string, platform: string, channel: string, ref: ReplyState['placeholder']): Promise<void>;
   /** Records one more posted part. */
   addPart(jobId: string, partKey: string, messageId: string): Promise<void>;
-  /** Marks the answer fully delivered. */
-  markAnswered(jobId: string): Promise<void>;
+  /** Marks the answer fully delivered (`failed`: what was delivered is a failure notice). */
+  markAnswered(jobId: string, status?: 'answered' | 'failed'): Promise<void>;
 }
 
 export function createReplyStateStore(db: Database): ReplyStateStore {
@@ -45,8 +46,8 @@ export function createReplyStateStore(db: Database): ReplyStateStore {
         [jobId, partKey, messageId],
       );
     },
-    async markAnswered(jobId) {
-      await db.query(`UPDATE chat_replies SET status = 'answered', updated_at = now() WHERE job_id = $1`, [jobId]);
+    async markAnswered(jobId, status = 'answered') {
+      await db.query('UPDATE chat_replies SET status = $2, updated_at = now() WHERE job_id = $1', [jobId, status]);
     },
   };
 }

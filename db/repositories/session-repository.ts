@@ -134,6 +134,15 @@ export function createSessionStore(db: Database): SessionStore {
       }
     },
 
+    async updateMessage(id, change) {
+      const { rows } = await db.query(
+        'UPDATE messages SET content = $2, metadata = COALESCE($3::jsonb, metadata) WHERE id = $1 RETURNING *',
+        [id, change.content, change.metadata ? JSON.stringify(change.metadata) : null],
+      );
+      if (!rows[0]) throw new MovebotError('not_found', `message ${id} does not exist`);
+      return toMessage(rows[0]);
+    },
+
     async findReply(userMessageId) {
       const { rows } = await db.query('SELECT * FROM messages WHERE reply_to = $1', [userMessageId]);
       return rows[0] ? toMessage(rows[0]) : undefined;

@@ -83,8 +83,10 @@ export function createConversationService(deps: {
   return {
     async handle(message, options = {}) {
       const { user, session, userMessage } = await open(message);
+      // Answered before (a redelivery or a re-run job): hand back that answer. A stored failure notice
+      // is different: a retry runs again and replaces it.
       const existing = await store.findReply(userMessage.id);
-      if (existing) return { session, user, userMessage, reply: existing, reused: true };
+      if (existing && existing.metadata.kind !== 'error') return { session, user, userMessage, reply: existing, reused: true };
 
       const commandAnswer = await deps.memory?.command?.(user, message.text);
       if (commandAnswer !== undefined) {
@@ -126,18 +128,16 @@ export function createConversationService(deps: {
         throw err;
       }
       const { outcome } = result;
-      const reply = await store.appendMessage(session.id, {
-        role: 'assistant',
-        content: outcome.text,
-        replyTo: userMessage.id,
-        metadata: {
+      const metadata = {
           kind: outcome.kind,
           runId: run.id,
           ...(outcome.kind === 'recommendation'
             ? { report: outcome.markdown, recommendation: outcome.recommendation }
             : {}),
-        },
-      });
+      };
+      const reply = existing
+        ? await store.updateMessage(existing.id, { content: outcome.text, metadata })
+        : await store.appendMessage(session.id, { role: 'assistant', content: outcome.text, replyTo: userMessage.id, metadata });
       const title =
         outcome.kind === 'recommendation'
           ? `${outcome.recommendation.from.display} → ${outcome.recommendation.to.display}`

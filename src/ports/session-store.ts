@@ -119,6 +119,8 @@ export interface SessionStore {
   updateSession(id: string, patch: { state?: Record<string, unknown>; title?: string }): Promise<void>;
   /** Appends a message with the next seq; concurrent appends get contiguous, distinct seqs. */
   appendMessage(sessionId: string, message: NewMessage): Promise<Message>;
+  /** Rewrites a stored answer (a failure notice replaced by a retried run's answer). */
+  updateMessage(id: string, change: { content: string; metadata?: Record<string, unknown> }): Promise<Message>;
   /** The assistant message answering a user message, if one was stored. */
   findReply(userMessageId: string): Promise<Message | undefined>;
   /** Messages in seq order; with `limit`, the last `limit` of them. */
