@@ -55,12 +55,11 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
 
   return {
     async recall(user, text) {
-      const [matches, recent] = await Promise.all([
-        relevant(user, text, k),
-        // Every question here is about a move, so the person's profile (where they live, budget,
-        // household, what they like) always matters: the latest facts are always on, similar ones added.
-        store.list(user.id, { limit: ALWAYS_ON }).then((r) => r.memories),
-      ]);
+      // Every question here is about a move, so the person's profile (where they live, budget,
+      // household, what they like) always matters: the latest facts are always on, similar ones added.
+      const { memories: recent, total } = await store.list(user.id, { limit: ALWAYS_ON });
+      // With no more memories than that, similarity cannot add any: skip the embedding round trip.
+      const matches = total > ALWAYS_ON ? await relevant(user, text, k) : [];
       const seen = new Set<string>();
       const out: RecalledMemory[] = [];
       for (const m of [...recent, ...matches]) {

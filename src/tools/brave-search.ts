@@ -145,6 +145,8 @@ function createThrottle(
   clock: Clock,
   minIntervalMs: number,
 ): <T>(task: () => Promise<T>, signal?: AbortSignal) => Promise<T> {
+  // No interval (a paid plan): no lane either, so concurrent conversations search in parallel.
+  if (minIntervalMs <= 0) return (task) => task();
   let chain: Promise<void> = Promise.resolve();
   let lastEnd = Number.NEGATIVE_INFINITY;
   return (task, signal) => {
