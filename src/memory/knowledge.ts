@@ -6,20 +6,26 @@ import type { KnowledgeLookup } from '../team/follow-up.js';
 import type { ToolCache } from '../tools/tool-cache.js';
 import type { Embedder } from './embedder.js';
 
-/** Splits text into chunks of about `max` characters on paragraph, then line, boundaries. */
+/**
+ * Splits text into chunks of at most `max` characters, on paragraph, then line, then sentence
+ * boundaries; only a single sentence longer than `max` is cut mid-way. Nothing is dropped.
+ */
 export function chunkText(text: string, max = 900): string[] {
   const chunks: string[] = [];
   let current = '';
+  const add = (piece: string) => {
+    if (current && current.length + piece.length + 2 > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n\n${piece}` : piece;
+  };
   for (const para of text.split(/\n\s*\n/)) {
-    const pieces = para.length > max ? para.split('\n') : [para];
-    for (const piece of pieces) {
-      const p = piece.trim();
-      if (!p) continue;
-      if (current && current.length + p.length + 2 > max) {
-        chunks.push(current);
-        current = '';
+    for (const line of para.length > max ? para.split('\n') : [para]) {
+      for (const sentence of line.length > max ? line.split(/(?<=[.!?])\s+/) : [line]) {
+        const p = sentence.trim();
+        for (let i = 0; i < p.length; i += max) add(p.slice(i, i + max));
       }
-      current = current ? `${current}\n\n${p}` : p.slice(0, max * 2);
     }
   }
   if (current) chunks.push(current);
