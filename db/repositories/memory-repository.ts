@@ -33,9 +33,19 @@ export function createMemoryStore(db: Database): MemoryStore {
     async update(userId, memoryId, change) {
       const { rows } = await db.query(
         `UPDATE memories SET content = $3, topic = COALESCE($4, topic),
-           embedding = CASE WHEN $6 THEN $5::vector ELSE embedding END, updated_at = now()
+           embedding = CASE WHEN $6 THEN $5::vector ELSE embedding END,
+           source_message_id = CASE WHEN $8 THEN $7::bigint ELSE source_message_id END, updated_at = now()
          WHERE id = $2 AND user_id = $1 RETURNING id`,
-        [userId, memoryId, change.content, change.topic ?? null, vec(change.embedding), change.embedding !== undefined],
+        [
+          userId,
+          memoryId,
+          change.content,
+          change.topic ?? null,
+          vec(change.embedding),
+          change.embedding !== undefined,
+          change.sourceMessageId ?? null,
+          change.sourceMessageId !== undefined,
+        ],
       );
       return rows.length > 0;
     },

@@ -8,8 +8,12 @@ import type { RecalledMemory } from '../team/types.js';
 import type { Embedder } from './embedder.js';
 import { extractMemoryCandidates } from './extractor.js';
 
-/** Topics that hold one current value: a newer fact replaces the older one. */
-const SINGLE_VALUED = new Set(['income', 'budget', 'location', 'household', 'work']);
+/**
+ * Topics that hold one current value: a newer fact replaces the older one even when the model does
+ * not flag it. Household, work and preferences accumulate (a dog and two kids are both true); a
+ * contradiction there is replaced only when the model points at the memory it contradicts.
+ */
+const SINGLE_VALUED = new Set(['income', 'budget', 'location']);
 /** Below this cosine distance two memories say the same thing, and the newer wording wins. */
 const NEAR_DUPLICATE = 0.15;
 /** How many of the newest memories every run sees, whatever the question. */
@@ -80,9 +84,16 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
         const replaced = c.replaces != null ? existing[c.replaces - 1] : undefined;
         const sameTopic = SINGLE_VALUED.has(c.topic) ? existing.find((m) => m.topic === c.topic) : undefined;
         const duplicate = vector ? (await store.nearest(user.id, vector, 1)).find((m) => m.distance < NEAR_DUPLICATE) : undefined;
-        const target = replaced ?? sameTopic ?? duplicate;
+        // Without vectors (embeddings down) a fact repeated word for word must still not be stored twice.
+        const repeated = existing.find((m) => m.content.toLowerCase() === c.content.toLowerCase());
+        const target = replaced ?? sameTopic ?? duplicate ?? repeated;
         if (target) {
-          await store.update(user.id, target.id, { content: c.content, topic: c.topic, embedding: vector ?? null });
+          await store.update(user.id, target.id, {
+            content: c.content,
+            topic: c.topic,
+            embedding: vector ?? null,
+            sourceMessageId: message.id,
+          });
         } else {
           const added = await store.add(user.id, {
             content: c.content,

@@ -25,8 +25,15 @@ export interface NewMemory {
 export interface MemoryStore {
   /** Stores a new memory for `userId`. */
   add(userId: string, memory: NewMemory): Promise<Memory>;
-  /** Replaces a memory's content (and embedding); false when it is not this user's or does not exist. */
-  update(userId: string, memoryId: string, change: { content: string; topic?: string; embedding?: number[] | null }): Promise<boolean>;
+  /**
+   * Replaces a memory's content (and embedding, and the message it now comes from); false when it is
+   * not this user's or does not exist.
+   */
+  update(
+    userId: string,
+    memoryId: string,
+    change: { content: string; topic?: string; embedding?: number[] | null; sourceMessageId?: string | null },
+  ): Promise<boolean>;
   /** The user's memories, newest first. */
   list(userId: string, options?: { limit?: number; offset?: number; topic?: string }): Promise<{ memories: Memory[]; total: number }>;
   /** One memory, only if it belongs to `userId`. */
