@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../db/database.js';
 import { createKnowledgeRepository } from '../db/repositories/knowledge-repository.js';
-import type { Clock } from '../src/clock.js';
+import { createManualClock } from '../src/clock.js';
 import { fakeEmbedding } from './fakes/openai-fake.js';
 import { createTestDatabase, type DbKind, TEST_DIMENSIONS, type TestDatabase } from './helpers/test-db.js';
 
@@ -32,8 +32,8 @@ describe.each<DbKind>(['postgres', 'pglite'])('shared knowledge search on %s', (
   it('finds fresh chunks by similarity, never expired ones however close, and by words without a vector', async () => {
     const t = await createTestDatabase(kind);
     open.push(t);
-    let now = Date.parse('2026-11-24T12:00:00Z');
-    const clock: Clock = { now: () => now };
+    const clock = createManualClock();
+    const now = clock.now();
     const repo = createKnowledgeRepository(await searchDatabase(kind, t), clock);
     const question = 'How bad is traffic in Austin?';
 
@@ -70,7 +70,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('shared knowledge search on %s', (
     expect(byWords.map((h) => h.url)).toEqual(['https://www.reddit.com/r/Austin/new1', 'https://www.reddit.com/r/Austin/new2']);
 
     // Once the fresh ones expire too, nothing is offered as current knowledge.
-    now += 7_200_000;
+    clock.advance(7_200_000);
     expect(await repo.search('traffic', vector('traffic'), 3)).toEqual([]);
   });
 });
