@@ -35,6 +35,12 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     lazyConnect: true,
   });
   redis.on('error', () => {});
+  // Every caller waits on the same first connection; concurrent enqueues must not race it.
+  let firstConnect: Promise<void> | undefined;
+  const connected = async () => {
+    if (redis.status === 'wait') firstConnect ??= redis.connect();
+    if (firstConnect) await firstConnect;
+  };
 
   return {
     queue,
@@ -44,7 +50,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
       try {
         return await withTimeout(options.timeoutMs ?? 2_000, async () => {
           if (await queue.getJob(jobId)) return { enqueued: false, jobId };
-          if (redis.status === 'wait') await redis.connect();
+          await connected();
           // Registered before the job exists so the worker can hold later messages of the thread back.
           // A counter, not a timestamp, orders them: two messages in the same millisecond must not tie.
           const arrival = await redis.incr(`movebot:${queueName}:arrivals`);
@@ -66,7 +72,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
       }
     },
     async hasPending(threadKey) {
-      if (redis.status === 'wait') await redis.connect();
+      await connected();
       return (await redis.zcard(threadKeys(queueName, threadKey).pending)) > 0;
     },
     async counts() {

@@ -45,13 +45,19 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
         );
         const id = rows[0]!.id;
         await tx.query('DELETE FROM knowledge_chunks WHERE document_id = $1', [id]);
-        for (const [i, c] of doc.chunks.entries()) {
-          await tx.query(
-            `INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
-             VALUES ($1, $2, $3, $4::vector, $5::jsonb)`,
-            [id, i, c.content, c.embedding ? pgvector.toSql(c.embedding) : null, JSON.stringify(c.metadata ?? {})],
-          );
-        }
+        if (doc.chunks.length === 0) return;
+        // One statement for all chunks: a research run has dozens, and a round trip each adds up.
+        await tx.query(
+          `INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
+           SELECT $1, c.ord - 1, c.content, c.embedding::vector, c.metadata::jsonb
+           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(content, embedding, metadata, ord)`,
+          [
+            id,
+            doc.chunks.map((c) => c.content),
+            doc.chunks.map((c) => (c.embedding ? pgvector.toSql(c.embedding) : null)),
+            doc.chunks.map((c) => JSON.stringify(c.metadata ?? {})),
+          ],
+        );
       });
     },
 
