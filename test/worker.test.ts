@@ -167,6 +167,16 @@ describe('chat worker', () => {
     await s.queue.close();
   });
 
+  it('takes a burst of first messages on a fresh connection without refusing any', async () => {
+    const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName: `movebot-test-${randomUUID()}` });
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => queue.enqueue(job(`burst ${i}`))));
+      expect(results.every((r) => r.enqueued)).toBe(true);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('refuses to enqueue when Redis is unreachable, so the platform retries', async () => {
     const queue = createMessageQueue({ redisUrl: 'redis://127.0.0.1:1', queueName: `movebot-test-${randomUUID()}`, timeoutMs: 500 });
     await expect(queue.enqueue(job('hello'))).rejects.toMatchObject({ code: 'queue_unavailable' });
