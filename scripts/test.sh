@@ -48,4 +48,15 @@ section "chromium (console test)"
 bash scripts/install-chromium.sh
 
 section "tests (vitest) against PostgreSQL + pgvector and Redis"
-exec bash scripts/test-services.sh npx vitest run "$@"
+results=.test-results.json
+rm -f "$results"
+status=0
+bash scripts/test-services.sh npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line ("N passed, N failed") that any CI reader understands.
+if [[ -f $results ]]; then
+  node -e '
+    const r = require(process.argv[1]);
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  ' "$(pwd)/$results"
+fi
+exit "$status"
