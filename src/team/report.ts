@@ -126,5 +126,5 @@ function link(title: string, url: string): string {
 }
 
 function formatDate(iso: string): string {
-  return new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  return `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }
