@@ -9,8 +9,11 @@ export interface FakeUrls {
 }
 
 /** Runs bench/fake-services.ts in a child process and returns its URLs. */
-export async function startFakeServices(env: Record<string, string> = {}): Promise<FakeUrls & { stop(): void }> {
-  const child: ChildProcess = spawn('npx', ['tsx', 'bench/fake-services.ts'], {
+export async function startFakeServices(
+  env: Record<string, string> = {},
+): Promise<FakeUrls & { pid: number; stop(): void }> {
+  // node itself (not npx), so its pid is the process that serves: benchmarks read its CPU time.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-services.ts'], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -19,5 +22,5 @@ export async function startFakeServices(env: Record<string, string> = {}): Promi
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`fake services exited with ${code}`)));
   });
-  return { ...(JSON.parse(line) as FakeUrls), stop: () => child.stdin?.end() };
+  return { ...(JSON.parse(line) as FakeUrls), pid: child.pid!, stop: () => child.stdin?.end() };
 }
