@@ -197,13 +197,8 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
 
   if (problems.length > 0 || !parsed.success) {
     // Deduplicate: the same variable can fail both the schema and a role rule.
-    const seen = new Set<string>();
-    throw new ConfigError(
-      problems.filter((p) => {
-        const key = `${p.variable}|${p.problem}`;
-        return seen.has(key) ? false : (seen.add(key), true);
-      }),
-    );
+    const unique = new Map(problems.map((p) => [`${p.variable}|${p.problem}`, p]));
+    throw new ConfigError([...unique.values()]);
   }
   const d = parsed.data;
   return {
