@@ -34,31 +34,39 @@ export interface KnowledgeRepository {
 export function createKnowledgeRepository(db: Database, clock: Clock): KnowledgeRepository {
   return {
     async indexDocument(doc) {
-      await db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ id: string }>(
-          `INSERT INTO knowledge_documents (cache_key, source_kind, source_url, title, fetched_at, expires_at)
+      // Two statements, no transaction: upsert the document and its chunks together, then drop chunks
+      // a shorter new version no longer has. Indexing runs after every fetch, so round trips count.
+      const { rows } = await db.query<{ id: string }>(
+        `WITH doc AS (
+           INSERT INTO knowledge_documents (cache_key, source_kind, source_url, title, fetched_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (cache_key) DO UPDATE SET title = COALESCE(EXCLUDED.title, knowledge_documents.title),
              source_url = EXCLUDED.source_url, expires_at = EXCLUDED.expires_at
-           RETURNING id`,
-          [doc.cacheKey, doc.sourceKind, doc.sourceUrl, doc.title ?? null, new Date(clock.now()), doc.expiresAt ?? null],
-        );
-        const id = rows[0]!.id;
-        await tx.query('DELETE FROM knowledge_chunks WHERE document_id = $1', [id]);
-        if (doc.chunks.length === 0) return;
-        // One statement for all chunks: a research run has dozens, and a round trip each adds up.
-        await tx.query(
-          `INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
-           SELECT $1, c.ord - 1, c.content, c.embedding::vector, c.metadata::jsonb
-           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(content, embedding, metadata, ord)`,
-          [
-            id,
-            doc.chunks.map((c) => c.content),
-            doc.chunks.map((c) => (c.embedding ? pgvector.toSql(c.embedding) : null)),
-            doc.chunks.map((c) => JSON.stringify(c.metadata ?? {})),
-          ],
-        );
-      });
+           RETURNING id
+         ), chunks AS (
+           INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
+           SELECT doc.id, c.ord - 1, c.content, c.embedding::vector, c.metadata::jsonb
+           FROM doc, unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS c(content, embedding, metadata, ord)
+           ON CONFLICT (document_id, chunk_index) DO UPDATE SET content = EXCLUDED.content,
+             embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata
+         )
+         SELECT id FROM doc`,
+        [
+          doc.cacheKey,
+          doc.sourceKind,
+          doc.sourceUrl,
+          doc.title ?? null,
+          new Date(clock.now()),
+          doc.expiresAt ?? null,
+          doc.chunks.map((c) => c.content),
+          doc.chunks.map((c) => (c.embedding ? pgvector.toSql(c.embedding) : null)),
+          doc.chunks.map((c) => JSON.stringify(c.metadata ?? {})),
+        ],
+      );
+      await db.query('DELETE FROM knowledge_chunks WHERE document_id = $1 AND chunk_index >= $2', [
+        rows[0]!.id,
+        doc.chunks.length,
+      ]);
     },
 
     async search(query, embedding, k) {
