@@ -27,18 +27,8 @@
  * `failNext(status | 'reset', { count, body, headers })` injects other failures; `latencyMs` delays all.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  createFailureQueue,
-  createInFlight,
-  createRequestLog,
-  delay,
-  type FailNextOptions,
-  type FakeExchange,
-  preciseNow,
-  sendJson,
-  serveFailure,
-  startHttpFake,
-} from './http-fake-server.js';
+import { createFakeRecorder, type FailNextOptions } from './fake-bookkeeping.js';
+import { delay, type FakeExchange, preciseNow, startHttpFake } from './fake-http.js';
 
 export interface BraveResult {
   title: string;
@@ -123,9 +113,7 @@ export async function createBraveFake(options: BraveFakeOptions = {}): Promise<B
   let allowance: number | null = null;
   let lastAcceptedAt = Number.NEGATIVE_INFINITY;
   let used = 0;
-  const log = createRequestLog<BraveRequest>('brave-fake');
-  const failures = createFailureQueue();
-  const inFlight = createInFlight();
+  const recorder = createFakeRecorder<BraveRequest>('brave-fake');
 
   const rateHeaders = (remainingThisSecond: number) => ({
     'x-ratelimit-limit': `1, ${MONTHLY_QUOTA}`,
@@ -149,14 +137,7 @@ export async function createBraveFake(options: BraveFakeOptions = {}): Promise<B
       headers: req.headers,
       receivedAt: preciseNow(),
     };
-    log.add(record);
-    inFlight.enter();
-    res.once('close', () => inFlight.leave());
-    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      record.status = status;
-      sendJson(res, status, body, headers);
-      record.repliedAt = preciseNow();
-    };
+    const reply = recorder.track(record, res);
 
     if (!record.token || (options.apiKey !== undefined && record.token !== options.apiKey)) {
       return reply(401, errorFor(401));
@@ -167,13 +148,11 @@ export async function createBraveFake(options: BraveFakeOptions = {}): Promise<B
         braveErrorBody(404, 'NOT_FOUND', `brave-fake: no endpoint ${req.method} ${url.pathname}`),
       );
     }
-    const failure = failures.take();
+    const failure = recorder.failures.take();
     if (failure) {
       await delay(latencyMs, signal);
-      record.status = failure.status === 'reset' ? undefined : failure.status;
-      serveFailure(res, { ...failure, headers: { ...rateHeaders(0), ...failure.headers } }, errorFor);
-      record.repliedAt = preciseNow();
-      return;
+      const headers = { ...rateHeaders(0), ...failure.headers };
+      return recorder.serveFailure(record, res, { ...failure, headers }, errorFor);
     }
     const tooSoon =
       options.minIntervalMs !== undefined && record.receivedAt - lastAcceptedAt < options.minIntervalMs;
@@ -209,9 +188,9 @@ export async function createBraveFake(options: BraveFakeOptions = {}): Promise<B
   return {
     url: server.url,
     apiUrl: `${server.url}/res/v1`,
-    requests: log.entries,
+    requests: recorder.log.entries,
     get maxInFlight() {
-      return inFlight.peak;
+      return recorder.inFlight.peak;
     },
     setResults(fn) {
       results = fn;
@@ -222,17 +201,12 @@ export async function createBraveFake(options: BraveFakeOptions = {}): Promise<B
     rateLimitAfter(n) {
       allowance = n;
     },
-    failNext(status, failOptions = {}) {
-      const { count = 1, ...rest } = failOptions;
-      failures.push({ status, ...rest }, count);
-    },
-    waitForRequests: (count, timeoutMs) => log.waitFor(count, timeoutMs),
+    failNext: (status, failOptions) => recorder.failNext(status, failOptions),
+    waitForRequests: (count, timeoutMs) => recorder.log.waitFor(count, timeoutMs),
     reset() {
-      log.clear();
-      failures.clear();
+      recorder.reset();
       allowance = null;
       lastAcceptedAt = Number.NEGATIVE_INFINITY;
-      inFlight.resetPeak();
     },
     close: () => server.close(),
   };

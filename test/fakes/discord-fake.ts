@@ -55,7 +55,7 @@ import {
 } from './discord-payloads.js';
 import { createRestRoutes, type RestReply, restBody } from './discord-rest-fake.js';
 import { createDiscordState, type DiscordCall, type InteractionResponseRecord } from './discord-state.js';
-import { delay, type ParsedBody, sendJson, startFakeServer } from './fake-http.js';
+import { delay, type FakeExchange, sendJson, startHttpFake } from './fake-http.js';
 
 export type { DiscordUser, GuildSpec, MessageRecord, ThreadRecord } from './discord-payloads.js';
 export { Intent } from './discord-payloads.js';
@@ -151,15 +151,15 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     },
   });
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse, body: ParsedBody): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
+  async function onRequest(ex: FakeExchange): Promise<void> {
+    const { req, res, url } = ex;
     if (req.method === 'GET' && url.pathname.startsWith('/attachments/'))
       return serveAttachment(url.pathname, res);
     const versioned = /^\/api\/v\d+(\/.*)$/.exec(url.pathname);
     const path = (versioned?.[1] ?? '').split('/').map(decodeURIComponent).join('/');
     const method = req.method ?? 'GET';
     const route = versioned ? rest.match(method, path) : undefined;
-    const { json, files } = restBody(body);
+    const { json, files } = restBody(ex);
     const call: DiscordCall = {
       method,
       path,
@@ -235,8 +235,10 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     sendJson(res, 404, { message: '404: Not Found', code: 0 });
   }
 
-  const server = await startFakeServer(onRequest, { '/gateway': gateway.onConnection });
-  baseUrl = server.baseUrl;
+  const server = await startHttpFake('discord-fake', onRequest, {
+    webSockets: { '/gateway': gateway.onConnection },
+  });
+  baseUrl = server.url;
 
   function channelPayload(channelId: string, guildId: string): Record<string, unknown> {
     const thread = state.threads.get(channelId);

@@ -33,19 +33,8 @@
  *   option cannot shorten it; with `scrape(url, { timeout: ms, autoResume: false })` it is ms + 5 s,
  *   and an axios timeout surfaces as `SdkError` with `code` 'ETIMEDOUT'. Enforce our own deadline.
  */
-import {
-  bearerToken,
-  createFailureQueue,
-  createInFlight,
-  createRequestLog,
-  delay,
-  type FailNextOptions,
-  type FakeExchange,
-  preciseNow,
-  sendJson,
-  serveFailure,
-  startHttpFake,
-} from './http-fake-server.js';
+import { createFakeRecorder, type FailNextOptions } from './fake-bookkeeping.js';
+import { bearerToken, delay, type FakeExchange, preciseNow, startHttpFake } from './fake-http.js';
 
 /** A scripted page. */
 export interface FirecrawlPage {
@@ -132,9 +121,7 @@ export function firecrawlErrorBody(status: number, error?: string, code?: string
 export async function createFirecrawlFake(options: FirecrawlFakeOptions = {}): Promise<FirecrawlFake> {
   let latencyMs = options.latencyMs ?? 0;
   const extraPages = new Map<string, string | FirecrawlPage>();
-  const log = createRequestLog<FirecrawlRequest>('firecrawl-fake');
-  const failures = createFailureQueue();
-  const inFlight = createInFlight();
+  const recorder = createFakeRecorder<FirecrawlRequest>('firecrawl-fake');
 
   async function findPage(url: string, request: FirecrawlRequest): Promise<FirecrawlPage | undefined> {
     const pages = options.pages;
@@ -156,14 +143,7 @@ export async function createFirecrawlFake(options: FirecrawlFakeOptions = {}): P
       authorization: req.headers.authorization,
       receivedAt: preciseNow(),
     };
-    log.add(record);
-    inFlight.enter();
-    res.once('close', () => inFlight.leave());
-    const reply = (status: number, payload: unknown) => {
-      record.status = status;
-      sendJson(res, status, payload);
-      record.repliedAt = preciseNow();
-    };
+    const reply = recorder.track(record, res);
 
     const token = bearerToken(req);
     if (!token || (options.apiKey !== undefined && token !== options.apiKey)) {
@@ -175,13 +155,10 @@ export async function createFirecrawlFake(options: FirecrawlFakeOptions = {}): P
         firecrawlErrorBody(404, `firecrawl-fake: no endpoint ${req.method} ${reqUrl.pathname}`),
       );
     }
-    const failure = failures.take();
+    const failure = recorder.failures.take();
     if (failure) {
       await delay(latencyMs, signal);
-      record.status = failure.status === 'reset' ? undefined : failure.status;
-      serveFailure(res, failure, (status) => firecrawlErrorBody(status));
-      record.repliedAt = preciseNow();
-      return;
+      return recorder.serveFailure(record, res, failure, (status) => firecrawlErrorBody(status));
     }
     if (!record.url)
       return reply(400, firecrawlErrorBody(400, 'Bad Request: url is required', 'BAD_REQUEST'));
@@ -212,9 +189,9 @@ export async function createFirecrawlFake(options: FirecrawlFakeOptions = {}): P
   return {
     url: server.url,
     apiUrl: server.url,
-    requests: log.entries,
+    requests: recorder.log.entries,
     get maxInFlight() {
-      return inFlight.peak;
+      return recorder.inFlight.peak;
     },
     setPage(url, page) {
       extraPages.set(url, page);
@@ -222,16 +199,9 @@ export async function createFirecrawlFake(options: FirecrawlFakeOptions = {}): P
     setLatency(ms) {
       latencyMs = ms;
     },
-    failNext(status, failOptions = {}) {
-      const { count = 1, ...rest } = failOptions;
-      failures.push({ status, ...rest }, count);
-    },
-    waitForRequests: (count, timeoutMs) => log.waitFor(count, timeoutMs),
-    reset() {
-      log.clear();
-      failures.clear();
-      inFlight.resetPeak();
-    },
+    failNext: (status, failOptions) => recorder.failNext(status, failOptions),
+    waitForRequests: (count, timeoutMs) => recorder.log.waitFor(count, timeoutMs),
+    reset: () => recorder.reset(),
     close: () => server.close(),
   };
 }

@@ -4,10 +4,9 @@
  * OpenAI-style `{ error: { message, type, param, code } }` bodies. Tests import from openai-fake.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { delay } from './http-fake-server.js';
+import { delay, preciseNow } from './fake-http.js';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { ChatMessage, ChatRequest, OpenAIRecordedRequest } from './openai-fake.js';
-import { preciseNow } from './http-fake-server.js';
 
 /** Roughly what a tokenizer would count: about 4/3 tokens per word. */
 export function approxTokens(text: string): number {

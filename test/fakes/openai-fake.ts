@@ -42,19 +42,8 @@
  * tests should construct the client with `maxRetries: 0`.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import {
-  bearerToken,
-  createFailureQueue,
-  createInFlight,
-  createRequestLog,
-  delay,
-  type FailNextOptions,
-  type FakeExchange,
-  preciseNow,
-  sendJson,
-  serveFailure,
-  startHttpFake,
-} from './http-fake-server.js';
+import { createFakeRecorder, type FailNextOptions } from './fake-bookkeeping.js';
+import { bearerToken, delay, type FakeExchange, preciseNow, startHttpFake } from './fake-http.js';
 import { embeddingResponse } from './openai-fake-embeddings.js';
 import {
   buildChatResponse,
@@ -206,9 +195,8 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
   let latencyMs = options.latencyMs ?? 0;
   let responder = options.responder;
   let routes: Route[] = [];
-  const log = createRequestLog<OpenAIRecordedRequest>('openai-fake');
-  const failures = createFailureQueue();
-  const inFlight = createInFlight();
+  const recorder = createFakeRecorder<OpenAIRecordedRequest>('openai-fake');
+  const log = recorder.log;
   const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
   const wire = { chunkChars: options.streamChunkChars ?? 8, chunkDelayMs: options.streamChunkDelayMs ?? 0 };
 
@@ -221,29 +209,19 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
       req.headers,
       options.embeddingDimensions,
     );
-    log.add(record);
-    inFlight.enter();
+    const reply = recorder.track(record, res);
     res.once('close', () => {
-      inFlight.leave();
       if (!res.writableFinished) record.clientAborted = true;
     });
-    const reply = (status: number, body: unknown, headers?: Record<string, string>) => {
-      record.status = status;
-      sendJson(res, status, body, headers);
-      record.repliedAt = preciseNow();
-    };
 
     const token = bearerToken(req);
     if (!token || (options.apiKey !== undefined && token !== options.apiKey)) {
       return reply(401, errorBody(401, 'Incorrect API key provided.'));
     }
-    const failure = failures.take(record.endpoint);
+    const failure = recorder.failures.take(record.endpoint);
     if (failure) {
       await delay(latencyMs, ex.signal);
-      record.status = failure.status === 'reset' ? undefined : failure.status;
-      serveFailure(res, failure, (status) => errorBody(status));
-      record.repliedAt = preciseNow();
-      return;
+      return recorder.serveFailure(record, res, failure, (status) => errorBody(status));
     }
 
     if (record.endpoint === 'chat') return answerChat(record, res, ex.signal, reply);
@@ -306,7 +284,7 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
       return log.entries.filter((r): r is EmbeddingRequest => r.endpoint === 'embeddings');
     },
     get maxInFlight() {
-      return inFlight.peak;
+      return recorder.inFlight.peak;
     },
     route(when, script, routeOptions = {}) {
       const route: Route = {
@@ -332,15 +310,13 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
       latencyMs = ms;
     },
     failNext(status, failOptions = {}) {
-      const { count = 1, endpoint, ...rest } = failOptions;
-      failures.push({ status, ...rest, only: endpoint }, count);
+      const { endpoint, ...rest } = failOptions;
+      recorder.failNext(status, { ...rest, only: endpoint });
     },
     waitForRequests: (count, timeoutMs) => log.waitFor(count, timeoutMs),
     reset() {
-      log.clear();
+      recorder.reset();
       routes = [];
-      failures.clear();
-      inFlight.resetPeak();
     },
     close: () => server.close(),
   };

@@ -43,9 +43,16 @@
  * event with `bot_id`, as Slack does (or `setEchoTarget(target)` later); `flushEchoes()` awaits those
  * deliveries and `echoed` lists them. Bounded polling for tests: `waitFor` in fake-http.ts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { delay, type FakeServer, type ParsedBody, sendJson, startFakeServer } from './fake-http.js';
+import {
+  delay,
+  type FakeExchange,
+  type HttpFake,
+  type ParsedBody,
+  sendJson,
+  startHttpFake,
+} from './fake-http.js';
 import { createSlackSocketMode } from './slack-socket-mode.js';
 import { createSlackWorkspace, type SlackFakeFile, type SlackFakeMessage } from './slack-web-api.js';
 import {
@@ -132,7 +139,7 @@ export async function createSlackFake(options: SlackFakeOptions) {
   const echoed: EchoRecord[] = [];
   const socketMode = createSlackSocketMode({ appId, teamId, botUserId });
   const sendSocketEvent = socketMode.sendSocketEvent;
-  let server: FakeServer | undefined;
+  let server: HttpFake | undefined;
 
   const workspace = createSlackWorkspace({
     botUserId,
@@ -170,16 +177,17 @@ export async function createSlackFake(options: SlackFakeOptions) {
     },
   });
 
-  const baseUrl = () => server?.baseUrl ?? '';
+  const baseUrl = () => server?.url ?? '';
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse, body: ParsedBody): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+  async function onRequest(ex: FakeExchange): Promise<void> {
+    const { req, res } = ex;
+    const path = ex.url.pathname;
     if (req.method === 'POST' && path.startsWith('/upload/'))
-      return upload(path.slice('/upload/'.length), body, res);
+      return upload(path.slice('/upload/'.length), ex, res);
     const match = /^\/api\/([\w.]+)$/.exec(path);
     if (req.method !== 'POST' || !match?.[1]) return sendJson(res, 404, { ok: false, error: 'not_found' });
     const method = match[1];
-    const args = decodeJsonFields(body.fields);
+    const args = decodeJsonFields(ex.fields);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? String(args.token ?? '');
     delete args.token;
     calls.push({ method, args, at: Date.now() });
@@ -273,8 +281,8 @@ export async function createSlackFake(options: SlackFakeOptions) {
     return { status: res.status, body: text, ms: performance.now() - started };
   }
 
-  server = await startFakeServer(onRequest, { '/socket': socketMode.onSocket });
-  const apiUrl = `${server.baseUrl}/api/`;
+  server = await startHttpFake('slack-fake', onRequest, { webSockets: { '/socket': socketMode.onSocket } });
+  const apiUrl = `${server.url}/api/`;
 
   return {
     /** Pass as `clientOptions.slackApiUrl`. Ends with `/api/`. */
