@@ -5,13 +5,10 @@ import { createDiscordChatAdapter } from '../adapters/discord/chat-adapter.js';
 import { createDiscordReceiver, type DiscordReceiver } from '../adapters/discord/receiver.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { type ChatWorker, createChatWorker } from '../queue/worker.js';
-import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createDiscordFake, type DiscordFake, type MessageRecord } from './fakes/discord-fake.js';
 import { waitFor } from './fakes/fake-http.js';
-import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
-import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
+import { useTeamRuntime } from './helpers/team-runtime.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
 const GUILD = '920000000000000001';
@@ -19,9 +16,7 @@ const CHANNEL = '920000000000000002';
 const TOKEN = 'fake-bot-token';
 const alice = { id: '820000000000000001', username: 'alice' };
 
-let fakes: TeamFakes;
-let t: TestDatabase;
-let runtime: Runtime;
+const team = useTeamRuntime({ role: 'worker' });
 let discord: DiscordFake;
 let redis: Redis;
 let receiver: DiscordReceiver;
@@ -29,11 +24,6 @@ let worker: ChatWorker;
 let queue: ReturnType<typeof createMessageQueue>;
 
 beforeAll(async () => {
-  fakes = await startTeamFakes();
-  t = await createTestDatabase('postgres');
-  runtime = await createRuntime(loadConfig('worker', { ...fakes.env, DATABASE_URL: t.url! }), {
-    logger: silentLogger,
-  });
   discord = await createDiscordFake({
     token: TOKEN,
     guilds: [{ id: GUILD, name: 'Movers', channels: [{ id: CHANNEL, name: 'general', type: 0 }] }],
@@ -45,7 +35,7 @@ beforeAll(async () => {
   receiver = createDiscordReceiver({
     config: { discord: { token: TOKEN, apiUrl: discord.restUrl }, redisUrl: REDIS_URL },
     queue,
-    store: runtime.store,
+    store: team.runtime.store,
     redis,
     logger: silentLogger,
     messageContent: true,
@@ -60,7 +50,7 @@ beforeAll(async () => {
     logger: silentLogger,
   });
   worker = createChatWorker({
-    runtime,
+    runtime: team.runtime,
     adapters: { discord: adapter },
     redisUrl: REDIS_URL,
     queueName,
@@ -74,9 +64,6 @@ afterAll(async () => {
   await queue?.close();
   redis?.disconnect();
   await discord?.close();
-  await runtime?.close();
-  await t?.cleanup();
-  await fakes?.close();
 });
 
 const shownText = (m: MessageRecord | undefined) =>
@@ -127,8 +114,8 @@ describe('Discord end to end through the worker', () => {
     );
     expect(followUp.channelId).toBe(rootId);
 
-    const session = await runtime.store.getSessionByThreadKey(`discord:${GUILD}:${rootId}`);
-    const messages = await runtime.store.listMessages(session!.id);
+    const session = await team.runtime.store.getSessionByThreadKey(`discord:${GUILD}:${rootId}`);
+    const messages = await team.runtime.store.listMessages(session!.id);
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(messages[2]!.content).toBe('What about taxes?');
   });

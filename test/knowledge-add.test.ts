@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKnowledgeRepository } from '../db/repositories/knowledge-repository.js';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -15,9 +15,9 @@ import { createKnowledgeLookup } from '../src/memory/knowledge.js';
 import { chunkMarkdown } from '../src/memory/knowledge-loader.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { messageText } from './fakes/openai-fake.js';
-import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
+import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
-import { createTestDatabase, TEST_DIMENSIONS, type TestDatabase } from './helpers/test-db.js';
+import { TEST_DIMENSIONS } from './helpers/test-db.js';
 
 const run = promisify(execFile);
 const TSX = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
@@ -45,33 +45,24 @@ The I-35 corridor is congested at rush hour; most commuters drive.
 Snow is frequent but melts fast thanks to the sunshine.
 `;
 
-let fakes: TeamFakes;
-let t: TestDatabase;
+const team = useTeamRuntime({ runtime: false });
 let dir: string;
 let guidePath: string;
 
 beforeAll(async () => {
-  fakes = await startTeamFakes();
-  t = await createTestDatabase('postgres');
   dir = await mkdtemp(join(tmpdir(), 'movebot-knowledge-'));
   guidePath = join(dir, 'relocation-guide.md');
   await writeFile(guidePath, GUIDE);
 });
 afterAll(async () => {
-  await t?.cleanup();
-  await fakes?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  fakes.openai.reset();
-  scriptTeam(fakes.openai);
 });
 
 /** Runs `npm run knowledge:add -- <args>` the way a person would (same script, its own process). */
 async function knowledgeAdd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(TSX, [SCRIPT, ...args], {
-      env: { ...process.env, ...fakes.env, DATABASE_URL: t.url! },
+      env: { ...process.env, ...team.fakes.env, DATABASE_URL: team.db.url! },
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -83,7 +74,7 @@ async function knowledgeAdd(args: string[]): Promise<{ code: number; stdout: str
 
 const chunkRows = async () =>
   (
-    await t.db.query<{ content: string; has_vector: boolean; source_url: string; title: string; source_kind: string }>(
+    await team.db.db.query<{ content: string; has_vector: boolean; source_url: string; title: string; source_kind: string }>(
       `SELECT c.content, c.embedding IS NOT NULL AS has_vector, d.source_url, d.title, d.source_kind
        FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id ORDER BY c.chunk_index`,
     )
@@ -91,9 +82,9 @@ const chunkRows = async () =>
 
 const lookup = () =>
   createKnowledgeLookup({
-    repo: createKnowledgeRepository(t.db, systemClock),
+    repo: createKnowledgeRepository(team.db.db, systemClock),
     embedder: createEmbedder({
-      client: new OpenAI({ apiKey: 'sk-test', baseURL: fakes.openai.baseURL, maxRetries: 0 }),
+      client: new OpenAI({ apiKey: 'sk-test', baseURL: team.fakes.openai.baseURL, maxRetries: 0 }),
       model: 'text-embedding-3-small',
       dimensions: TEST_DIMENSIONS,
     }),
@@ -115,7 +106,7 @@ describe('npm run knowledge:add', () => {
     expect(rows.every((r) => r.has_vector && r.source_kind === 'document' && r.title === 'Relocation guide')).toBe(true);
     expect(rows[0]?.source_url).toBe(pathToFileURL(guidePath).href);
     // The embeddings reached the model with the configured size.
-    const embedded = fakes.openai.embeddingRequests;
+    const embedded = team.fakes.openai.embeddingRequests;
     expect(embedded).toHaveLength(1);
     expect(embedded[0]).toMatchObject({ model: 'text-embedding-3-small', dimensions: TEST_DIMENSIONS });
     expect(embedded[0]?.inputs).toHaveLength(4);
@@ -137,11 +128,11 @@ describe('npm run knowledge:add', () => {
   it('stores the document for full-text search when embeddings fail', async () => {
     const notes = join(dir, 'boise-notes.txt');
     await writeFile(notes, 'Boise has a greenbelt along the river that is popular with cyclists.');
-    fakes.openai.failNext(500, { endpoint: 'embeddings', count: 10 });
+    team.fakes.openai.failNext(500, { endpoint: 'embeddings', count: 10 });
     const result = await knowledgeAdd([notes]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('1 chunk, not embedded (full-text search only)');
-    fakes.openai.failNext(500, { endpoint: 'embeddings', count: 10 });
+    team.fakes.openai.failNext(500, { endpoint: 'embeddings', count: 10 });
     const hits = await lookup()('Is there a greenbelt for cyclists in Boise?');
     expect(hits.map((h) => h.content)).toContain('Boise has a greenbelt along the river that is popular with cyclists.');
   });
@@ -166,16 +157,16 @@ describe('a loaded guide in the conversation', () => {
   it('is retrieved for a follow-up question in a thread', async () => {
     await writeFile(guidePath, GUIDE);
     expect((await knowledgeAdd([guidePath])).code).toBe(0);
-    runtime = await createRuntime(loadConfig('cli', { ...fakes.env, DATABASE_URL: t.url! }), { logger: silentLogger });
+    runtime = await createRuntime(loadConfig('cli', { ...team.fakes.env, DATABASE_URL: team.db.url! }), { logger: silentLogger });
     const thread = 'cli:local:guide';
     const ask = (text: string) =>
       runtime!.conversation.handle({ platform: 'cli', workspace: 'local', threadKey: thread, user: { platformUserId: 'kim' }, text });
     await ask('Should I move from Seattle to Austin?');
-    fakes.openai.reset();
-    scriptTeam(fakes.openai);
+    team.fakes.openai.reset();
+    scriptTeam(team.fakes.openai);
     const follow = await ask('How bad is the I-35 traffic at rush hour in Austin?');
     expect(follow.outcome?.kind).toBe('answer');
-    const call = fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('follow-up question'))!;
+    const call = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('follow-up question'))!;
     expect(messageText(call.messages[1]?.content)).toContain('The I-35 corridor is congested at rush hour');
   });
 });

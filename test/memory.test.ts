@@ -1,55 +1,34 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
-import { silentLogger } from '../src/logger.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
 import { messageText } from './fakes/openai-fake.js';
-import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
+import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
-import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
-let fakes: TeamFakes;
-let t: TestDatabase;
-let runtime: Runtime;
+const team = useTeamRuntime();
 let n = 0;
 
-beforeAll(async () => {
-  fakes = await startTeamFakes();
-  t = await createTestDatabase('postgres');
-  runtime = await createRuntime(loadConfig('cli', { ...fakes.env, DATABASE_URL: t.url! }), { logger: silentLogger });
-});
-afterAll(async () => {
-  await runtime?.close();
-  await t?.cleanup();
-  await fakes?.close();
-});
-beforeEach(() => {
-  fakes.openai.reset();
-  scriptTeam(fakes.openai);
-});
-
 async function say(text: string, who: { user: string; workspace?: string; platform?: IncomingMessage['platform'] }, threadKey?: string) {
-  const turn = await runtime.conversation.handle({
+  const turn = await team.runtime.conversation.handle({
     platform: who.platform ?? 'slack',
     workspace: who.workspace ?? 'T1',
     threadKey: threadKey ?? `slack:${who.workspace ?? 'T1'}:C1:${++n}`,
     user: { platformUserId: who.user },
     text,
   });
-  await runtime.conversation.idle(); // memory learning runs after the answer
+  await team.runtime.conversation.idle(); // memory learning runs after the answer
   return turn;
 }
 
 const memoriesOf = async (user: string, workspace = 'T1') => {
-  const u = await runtime.store.upsertUser({ platform: 'slack', workspace, platformUserId: user });
-  return (await runtime.memoryStore.list(u.id)).memories.map((m) => m.content);
+  const u = await team.runtime.store.upsertUser({ platform: 'slack', workspace, platformUserId: user });
+  return (await team.runtime.memoryStore.list(u.id)).memories.map((m) => m.content);
 };
 
 describe('per-user memory', () => {
   it('learns only from the asking user’s own words', async () => {
     await say('Should I move from Seattle to Austin? I prefer walkable neighbourhoods.', { user: 'ann' });
     expect(await memoriesOf('ann')).toEqual(['You prefer walkable neighbourhoods']);
-    const extraction = fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('memory keeper'))!;
+    const extraction = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('memory keeper'))!;
     const sent = messageText(extraction.messages[1]?.content);
     expect(sent).toContain('I prefer walkable neighbourhoods');
     // Neither the answer, nor scraped pages, nor search results reach the memory keeper.
@@ -69,19 +48,19 @@ describe('per-user memory', () => {
     await say('I have a dog and I live in Boston', { user: 'cy' });
     const shared = 'slack:T1:C9:shared';
     await say('Should I move from Chicago to Denver?', { user: 'cy' }, shared);
-    fakes.openai.reset();
-    scriptTeam(fakes.openai);
+    team.fakes.openai.reset();
+    scriptTeam(team.fakes.openai);
     await say('Should I move from Chicago to Austin?', { user: 'di' }, shared);
     // None of cy's memories was recalled for di's message (the thread's visible history is shared, memories are not).
-    const di = await runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'di' });
-    expect(await runtime.memory.recall(di, 'I have a dog, should I move?')).toEqual([]);
-    const synthesis = fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('Combine the analysts'))!;
+    const di = await team.runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'di' });
+    expect(await team.runtime.memory.recall(di, 'I have a dog, should I move?')).toEqual([]);
+    const synthesis = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('Combine the analysts'))!;
     expect(messageText(synthesis.messages[1]?.content)).not.toContain('Remembered facts about the user');
     expect(await memoriesOf('di')).toEqual([]);
     // Same platform user id in another workspace is another person.
     expect(await memoriesOf('cy', 'T2')).toEqual([]);
-    const other = await runtime.store.upsertUser({ platform: 'slack', workspace: 'T2', platformUserId: 'cy' });
-    expect(await runtime.memory.recall(other, 'dog')).toEqual([]);
+    const other = await team.runtime.store.upsertUser({ platform: 'slack', workspace: 'T2', platformUserId: 'cy' });
+    expect(await team.runtime.memory.recall(other, 'dog')).toEqual([]);
   });
 
   it('recalls a memory in a new thread and says it relied on it', async () => {
@@ -91,18 +70,18 @@ describe('per-user memory', () => {
     if (turn.outcome?.kind !== 'recommendation') return;
     expect(turn.outcome.recommendation.memoriesUsed).toEqual(['You prefer walkable neighbourhoods']);
     expect(turn.reply.content).toContain('You mentioned: "You prefer walkable neighbourhoods"');
-    const sentiment = fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).startsWith('You are the Sentiment Analyst'))!;
+    const sentiment = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).startsWith('You are the Sentiment Analyst'))!;
     expect(messageText(sentiment.messages[1]?.content)).toContain('You prefer walkable neighbourhoods');
   });
 
   it('lists and forgets for real when asked', async () => {
     await say('I live in Phoenix and I have a dog', { user: 'fay' });
-    fakes.openai.reset();
-    scriptTeam(fakes.openai);
+    team.fakes.openai.reset();
+    scriptTeam(team.fakes.openai);
     const list = await say('what do you remember about me?', { user: 'fay' });
     expect(list.reply.content).toMatch(/Here is what I remember about you \(2\):\n• /);
     expect(list.reply.content).toContain('You have a dog');
-    expect(fakes.openai.chatRequests.some((r) => messageText(r.messages[0]?.content).includes('intake step'))).toBe(false);
+    expect(team.fakes.openai.chatRequests.some((r) => messageText(r.messages[0]?.content).includes('intake step'))).toBe(false);
 
     const forgot = await say('forget that I have a dog', { user: 'fay' });
     expect(forgot.reply.content).toMatch(/Forgotten:\n• You have a dog/);
@@ -110,23 +89,23 @@ describe('per-user memory', () => {
 
     const all = await say('forget everything', { user: 'fay' });
     expect(all.reply.content).toMatch(/forgot everything I knew about you \(1 memory\)/);
-    const { rows } = await runtime.db.query<{ n: string }>(
+    const { rows } = await team.runtime.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM memories m JOIN users u ON u.id = m.user_id WHERE u.platform_user_id = 'fay'`,
     );
     expect(Number(rows[0]?.n)).toBe(0);
   });
 
   it('falls back to full-text search when embeddings fail', async () => {
-    const u = await runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'gus' });
-    await runtime.memoryStore.add(u.id, { content: 'You have a dog', topic: 'household' });
+    const u = await team.runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'gus' });
+    await team.runtime.memoryStore.add(u.id, { content: 'You have a dog', topic: 'household' });
     // Newer memories push the dog out of the always-on set, so only a search can bring it back.
-    for (let i = 0; i < 10; i++) await runtime.memoryStore.add(u.id, { content: `You enjoy hobby number ${i}`, topic: 'preference' });
-    fakes.openai.failNext(500, { endpoint: 'embeddings', count: 50 });
-    const recalled = (await runtime.memory.recall(u, 'is a dog welcome in Austin apartments?')).map((m) => m.content);
+    for (let i = 0; i < 10; i++) await team.runtime.memoryStore.add(u.id, { content: `You enjoy hobby number ${i}`, topic: 'preference' });
+    team.fakes.openai.failNext(500, { endpoint: 'embeddings', count: 50 });
+    const recalled = (await team.runtime.memory.recall(u, 'is a dog welcome in Austin apartments?')).map((m) => m.content);
     expect(recalled).toContain('You have a dog');
-    expect(fakes.openai.embeddingRequests.length).toBeGreaterThan(0); // it tried, failed, and fell back
-    fakes.openai.reset();
-    scriptTeam(fakes.openai);
+    expect(team.fakes.openai.embeddingRequests.length).toBeGreaterThan(0); // it tried, failed, and fell back
+    team.fakes.openai.reset();
+    scriptTeam(team.fakes.openai);
   });
 });
 
@@ -134,22 +113,22 @@ describe('shared knowledge base', () => {
   it('answers a follow-up from stored search results without a new search or scrape', async () => {
     const thread = 'slack:T1:C7:kb';
     await say('Should I move from Chicago to Denver?', { user: 'hal' }, thread);
-    await runtime.cache.idle();
-    const { rows } = await runtime.db.query<{ n: string }>(
+    await team.runtime.cache.idle();
+    const { rows } = await team.runtime.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
        WHERE d.source_kind = 'brave-search' AND c.embedding IS NOT NULL`,
     );
     expect(Number(rows[0]?.n)).toBeGreaterThan(0);
-    const braveBefore = fakes.brave.requests.length;
-    const scrapesBefore = fakes.firecrawl.requests.length;
+    const braveBefore = team.fakes.brave.requests.length;
+    const scrapesBefore = team.fakes.firecrawl.requests.length;
 
-    fakes.openai.reset();
-    scriptTeam(fakes.openai);
+    team.fakes.openai.reset();
+    scriptTeam(team.fakes.openai);
     const follow = await say('What did people say about the traffic in Denver?', { user: 'hal' }, thread);
     expect(follow.outcome?.kind).toBe('answer');
-    expect(fakes.brave.requests.length).toBe(braveBefore);
-    expect(fakes.firecrawl.requests.length).toBe(scrapesBefore);
-    const call = fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('follow-up question'))!;
+    expect(team.fakes.brave.requests.length).toBe(braveBefore);
+    expect(team.fakes.firecrawl.requests.length).toBe(scrapesBefore);
+    const call = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('follow-up question'))!;
     const prompt = messageText(call.messages[1]?.content);
     expect(prompt).toContain('source="knowledge-base"');
     expect(prompt).toMatch(/reddit\.com\/r\//);

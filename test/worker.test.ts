@@ -1,37 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChatJob, chatJobId } from '../queue/chat-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { type ChatWorker, createChatWorker } from '../queue/worker.js';
-import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
 import { createMemoryChatAdapter } from './fakes/memory-chat-adapter.js';
 import { messageText } from './fakes/openai-fake.js';
 import { waitFor } from './fakes/fake-http.js';
-import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
+import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
-import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
-let fakes: TeamFakes;
-let t: TestDatabase;
-let runtime: Runtime;
-
-beforeAll(async () => {
-  fakes = await startTeamFakes();
-  t = await createTestDatabase('postgres');
-  runtime = await createRuntime(loadConfig('worker', { ...fakes.env, DATABASE_URL: t.url! }), { logger: silentLogger });
-});
-afterAll(async () => {
-  await runtime?.close();
-  await t?.cleanup();
-  await fakes?.close();
-});
-beforeEach(() => {
-  fakes.openai.reset();
-  scriptTeam(fakes.openai);
-});
+const team = useTeamRuntime({ role: 'worker' });
 
 let n = 0;
 function job(text: string, thread = `17000000${++n}.000100`, messageId = `${thread}-${++n}`): ChatJob {
@@ -54,7 +34,7 @@ async function system(options: { attempts?: number } = {}) {
   const chat = createMemoryChatAdapter();
   const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName });
   const worker: ChatWorker = createChatWorker({
-    runtime,
+    runtime: team.runtime,
     adapters: { slack: chat.adapter },
     redisUrl: REDIS_URL,
     queueName,
@@ -99,7 +79,7 @@ describe('chat worker', () => {
   it('answers two quick messages of one thread in order, one at a time', async () => {
     const s = await system();
     try {
-      fakes.openai.setLatency(30);
+      team.fakes.openai.setLatency(30);
       const a = job('Should I move from Seattle to Austin?', '1700009999.000100', 'a');
       const b = job('What about taxes?', '1700009999.000100', 'b');
       await s.queue.enqueue(a);
@@ -113,7 +93,7 @@ describe('chat worker', () => {
       const secondPlaceholderAt = s.chat.calls.filter((c) => c.op === 'placeholder')[1]!.at;
       expect(secondPlaceholderAt).toBeGreaterThanOrEqual(firstAnswerAt);
     } finally {
-      fakes.openai.setLatency(0);
+      team.fakes.openai.setLatency(0);
       await s.close();
     }
   });
@@ -121,21 +101,21 @@ describe('chat worker', () => {
   it('says so in the thread when the model keeps failing', async () => {
     const s = await system();
     try {
-      fakes.openai.reset();
-      fakes.openai.setResponder({ status: 400, error: 'model not found' });
+      team.fakes.openai.reset();
+      team.fakes.openai.setResponder({ status: 400, error: 'model not found' });
       const j = job('Should I move from Seattle to Austin?');
       await s.queue.enqueue(j);
       await waitFor(() => s.chat.calls.some((c) => c.op === 'answer'), { timeoutMs: 20_000, what: 'a failure notice' });
       const [msg] = s.chat.thread('C1', j.thread!);
       expect(msg!.text).toMatch(/couldn't reach a usable answer from the AI service/);
       expect(msg!.text).not.toMatch(/\bat .+\.ts/);
-      const session = await runtime.store.getSessionByThreadKey(j.threadKey);
-      const messages = await runtime.store.listMessages(session!.id);
+      const session = await team.runtime.store.getSessionByThreadKey(j.threadKey);
+      const messages = await team.runtime.store.listMessages(session!.id);
       expect(messages.at(-1)).toMatchObject({ role: 'assistant', metadata: { kind: 'error' } });
 
       // An operator retries the failed job once the model is back: the notice becomes the answer.
-      fakes.openai.reset();
-      scriptTeam(fakes.openai);
+      team.fakes.openai.reset();
+      scriptTeam(team.fakes.openai);
       const failed = await s.queue.queue.getJob(chatJobId(j));
       expect(await failed?.getState()).toBe('failed');
       await failed!.retry('failed');
@@ -144,25 +124,25 @@ describe('chat worker', () => {
         what: 'the retried answer',
       });
       expect(s.chat.thread('C1', j.thread!).filter((m) => !m.text.startsWith('[file]'))).toHaveLength(1);
-      const after = await runtime.store.listMessages(session!.id);
+      const after = await team.runtime.store.listMessages(session!.id);
       expect(after.map((m) => [m.role, m.metadata.kind])).toEqual([
         ['user', undefined],
         ['assistant', 'recommendation'],
       ]);
     } finally {
-      fakes.openai.setResponder({ json: {} });
+      team.fakes.openai.setResponder({ json: {} });
       await s.close();
     }
   });
 
   it('finishes the running job before closing on shutdown', async () => {
     const s = await system();
-    fakes.openai.setLatency(200);
+    team.fakes.openai.setLatency(200);
     const j = job('Should I move from Seattle to Austin?');
     await s.queue.enqueue(j);
-    await fakes.openai.waitForRequests(1, 10_000);
+    await team.fakes.openai.waitForRequests(1, 10_000);
     await s.worker.close(20_000);
-    fakes.openai.setLatency(0);
+    team.fakes.openai.setLatency(0);
     expect(s.chat.calls.some((c) => c.op === 'answer')).toBe(true);
     await s.queue.close();
   });
@@ -191,7 +171,7 @@ describe('chat worker', () => {
       await s.queue.enqueue(a);
       await s.queue.enqueue(b);
       await waitFor(() => s.chat.calls.filter((c) => c.op === 'answer').length === 2, { timeoutMs: 30_000, what: 'two answers' });
-      const chicagoCalls = fakes.openai.chatRequests.filter((r) => messageText(r.messages[1]?.content).includes('Chicago'));
+      const chicagoCalls = team.fakes.openai.chatRequests.filter((r) => messageText(r.messages[1]?.content).includes('Chicago'));
       expect(chicagoCalls.length).toBeGreaterThan(0);
       for (const c of chicagoCalls) expect(messageText(c.messages[1]?.content)).not.toContain('Alice');
     } finally {
