@@ -11,7 +11,7 @@ import { createMessageQueue } from '../queue/producer.js';
 import { silentLogger } from '../src/logger.js';
 import type { SessionStore } from '../src/ports/session-store.js';
 import { createDiscordFake, type DiscordFake } from './fakes/discord-fake.js';
-import { delay, waitFor } from './fakes/fake-http.js';
+import { waitFor } from './fakes/fake-http.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
@@ -44,21 +44,6 @@ afterAll(async () => {
   await t?.cleanup();
   await discord?.close();
 });
-
-/** Polls an async condition until it holds (waitFor is for synchronous ones). */
-async function until<T>(
-  condition: () => Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(10);
-  }
-}
 
 /** A receiver on its own queue; `jobs()` reads what reached Redis. */
 async function startReceiver(options: { messageContent: boolean; redisUrl?: string }) {
@@ -102,7 +87,7 @@ describe('Discord receiver', () => {
     const { id, token, callback } = move('Seattle', 'Austin', 'I work remotely');
 
     expect(await callback).toMatchObject({ kind: 'callback', type: 5 });
-    const [job] = await until(async () => ((await jobs()).length > 0 ? jobs() : undefined), 'a job');
+    const [job] = await waitFor(async () => ((await jobs()).length > 0 ? jobs() : undefined), { what: 'a job' });
     const all = await jobs();
     expect(all).toHaveLength(1);
     const interaction = discord.interaction(id)!;
@@ -133,16 +118,16 @@ describe('Discord receiver', () => {
   it('turns /memories and /forget into the memory commands the team understands', async () => {
     const { jobs } = await startReceiver({ messageContent: false });
     discord.dispatchInteraction({ channelId: CHANNEL, user: alice, commandName: 'memories' });
-    await until(async () => (await jobs()).length === 1, '/memories job');
+    await waitFor(async () => (await jobs()).length === 1, { what: '/memories job' });
     discord.dispatchInteraction({
       channelId: CHANNEL,
       user: alice,
       commandName: 'forget',
       options: { what: 'I have a dog' },
     });
-    await until(async () => (await jobs()).length === 2, '/forget job');
+    await waitFor(async () => (await jobs()).length === 2, { what: '/forget job' });
     discord.dispatchInteraction({ channelId: CHANNEL, user: alice, commandName: 'forget' });
-    await until(async () => (await jobs()).length === 3, '/forget-all job');
+    await waitFor(async () => (await jobs()).length === 3, { what: '/forget-all job' });
 
     expect((await jobs()).map((j) => j.data.text)).toEqual([
       'what do you remember about me?',
@@ -154,7 +139,7 @@ describe('Discord receiver', () => {
   it('continues the session when someone writes in the thread opened on the answer', async () => {
     const { jobs, receiver } = await startReceiver({ messageContent: true });
     move('Seattle', 'Austin');
-    const [first] = await until(async () => ((await jobs()).length === 1 ? jobs() : undefined), 'a job');
+    const [first] = await waitFor(async () => ((await jobs()).length === 1 ? jobs() : undefined), { what: 'a job' });
     // The worker answers and opens the thread, as it does in production.
     const adapter = createDiscordChatAdapter({
       token: TOKEN,
@@ -177,7 +162,7 @@ describe('Discord receiver', () => {
     await waitFor(() => receiver.client.channels.cache.get(threadId), { what: 'the thread in the cache' });
 
     discord.dispatchMessage({ channelId: threadId, author: alice, content: 'What about rent?' });
-    await until(async () => (await jobs()).length === 2, 'the follow-up job');
+    await waitFor(async () => (await jobs()).length === 2, { what: 'the follow-up job' });
     const followUp = (await jobs())[1]!.data;
     expect(followUp).toMatchObject({ channel: threadId, thread: threadId, text: 'What about rent?' });
     expect(followUp.threadKey).toBe(first!.data.threadKey);
@@ -197,7 +182,7 @@ describe('Discord receiver', () => {
       author: alice,
       content: `<@${discord.bot.id}>  should I move from Seattle to Austin?`,
     });
-    await until(async () => (await jobs()).length > 0, 'the mention job');
+    await waitFor(async () => (await jobs()).length > 0, { what: 'the mention job' });
 
     const all = await jobs();
     expect(all.map((j) => j.data)).toEqual([
@@ -218,7 +203,7 @@ describe('Discord receiver', () => {
       author: alice,
       content: `<@${discord.bot.id}> Denver?`,
     });
-    await until(async () => (await jobs()).length === 1, 'the mention job');
+    await waitFor(async () => (await jobs()).length === 1, { what: 'the mention job' });
     const first = (await jobs())[0]!.data;
     const adapter = createDiscordChatAdapter({
       token: TOKEN,
@@ -236,7 +221,7 @@ describe('Discord receiver', () => {
       author: alice,
       content: `<@${discord.bot.id}> and Boulder?`,
     });
-    await until(async () => (await jobs()).length >= 2, 'the mention in the thread');
+    await waitFor(async () => (await jobs()).length >= 2, { what: 'the mention in the thread' });
 
     const texts = (await jobs()).map((j) => j.data.text);
     expect(texts).toEqual(['Denver?', 'and Boulder?']);
@@ -254,7 +239,7 @@ describe('Discord receiver', () => {
       author: alice,
       content: 'Is Denver sunny?',
     });
-    await until(async () => (await jobs()).length === 1, 'the DM job');
+    await waitFor(async () => (await jobs()).length === 1, { what: 'the DM job' });
     const job = (await jobs())[0]!.data;
     expect(job).toMatchObject({ workspace: '@dm', channel: dm.channelId, text: 'Is Denver sunny?' });
     expect(job.thread).toBeUndefined();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, waitFor } from './fakes/fake-http.js';
+import { waitFor } from './fakes/fake-http.js';
 import { messageText } from './fakes/openai-fake.js';
-import type { SlackFakeMessage } from './fakes/slack-fake.js';
+import { isAnswered, shownText, waitForBotReplies } from './helpers/slack-thread.js';
 import { startSystem, type TestSystem } from './helpers/system.js';
 
 let system: TestSystem;
@@ -13,35 +13,13 @@ afterAll(async () => {
   await system?.close();
 });
 
-/** What a person sees of a message: its blocks' text, or its plain text when it has none. */
-function shown(m: SlackFakeMessage | undefined): string {
-  if (!m) return '';
-  const blocks = (m.blocks ?? []) as Array<{
-    text?: { text?: string };
-    fields?: Array<{ text: string }>;
-    elements?: Array<{ text?: string }>;
-  }>;
-  if (blocks.length === 0) return m.text;
-  return blocks
-    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => e.text ?? '')].join('\n'))
-    .join('\n');
-}
-
-const working = /^(Looking into|Thinking|Reading|Writing)/;
-
 /** Posts a mention in a new thread and returns the bot's first finished reply there. */
 async function ask(channel: string, user: string, text: string): Promise<string> {
   const slack = system.slack!;
   const mention = slack.mentionEvent({ channel, user, text });
   expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
-  const reply = await waitFor(
-    () => {
-      const bot = slack.threadMessages(channel, mention.ts).find((m) => m.user === slack.botUserId);
-      return bot?.edited && !working.test(bot.text) && bot;
-    },
-    { timeoutMs: 30_000, what: `the bot's answer in ${channel}` },
-  );
-  return shown(reply);
+  const [reply] = await waitForBotReplies(slack, channel, mention.ts, (r) => r[0] !== undefined && isAnswered(r[0]));
+  return shownText(reply);
 }
 
 /** The memories stored for a Slack user of workspace T1 (the fake's team). */
@@ -51,18 +29,10 @@ async function memoriesOf(user: string): Promise<string[]> {
   return (await runtime.memoryStore.list(u.id)).memories.map((m) => m.content);
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(25);
-  }
-}
-
 describe('memory through Slack: mention → queue → worker → answer', () => {
   it('recalls what a user said in one thread when they ask in a new one, and only for them', async () => {
     await ask('CM1', 'UMEM1', 'I prefer walkable neighbourhoods. Should I move from Seattle to Austin?');
-    await until(async () => (await memoriesOf('UMEM1')).length > 0, 'the memory to be learned');
+    await waitFor(async () => (await memoriesOf('UMEM1')).length > 0, { timeoutMs: 15_000, what: 'the memory to be learned' });
     expect(await memoriesOf('UMEM1')).toEqual(['You prefer walkable neighbourhoods']);
 
     const later = await ask('CM2', 'UMEM1', 'Should I move from Chicago to Denver?');
@@ -83,7 +53,7 @@ describe('memory through Slack: mention → queue → worker → answer', () => 
 
   it('lists and forgets memories on request, in the thread, without running the team', async () => {
     await ask('CM4', 'UMEM3', 'I live in Phoenix and I have a dog. Should I move to Austin?');
-    await until(async () => (await memoriesOf('UMEM3')).length === 2, 'two memories to be learned');
+    await waitFor(async () => (await memoriesOf('UMEM3')).length === 2, { timeoutMs: 15_000, what: 'two memories to be learned' });
     const intakesBefore = system.fakes.openai.chatRequests.length;
 
     const listed = await ask('CM5', 'UMEM3', 'what do you remember about me?');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackFakeMessage } from './fakes/slack-fake.js';
-import { delay, waitFor } from './fakes/fake-http.js';
+import { waitFor } from './fakes/fake-http.js';
+import { isAnswered, shownText, waitForBotReplies } from './helpers/slack-thread.js';
 import { startSystem, type TestSystem } from './helpers/system.js';
 import { scriptTeam } from './helpers/team-script.js';
 
@@ -13,39 +14,9 @@ afterAll(async () => {
   await system?.close();
 });
 
-/** What a person sees of a message: its blocks' text, or its plain text when it has none. */
-function shown(m: SlackFakeMessage | undefined): string {
-  if (!m) return '';
-  const blocks = (m.blocks ?? []) as Array<{ text?: { text?: string }; fields?: Array<{ text: string }> }>;
-  if (blocks.length === 0) return m.text;
-  return blocks
-    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
-    .join('\n');
-}
-
 /** The bot's messages in a thread, once `done` holds for them. */
-async function botReplies(channel: string, rootTs: string, done: (replies: SlackFakeMessage[]) => boolean) {
-  const slack = system.slack!;
-  return waitFor(
-    () => {
-      const replies = slack.threadMessages(channel, rootTs).filter((m) => m.user === slack.botUserId);
-      return done(replies) && replies;
-    },
-    { timeoutMs: 30_000, what: `the bot's replies in ${channel}` },
-  );
-}
-
-/** Polls an async condition (waitFor takes synchronous ones). */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(20);
-  }
-}
-
-const answered = (m: SlackFakeMessage) =>
-  m.edited && !/^(Looking into|Thinking|Reading|Writing)/.test(m.text);
+const botReplies = (channel: string, rootTs: string, done: (replies: SlackFakeMessage[]) => boolean) =>
+  waitForBotReplies(system.slack!, channel, rootTs, done);
 
 describe('Slack end to end: mention → queue → worker → one threaded answer', () => {
   it('answers a mention in its thread with one message and the report, and keeps context in a follow-up', async () => {
@@ -61,9 +32,9 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
     const [answer] = await botReplies(
       'CE1',
       mention.ts,
-      (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]),
+      (r) => r.length >= 2 && r[0] !== undefined && isAnswered(r[0]),
     );
-    expect(shown(answer)).toContain('Seattle, WA → Austin, TX');
+    expect(shownText(answer)).toContain('Seattle, WA → Austin, TX');
     expect(answer?.threadTs).toBe(mention.ts);
     const [report] = await waitFor(() => {
       const files = slack.filesInThread('CE1', mention.ts);
@@ -80,7 +51,7 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
     });
     expect((await slack.sendEvent(system.slackEventsUrl, followUp)).status).toBe(200);
     const replies = await botReplies('CE1', mention.ts, (r) =>
-      r.some((m) => /^Follow-up answer/.test(shown(m)) && answered(m)),
+      r.some((m) => /^Follow-up answer/.test(shownText(m)) && isAnswered(m)),
     );
     // One answer message per question, plus the report file.
     expect(replies).toHaveLength(3);
@@ -111,12 +82,15 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
     ]);
 
     expect(statuses.map((s) => s.status)).toEqual([200, 200, 200]);
-    await botReplies('CE2', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]));
+    await botReplies('CE2', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && isAnswered(r[0]));
     // Once the worker has nothing left, the thread holds exactly one answer and one report.
-    await until(async () => {
-      const c = await system.services.queue!.counts();
-      return c.active + c.waiting + c.delayed === 0;
-    }, 'the queue to drain');
+    await waitFor(
+      async () => {
+        const c = await system.services.queue!.counts();
+        return c.active + c.waiting + c.delayed === 0;
+      },
+      { timeoutMs: 10_000, what: 'the queue to drain' },
+    );
     const bot = slack.threadMessages('CE2', mention.ts).filter((m) => m.user === slack.botUserId);
     expect(bot).toHaveLength(2);
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'CE2')).toHaveLength(1);
@@ -135,8 +109,8 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
       });
       await slack.sendEvent(system.slackEventsUrl, mention);
 
-      const [notice] = await botReplies('CE3', mention.ts, (r) => r[0] !== undefined && answered(r[0]));
-      expect(shown(notice)).toMatch(/:warning:|⚠️/);
+      const [notice] = await botReplies('CE3', mention.ts, (r) => r[0] !== undefined && isAnswered(r[0]));
+      expect(shownText(notice)).toMatch(/:warning:|⚠️/);
       expect(notice?.text).toMatch(/AI service|try again/i);
     } finally {
       openai.reset();
@@ -160,7 +134,7 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
         text: 'Should I move from Seattle to Austin?',
       });
       await slack.sendEvent(system.slackEventsUrl, mention);
-      await botReplies('CE4', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && answered(r[0]));
+      await botReplies('CE4', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && isAnswered(r[0]));
       const followUp = slack.messageEvent({
         channel: 'CE4',
         user: 'U4',
@@ -170,7 +144,7 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
       await slack.sendEvent(system.slackEventsUrl, followUp);
 
       const replies = await botReplies('CE4', mention.ts, (r) =>
-        r.some((m) => shown(m).includes('Point 79')),
+        r.some((m) => shownText(m).includes('Point 79')),
       );
       const parts = replies.filter((m) => m.ts > followUp.ts);
       expect(parts.length).toBeGreaterThan(1);
@@ -181,7 +155,7 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
         expect(JSON.stringify(blocks).length).toBeLessThanOrEqual(12_000);
         for (const b of blocks) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(3_000);
       }
-      const all = parts.map(shown).join('\n');
+      const all = parts.map(shownText).join('\n');
       for (const i of [0, 40, 79]) expect(all).toContain(`Point ${i}:`);
     } finally {
       openai.reset();

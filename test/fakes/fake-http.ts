@@ -261,14 +261,19 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes; the bounded wait the house rules ask for. */
+type Maybe<T> = T | undefined | false | null;
+
+/**
+ * Polls `condition` (synchronous or async) until it returns a truthy value, which it resolves with, or
+ * rejects once `timeoutMs` has passed; the bounded wait the house rules ask for.
+ */
 export async function waitFor<T>(
-  condition: () => T | undefined | false | null,
+  condition: () => Maybe<T> | Promise<Maybe<T>>,
   { timeoutMs = 5_000, intervalMs = 10, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = condition();
+    const value = await condition();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(intervalMs);
