@@ -42,7 +42,13 @@ export interface Runtime {
 export async function createRuntime(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<Runtime> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
-  const db = await createDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, logger });
+  const db = await createDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: config.pgliteDir,
+    // A turn holds a connection only per query, so a quarter of the worker's concurrency is plenty.
+    maxConnections: Math.min(50, Math.max(10, Math.ceil(config.workerConcurrency / 4))),
+    logger,
+  });
   try {
     await migrate(db, { dimensions: config.openai.embeddingDimensions });
   } catch (err) {
