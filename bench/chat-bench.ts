@@ -12,8 +12,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
-import pg from 'pg';
 import { createSlackFake } from '../test/fakes/slack-fake.js';
+import { createBenchDatabase } from './bench-database.js';
 import { startFakeServices } from './start-fakes.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 200);
@@ -29,12 +29,7 @@ if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
 
 const fakes = await startFakeServices();
 const slack = await createSlackFake({ signingSecret: SECRET, latencyMs: SLACK_MS });
-const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-await admin.connect();
-const dbName = `movebot_bench_chat_${Date.now()}`;
-await admin.query(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(process.env.DATABASE_URL);
-dbUrl.pathname = `/${dbName}`;
+const database = await createBenchDatabase(process.env.DATABASE_URL, 'movebot_bench_chat');
 const port = await freePort();
 const cities = Object.values(
   JSON.parse(readFileSync(new URL('../../data/nerdwallet_cities.json', import.meta.url), 'utf8')) as Record<string, { display_name: string }>,
@@ -54,7 +49,8 @@ try {
       spawn(command!, args, {
         env: {
           ...process.env,
-          DATABASE_URL: dbUrl.toString(),
+          ...fakes.env,
+          DATABASE_URL: database.url,
           PORT: String(port),
           HOST: '127.0.0.1',
           LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
@@ -62,14 +58,6 @@ try {
           SLACK_BOT_TOKEN: 'xoxb-bench',
           SLACK_SIGNING_SECRET: SECRET,
           SLACK_API_URL: slack.apiUrl,
-          OPENAI_API_KEY: 'sk-bench',
-          OPENAI_BASE_URL: fakes.openai,
-          FIRECRAWL_API_KEY: 'fc-bench',
-          FIRECRAWL_API_URL: fakes.firecrawl,
-          BRAVE_API_KEY: 'brave-bench',
-          BRAVE_API_URL: fakes.brave,
-          BRAVE_MIN_INTERVAL_MS: '0',
-          EMBEDDING_DIMENSIONS: '64',
         },
         stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
       }),
@@ -161,8 +149,7 @@ try {
     p.kill('SIGTERM');
     await new Promise((resolve) => p.once('exit', resolve));
   }
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
   await slack.close();
   fakes.stop();
 }

@@ -8,6 +8,7 @@
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { createRuntime } from '../src/runtime.js';
+import { createBenchDatabase } from './bench-database.js';
 import { startFakeServices } from './start-fakes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -18,27 +19,9 @@ if (!process.env.DATABASE_URL) {
   process.exit(2);
 }
 const fakes = await startFakeServices();
-const config = loadConfig('cli', {
-  ...process.env,
-  OPENAI_API_KEY: 'sk-bench',
-  OPENAI_BASE_URL: fakes.openai,
-  FIRECRAWL_API_KEY: 'fc-bench',
-  FIRECRAWL_API_URL: fakes.firecrawl,
-  BRAVE_API_KEY: 'brave-bench',
-  BRAVE_API_URL: fakes.brave,
-  BRAVE_MIN_INTERVAL_MS: '0',
-  EMBEDDING_DIMENSIONS: '64',
-  LOG_LEVEL: 'silent',
-});
-// A fresh database per bench run keeps caches cold, so every run scrapes and searches.
-const { default: pg } = await import('pg');
-const admin = new pg.Client({ connectionString: config.databaseUrl });
-await admin.connect();
-const dbName = `movebot_bench_${Date.now()}`;
-await admin.query(`CREATE DATABASE ${dbName}`);
-const url = new URL(config.databaseUrl!);
-url.pathname = `/${dbName}`;
-const runtime = await createRuntime({ ...config, databaseUrl: url.toString() }, { logger: silentLogger });
+const database = await createBenchDatabase(process.env.DATABASE_URL, 'movebot_bench');
+const config = loadConfig('cli', { ...process.env, ...fakes.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' });
+const runtime = await createRuntime(config, { logger: silentLogger });
 
 const { llm, firecrawl, brave } = fakes.latency;
 /**
@@ -74,8 +57,7 @@ console.log(`wall / critical    median ${ratios[Math.floor(ratios.length / 2)]!.
 console.log(`own CPU per run    ${cpuPerRun.toFixed(1)} ms   goal ≤ 40 ms`);
 
 await runtime.close();
-await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
-await admin.end();
+await database.drop();
 fakes.stop();
 
 /** BENCH_PROFILE=file.cpuprofile records only the measured runs, not start-up. */
