@@ -7,6 +7,13 @@ import { type ChatJob, ChatJobSchema, chatJobId } from './chat-job.js';
 import { CHAT_QUEUE_NAME, type MessageQueue } from './message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 
+/** KEYS: BullMQ's job hash (default `bull` prefix), the arrival counter, the thread's pending set. */
+const REGISTER_ARRIVAL = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local arrival = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], 'NX', arrival, ARGV[1])
+return 1`;
+
 export interface MessageQueueOptions {
   redisUrl: string;
   queueName?: string;
@@ -49,12 +56,20 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
       const jobId = chatJobId(job);
       try {
         return await withTimeout(options.timeoutMs ?? 2_000, async () => {
-          if (await queue.getJob(jobId)) return { enqueued: false, jobId };
           await connected();
-          // Registered before the job exists so the worker can hold later messages of the thread back.
-          // A counter, not a timestamp, orders them: two messages in the same millisecond must not tie.
-          const arrival = await redis.incr(`movebot:${queueName}:arrivals`);
-          await redis.zadd(threadKeys(queueName, job.threadKey).pending, 'NX', arrival, jobId);
+          // One round trip: a job that exists already is a duplicate delivery; otherwise the message
+          // takes its place in its thread's order (an arrival counter, so two in one millisecond never
+          // tie) before the job exists, so the worker can hold later messages of the thread back.
+          // If the add below fails, the worker drops the orphaned entry and the platform's retry re-enqueues.
+          const registered = await redis.eval(
+            REGISTER_ARRIVAL,
+            3,
+            `bull:${queueName}:${jobId}`,
+            `movebot:${queueName}:arrivals`,
+            threadKeys(queueName, job.threadKey).pending,
+            jobId,
+          );
+          if (registered === 0) return { enqueued: false, jobId };
           await queue.add('chat', job, {
             jobId,
             attempts: DEFAULTS.jobAttempts,
