@@ -62,7 +62,7 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean): KnownBlock
     ...textBlocks(`**Recommendation:** ${headline(r.recommendation)}    **Confidence:** ${r.confidence}`),
   ];
   if (r.memoriesUsed.length > 0) {
-    blocks.push(context(`You told me before: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
+    blocks.push(context(`You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
   }
   if (r.justification) blocks.push(...textBlocks(r.justification));
 
