@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadNerdWalletCities, type NerdWalletCity } from '../src/tools/city-resolver.js';
 import { relevantExcerpt } from '../src/tools/cost-extraction.js';
 import {
   type CostFigures,
@@ -9,16 +7,7 @@ import {
   nerdwalletCompareUrl,
   normaliseForGrounding,
 } from '../src/tools/cost-of-living.js';
-
-const bySlug = new Map(loadNerdWalletCities().map((c) => [c.url_format, c]));
-function city(slug: string): NerdWalletCity {
-  const c = bySlug.get(slug);
-  if (!c) throw new Error(`no city ${slug}`);
-  return c;
-}
-function fixture(slugs: string): string {
-  return readFileSync(new URL(`./fixtures/nerdwallet-${slugs}.md`, import.meta.url), 'utf8');
-}
+import { city, comparePage } from './helpers/nerdwallet.js';
 
 const SEATTLE = city('seattle-wa');
 const AUSTIN = city('austin-tx');
@@ -96,7 +85,7 @@ const CASES: Array<{
 
 function extract(slugs: string): { figures: CostFigures; page: string } {
   const [a, b] = slugs.split('-vs-') as [string, string];
-  const page = fixture(slugs);
+  const page = comparePage(slugs);
   return { figures: extractCostFigures(page, city(a), city(b)), page };
 }
 
@@ -255,4 +244,3 @@ describe('groundFigures', () => {
     expect(grounded.categories.food).toBeUndefined();
   });
 });
-

@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
 import Firecrawl from '@mendable/firecrawl-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../src/clock.js';
 import { isMovebotError } from '../src/errors.js';
-import { loadNerdWalletCities, type NerdWalletCity } from '../src/tools/city-resolver.js';
 import { createCostOfLivingTool } from '../src/tools/cost-of-living.js';
 import { createMemoryCache } from '../src/tools/tool-cache.js';
 import { createFirecrawlFake, type FirecrawlFake } from './fakes/firecrawl-fake.js';
-
-const bySlug = new Map(loadNerdWalletCities().map((c) => [c.url_format, c]));
-function city(slug: string): NerdWalletCity {
-  const c = bySlug.get(slug);
-  if (!c) throw new Error(`no city ${slug}`);
-  return c;
-}
-function fixture(slugs: string): string {
-  return readFileSync(new URL(`./fixtures/nerdwallet-${slugs}.md`, import.meta.url), 'utf8');
-}
+import { city, comparePage } from './helpers/nerdwallet.js';
 
 const SEATTLE = city('seattle-wa');
 const AUSTIN = city('austin-tx');
@@ -30,7 +19,7 @@ describe('createCostOfLivingTool against the Firecrawl fake', () => {
 
   beforeAll(async () => {
     fake = await createFirecrawlFake({
-      pages: (url: string) => override?.(url) ?? fixture(url.split('/compare/')[1] ?? ''),
+      pages: (url: string) => override?.(url) ?? comparePage(url.split('/compare/')[1] ?? ''),
     });
   });
   afterAll(async () => {
@@ -125,7 +114,7 @@ describe('createCostOfLivingTool against the Firecrawl fake', () => {
 
   it('gives up with scrape_failed when the server does not answer in time', async () => {
     const { tool } = makeTool(300);
-    override = (url) => ({ markdown: fixture(url.split('/compare/')[1] ?? ''), delayMs: 10_000 });
+    override = (url) => ({ markdown: comparePage(url.split('/compare/')[1] ?? ''), delayMs: 10_000 });
     const err = await tool.compare(SEATTLE, AUSTIN).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'scrape_failed', transient: true });
     expect(String((err as Error).message)).toMatch(/timed out/i);
