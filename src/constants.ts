@@ -22,5 +22,4 @@ export const DEFAULTS = {
   workerConcurrency: 8,
   jobAttempts: 3,
   shutdownDeadlineMs: 30_000,
-  progressMinIntervalMs: 1_000,
 } as const;
