@@ -140,6 +140,8 @@ describe('chat worker', () => {
     team.fakes.openai.setLatency(200);
     const j = job('Should I move from Seattle to Austin?');
     await s.queue.enqueue(j);
+    // Close while this job is mid-run: its placeholder is up and the model is thinking.
+    await waitFor(() => s.chat.calls.some((c) => c.op === 'placeholder'), { timeoutMs: 10_000, what: 'the placeholder' });
     await team.fakes.openai.waitForRequests(1, 10_000);
     await s.worker.close(20_000);
     team.fakes.openai.setLatency(0);

@@ -26,7 +26,8 @@ export interface TeamRuntimeOptions {
 /**
  * Registers the hooks of a test file that drives the whole team: before all, the three outside-service
  * fakes, a fresh PostgreSQL database and a runtime pointed at both; before each test, fakes that have
- * forgotten earlier requests and failures, with the team's happy path scripted again; after all,
+ * forgotten earlier requests and failures (after the previous test's background work has finished),
+ * with the team's happy path scripted again; after all,
  * everything closed and the database dropped. Call it at the top level of the file.
  */
 export function useTeamRuntime(options: TeamRuntimeOptions = {}): TeamRuntime {
@@ -46,8 +47,12 @@ export function useTeamRuntime(options: TeamRuntimeOptions = {}): TeamRuntime {
     await db?.cleanup();
     await fakes?.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     if (!fakes) return;
+    // A turn goes on after its answer (memory learning, knowledge indexing); let the previous test's
+    // finish first, or its requests would land in this test's fakes.
+    await runtime?.conversation.idle();
+    await runtime?.cache.idle();
     fakes.openai.reset();
     scriptTeam(fakes.openai);
     fakes.firecrawl.reset();
