@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type ChatJob, chatJobId } from '../queue/chat-job.js';
 import { createMessageQueue } from '../queue/producer.js';
@@ -104,6 +105,8 @@ describe('chat worker', () => {
       team.fakes.openai.reset();
       team.fakes.openai.setResponder({ status: 400, error: 'model not found' });
       const j = job('Should I move from Seattle to Austin?');
+      // The notice is posted before BullMQ records the failure; the worker's event marks the latter.
+      const jobFailed = once(s.worker.worker, 'failed');
       await s.queue.enqueue(j);
       await waitFor(() => s.chat.calls.some((c) => c.op === 'answer'), { timeoutMs: 20_000, what: 'a failure notice' });
       const [msg] = s.chat.thread('C1', j.thread!);
@@ -116,6 +119,7 @@ describe('chat worker', () => {
       // An operator retries the failed job once the model is back: the notice becomes the answer.
       team.fakes.openai.reset();
       scriptTeam(team.fakes.openai);
+      await jobFailed;
       const failed = await s.queue.queue.getJob(chatJobId(j));
       expect(await failed?.getState()).toBe('failed');
       await failed!.retry('failed');
