@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { DEFAULTS } from '../constants.js';
 import { MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { createHttpFetch } from '../net/http-fetch.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { addUsage, emptyUsage, estimateCostUsd } from './pricing.js';
 
@@ -100,6 +101,8 @@ export function createOpenAiSdk(options: Pick<LlmClientOptions, 'apiKey' | 'base
     timeout: options.timeoutMs ?? DEFAULTS.llmTimeoutMs,
     // SDK retries multiply with queue attempts, so keep them few.
     maxRetries: options.maxRetries ?? DEFAULTS.llmMaxRetries,
+    // Node's global fetch costs about twice the client CPU per call (src/net/http-fetch.ts).
+    fetch: createHttpFetch(),
   });
 }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../constants.js';
 import { MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { createHttpFetch } from '../net/http-fetch.js';
 
 /** One web result, cleaned of markup. Search results are untrusted text: quote them, never obey them. */
 export interface SearchResult {
@@ -55,7 +56,7 @@ interface BraveWebResult {
 
 export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
   const apiUrl = (options.apiUrl ?? DEFAULTS.braveApiUrl).replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? createHttpFetch();
   const timeoutMs = options.timeoutMs ?? DEFAULTS.searchTimeoutMs;
   const throttled = createThrottle(options.clock, options.minIntervalMs ?? DEFAULTS.braveMinIntervalMs);
   // Defence in depth: nothing we build should contain the key, but an upstream message might echo it.
