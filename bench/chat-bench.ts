@@ -9,7 +9,7 @@
  * Goals at 200 threads on this 2-core machine: ack p99 ≤ 50 ms, overhead ≤ 5 %, zero errors.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { createSlackFake } from '../test/fakes/slack-fake.js';
@@ -89,6 +89,7 @@ try {
   const threads = Array.from({ length: THREADS }, (_, i) => mention(i, 0));
   const cpuBefore = services.map((p) => cpuSeconds(p.pid!));
   const fakesCpuBefore = cpuSeconds(fakes.pid);
+  const serversCpuBefore = serversCpuSeconds();
   const benchCpuBefore = process.cpuUsage();
   const t0 = performance.now();
   const sent = new Map<number, number>();
@@ -107,6 +108,7 @@ try {
   const wall = performance.now() - t0;
   const cpuUsed = services.map((p, i) => cpuSeconds(p.pid!) - cpuBefore[i]!);
   const fakesCpu = cpuSeconds(fakes.pid) - fakesCpuBefore;
+  const serversCpu = serversCpuSeconds().map((s, i) => s - serversCpuBefore[i]!);
   const benchCpu = process.cpuUsage(benchCpuBefore);
 
   // Per thread, from the Slack side's call log: first progress edit and the final edit.
@@ -143,6 +145,9 @@ try {
   console.log(
     `other CPU         fakes ${fakesCpu.toFixed(1)} s, Slack fake + driver ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s, over ${(wall / 1000).toFixed(1)} s on ${cpus().length} cores`,
   );
+  console.log(
+    `servers' CPU      PostgreSQL ${((serversCpu[0]! * 1000) / THREADS).toFixed(0)} ms, Redis ${((serversCpu[1]! * 1000) / THREADS).toFixed(0)} ms per answer (local servers, whole instance)`,
+  );
   console.log(`errors            ${errors}   goal 0`);
 } finally {
   for (const p of services) {
@@ -158,6 +163,28 @@ try {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds of this machine's PostgreSQL and Redis processes, including exited children (Postgres
+ * backends end with their connections, and the postmaster reaps them). Zero for remote servers.
+ */
+function serversCpuSeconds(): [number, number] {
+  const total: [number, number] = [0, 0];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (name !== 'postgres' && name !== 'redis-server') continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total[name === 'postgres' ? 0 : 1] += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  }
+  return total;
 }
 
 function peakRssMb(pid: number): string {

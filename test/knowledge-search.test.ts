@@ -73,4 +73,53 @@ describe.each<DbKind>(['postgres', 'pglite'])('shared knowledge search on %s', (
     clock.advance(7_200_000);
     expect(await repo.search('traffic', vector('traffic'), 3)).toEqual([]);
   });
+
+  it('keeps an unchanged chunk as it is when its document is indexed again, and rewrites a changed one', async () => {
+    const t = await createTestDatabase(kind);
+    open.push(t);
+    const clock = createManualClock();
+    const repo = createKnowledgeRepository(t.db, clock);
+    const doc = (chunks: { content: string; embedding: number[] | null }[]) =>
+      repo.indexDocument({
+        cacheKey: 'city-research:v1:austin',
+        sourceKind: 'brave-search',
+        sourceUrl: 'https://search.example/austin',
+        expiresAt: new Date(clock.now() + 3_600_000),
+        chunks: chunks.map((c) => ({ ...c, metadata: { url: 'https://www.reddit.com/r/Austin/a' } })),
+      });
+    // xmin changes whenever PostgreSQL writes a new version of the row (and so a new index entry).
+    const versions = async () =>
+      (
+        await t.db.query<{ chunk_index: number; v: string; content: string; has_vector: boolean }>(
+          `SELECT chunk_index, xmin::text AS v, content, embedding IS NOT NULL AS has_vector
+           FROM knowledge_chunks ORDER BY chunk_index`,
+        )
+      ).rows;
+
+    await doc([
+      { content: 'Traffic is heavy on I-35', embedding: null },
+      { content: 'Rent rose 5%', embedding: vector('Rent rose 5%') },
+    ]);
+    const first = await versions();
+    // Same text again, now with a vector for the first chunk and a changed second chunk.
+    await doc([
+      { content: 'Traffic is heavy on I-35', embedding: vector('Traffic is heavy on I-35') },
+      { content: 'Rent fell 2%', embedding: vector('Rent fell 2%') },
+    ]);
+    const second = await versions();
+    expect(second.map((r) => [r.content, r.has_vector])).toEqual([
+      ['Traffic is heavy on I-35', true],
+      ['Rent fell 2%', true],
+    ]);
+    expect(second[0]!.v).not.toBe(first[0]!.v);
+    // The same two chunks once more: neither row is written.
+    await doc([
+      { content: 'Traffic is heavy on I-35', embedding: vector('Traffic is heavy on I-35') },
+      { content: 'Rent fell 2%', embedding: vector('Rent fell 2%') },
+    ]);
+    expect((await versions()).map((r) => r.v)).toEqual(second.map((r) => r.v));
+    // A shorter version drops the chunk it no longer has.
+    await doc([{ content: 'Traffic is heavy on I-35', embedding: vector('Traffic is heavy on I-35') }]);
+    expect((await versions()).map((r) => r.content)).toEqual(['Traffic is heavy on I-35']);
+  });
 });

@@ -49,6 +49,10 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
            FROM doc, unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS c(content, embedding, metadata, ord)
            ON CONFLICT (document_id, chunk_index) DO UPDATE SET content = EXCLUDED.content,
              embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata
+           -- A refresh that brings the same chunk back leaves it alone: a rewrite is a new HNSW insert.
+           WHERE knowledge_chunks.content IS DISTINCT FROM EXCLUDED.content
+              OR knowledge_chunks.metadata IS DISTINCT FROM EXCLUDED.metadata
+              OR (knowledge_chunks.embedding IS NULL AND EXCLUDED.embedding IS NOT NULL)
          )
          SELECT id FROM doc`,
         [
