@@ -12,8 +12,13 @@ export const PLATFORM_LIMITS = {
     blocksPerMessage: 50,
     /** `text` is truncated above 40k; long block messages fail near 12-13k, so stay well below. */
     messageChars: 12_000,
-    /** chat.update is Tier 3 (~50/min): one edit a second per message is safe. */
+    /** At most one progress edit a second per message… */
     editIntervalMs: 1_000,
+    /**
+     * …and at most this many a minute per workspace: chat.update is Tier 3 (~50 a minute per workspace
+     * and app), and the answers' own edits need the rest.
+     */
+    progressEditsPerMinute: 30,
   },
   discord: {
     messageChars: 2_000,
@@ -21,6 +26,8 @@ export const PLATFORM_LIMITS = {
     embedsPerMessage: 10,
     embedTotalChars: 6_000,
     editIntervalMs: 1_000,
+    /** Discord allows 50 requests a second per bot; progress takes a tenth of that per guild. */
+    progressEditsPerMinute: 300,
     /** Interaction tokens stop working after 15 minutes. */
     interactionTokenMs: 15 * 60_000,
   },

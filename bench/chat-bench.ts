@@ -119,7 +119,8 @@ try {
   threads.forEach((e, i) => {
     const start = sent.get(i)!;
     const updates = slack.callsTo('chat.update').filter((c) => c.args.channel === channel(i));
-    if (updates[0]) firstProgress.push(updates[0].at - start);
+    const progress = updates.find((c) => !isFinal(String(c.args.text ?? '')));
+    if (progress) firstProgress.push(progress.at - start);
     const final = updates.find((c) => isFinal(String(c.args.text ?? '')));
     if (final) endToEnd.push(final.at - start);
     else errors++;
@@ -134,7 +135,9 @@ try {
 
   console.log(`bench:chat — ${THREADS} concurrent Slack threads; fakes: LLM ${llm} ms, Firecrawl ${firecrawl} ms, Brave ${brave} ms, Slack ${SLACK_MS} ms`);
   console.log(`ack               p50 ${p(ackMs, 0.5).toFixed(1)} ms, p99 ${p(ackMs, 0.99).toFixed(1)} ms   goal p99 ≤ 50 ms`);
-  console.log(`first progress    p50 ${p(firstProgress, 0.5)} ms, p99 ${p(firstProgress, 0.99)} ms`);
+  console.log(
+    `first progress    p50 ${p(firstProgress, 0.5)} ms, p99 ${p(firstProgress, 0.99)} ms, in ${firstProgress.length} of ${THREADS} threads (progress edits share a budget per workspace)`,
+  );
   console.log(`end to end        p50 ${p(endToEnd, 0.5)} ms, p99 ${p(endToEnd, 0.99)} ms (critical path ${criticalPath} ms)`);
   console.log(`overhead          ${(overhead * 100).toFixed(1)} % of the critical path at p50   goal ≤ 5 %`);
   console.log(`throughput        ${((THREADS / wall) * 1000).toFixed(1)} answers/s (${(wall / 1000).toFixed(1)} s for all)`);

@@ -14,6 +14,7 @@ import { reportFileName } from '../src/team/report.js';
 import type { Recommendation, TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
 import { type ChatJob, ChatJobSchema } from './chat-job.js';
+import { createEditBudget } from './edit-budget.js';
 import { CHAT_QUEUE_NAME } from './message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 import { createThrottledSender } from './throttle.js';
@@ -30,6 +31,8 @@ export interface ChatWorkerOptions {
   /** BullMQ lock and stall settings; tests shorten them to recover a killed worker quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Progress edits a minute per workspace, for every platform (default: PLATFORM_LIMITS). */
+  progressEditsPerMinute?: number;
   /** Called after every finished turn (metrics); `runId` names the stored run when the team ran. */
   onTurn?: (info: { platform: string; ok: boolean; ms: number; runId?: string; errorCode?: string }) => void;
 }
@@ -51,6 +54,16 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const lockMs = options.lockDurationMs ?? 30_000;
+  const editBudgets = {
+    slack: createEditBudget({
+      perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS.slack.progressEditsPerMinute,
+      clock: runtime.clock,
+    }),
+    discord: createEditBudget({
+      perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS.discord.progressEditsPerMinute,
+      clock: runtime.clock,
+    }),
+  };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
 
@@ -143,8 +156,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     }
     const placeholder = ref;
     const board = createProgressBoard();
+    const budgetKey = `${data.platform}:${data.workspace}`;
     const progress = createThrottledSender(
-      (text) => adapter.updateProgress(target, placeholder, text),
+      // Out of budget, this update is dropped; the next one (or the answer) catches the thread up.
+      async (text) => {
+        if (editBudgets[data.platform].tryTake(budgetKey)) await adapter.updateProgress(target, placeholder, text);
+      },
       PLATFORM_LIMITS[data.platform].editIntervalMs,
       (err) => logger.debug({ err: describeError(err) }, 'progress update failed'),
     );

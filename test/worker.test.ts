@@ -30,7 +30,7 @@ function job(text: string, thread = `17000000${++n}.000100`, messageId = `${thre
   };
 }
 
-async function system(options: { attempts?: number } = {}) {
+async function system(options: { progressEditsPerMinute?: number } = {}) {
   const queueName = `movebot-test-${randomUUID()}`;
   const chat = createMemoryChatAdapter();
   const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName });
@@ -42,8 +42,8 @@ async function system(options: { attempts?: number } = {}) {
     concurrency: 4,
     logger: silentLogger,
     threadRetryMs: 20,
+    progressEditsPerMinute: options.progressEditsPerMinute,
   });
-  void options;
   return {
     chat,
     queue,
@@ -93,6 +93,32 @@ describe('chat worker', () => {
       const firstAnswerAt = s.chat.calls.find((c) => c.op === 'answer')!.at;
       const secondPlaceholderAt = s.chat.calls.filter((c) => c.op === 'placeholder')[1]!.at;
       expect(secondPlaceholderAt).toBeGreaterThanOrEqual(firstAnswerAt);
+    } finally {
+      team.fakes.openai.setLatency(0);
+      await s.close();
+    }
+  });
+
+  it('shares a progress budget per workspace, and every thread still gets its answer', async () => {
+    // One edit a minute per workspace: a single progress edit, then the bucket stays empty for the test.
+    const s = await system({ progressEditsPerMinute: 1 });
+    try {
+      team.fakes.openai.setLatency(20);
+      const a = job('Should I move from Seattle to Austin?');
+      const b = job('Should I move from Denver to Austin?');
+      const other = job('Should I move from Boston to Austin?');
+      const c = { ...other, workspace: 'T2', threadKey: `slack:T2:C1:${other.thread}` };
+      for (const j of [a, b, c]) await s.queue.enqueue(j);
+      await waitFor(() => s.chat.calls.filter((x) => x.op === 'answer').length === 3, {
+        timeoutMs: 30_000,
+        what: 'three answers',
+      });
+      const [ma, mb, mc] = [a, b, c].map((j) => s.chat.thread('C1', j.thread!)[0]!);
+      for (const m of [ma, mb, mc]) expect(m!.text).toMatch(/^\*\*Move\*\*/);
+      // history = placeholder, progress edits…, answer
+      const progressEdits = (m: { history: string[] }) => m.history.length - 2;
+      expect(progressEdits(ma!) + progressEdits(mb!)).toBe(1);
+      expect(progressEdits(mc!)).toBe(1);
     } finally {
       team.fakes.openai.setLatency(0);
       await s.close();
