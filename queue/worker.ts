@@ -7,7 +7,7 @@ import { type IncomingMessage, userFacingError } from '../src/conversation/conve
 import { DEFAULTS } from '../src/constants.js';
 import { describeError, MovebotError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { Message } from '../src/ports/session-store.js';
+import type { Message, TokenUsage } from '../src/ports/session-store.js';
 import type { Runtime } from '../src/runtime.js';
 import { createProgressBoard } from '../src/team/progress.js';
 import { reportFileName } from '../src/team/report.js';
@@ -33,8 +33,19 @@ export interface ChatWorkerOptions {
   stalledIntervalMs?: number;
   /** Progress edits a minute per workspace, for every platform (default: PLATFORM_LIMITS). */
   progressEditsPerMinute?: number;
-  /** Called after every finished turn (metrics); `runId` names the stored run when the team ran. */
-  onTurn?: (info: { platform: string; ok: boolean; ms: number; runId?: string; errorCode?: string }) => void;
+  /** Called after every finished turn (metrics). */
+  onTurn?: (info: TurnInfo) => void;
+}
+
+/** One finished turn, for metrics. */
+export interface TurnInfo {
+  platform: string;
+  ok: boolean;
+  ms: number;
+  /** Tokens and estimated cost when the team ran. */
+  usage?: TokenUsage;
+  costUsd?: number;
+  errorCode?: string;
 }
 
 export interface ChatWorker {
@@ -92,9 +103,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const started = Date.now();
     let finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
-      const runId = await answer(job, data);
+      const spent = await answer(job, data);
       finalAttempt = true;
-      options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, runId });
+      options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, ...spent });
     } catch (err) {
       if (err instanceof UnrecoverableError) finalAttempt = true;
       const errorCode = err instanceof MovebotError ? err.code : 'internal';
@@ -141,12 +152,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   }
 
   /** Answers one job; returns the id of the team run, when one ran. */
-  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<string | undefined> {
+  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
     const jobId = job.id!;
     const state = await replies.get(jobId);
-    if (state?.status === 'answered') return undefined;
+    if (state?.status === 'answered') return {};
 
     const target: ReplyTarget = data;
     let ref: PostedRef | null = state?.placeholder ?? null;
@@ -175,7 +186,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     };
 
     let chatAnswer: ChatAnswer;
-    let runId: string | undefined;
+    let spent: Pick<TurnInfo, 'usage' | 'costUsd'> = {};
     try {
       const turn = await runtime.conversation.handle(incoming, {
         emit: (event) => {
@@ -183,7 +194,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         },
       });
       await progress.stop();
-      runId = turn.runId;
+      spent = { usage: turn.usage, costUsd: turn.costUsd };
       chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
     } catch (err) {
       await progress.stop();
@@ -207,7 +218,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     });
     await replies.markAnswered(jobId, chatAnswer.outcome.kind === 'error' ? 'failed' : 'answered');
     if (chatAnswer.outcome.kind === 'error') throw new UnrecoverableError(chatAnswer.outcome.text);
-    return runId;
+    return spent;
   }
 
   return {

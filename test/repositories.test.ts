@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../db/migrate.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
+import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { createManualClock } from '../src/clock.js';
 import type { SessionStore } from '../src/ports/session-store.js';
@@ -110,6 +111,22 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
     expect(await store.deleteSession(ids[1]!)).toBe(false);
     expect(await store.listRuns(ids[1]!)).toEqual([]);
     expect(await store.listMessages(ids[1]!)).toEqual([]);
+  });
+
+  it("pages a user's memories with the total, newest first, and never another user's", async () => {
+    const memories = createMemoryStore(t.db);
+    const owner = await store.upsertUser({ platform: 'api', workspace: 'api', platformUserId: 'mem-pager' });
+    const other = await store.upsertUser({ platform: 'api', workspace: 'api', platformUserId: 'mem-other' });
+    for (const content of ['Has a dog', 'Works remotely', 'Loves live music']) {
+      await memories.add(owner.id, { content, topic: 'profile' });
+    }
+    await memories.add(other.id, { content: 'Not yours', topic: 'profile' });
+    const page = (options: { limit?: number; offset?: number; topic?: string }) =>
+      memories.list(owner.id, options).then((r) => ({ total: r.total, contents: r.memories.map((m) => m.content) }));
+    expect(await page({ limit: 2 })).toEqual({ total: 3, contents: ['Loves live music', 'Works remotely'] });
+    expect(await page({ limit: 2, offset: 2 })).toEqual({ total: 3, contents: ['Has a dog'] });
+    expect(await page({ limit: 2, offset: 5 })).toEqual({ total: 3, contents: [] });
+    expect(await page({ topic: 'location' })).toEqual({ total: 0, contents: [] });
   });
 
   it('caches tool results in the knowledge base until they expire', async () => {

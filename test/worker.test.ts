@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type ChatJob, chatJobId } from '../queue/chat-job.js';
 import { createMessageQueue } from '../queue/producer.js';
-import { type ChatWorker, createChatWorker } from '../queue/worker.js';
+import { type ChatWorker, createChatWorker, type TurnInfo } from '../queue/worker.js';
 import { silentLogger } from '../src/logger.js';
 import { createMemoryChatAdapter } from './fakes/memory-chat-adapter.js';
 import { messageText } from './fakes/openai-fake.js';
@@ -34,6 +34,7 @@ async function system(options: { progressEditsPerMinute?: number } = {}) {
   const queueName = `movebot-test-${randomUUID()}`;
   const chat = createMemoryChatAdapter();
   const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName });
+  const turns: TurnInfo[] = [];
   const worker: ChatWorker = createChatWorker({
     runtime: team.runtime,
     adapters: { slack: chat.adapter },
@@ -43,11 +44,13 @@ async function system(options: { progressEditsPerMinute?: number } = {}) {
     logger: silentLogger,
     threadRetryMs: 20,
     progressEditsPerMinute: options.progressEditsPerMinute,
+    onTurn: (turn) => turns.push(turn),
   });
   return {
     chat,
     queue,
     worker,
+    turns,
     async close() {
       await worker.close(5_000);
       await queue.close();
@@ -72,6 +75,10 @@ describe('chat worker', () => {
       expect(shown[0]).toBe('Looking into Seattle → Austin…');
       expect(shown.some((h) => h.includes('Cost Analyst'))).toBe(true);
       expect(s.chat.calls.filter((c) => c.op === 'placeholder')).toHaveLength(1);
+      // The turn is reported for /metrics with what the model calls cost.
+      await waitFor(() => s.turns.length === 1, { what: 'the turn report' });
+      expect(s.turns[0]).toMatchObject({ platform: 'slack', ok: true, usage: { totalTokens: expect.any(Number) } });
+      expect(s.turns[0]!.usage!.totalTokens).toBeGreaterThan(0);
     } finally {
       await s.close();
     }

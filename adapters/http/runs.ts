@@ -185,16 +185,15 @@ async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns },
   }
 
   runId ??= result.runId ?? result.reply.id;
-  const record = result.runId ? await store.getRun(result.runId).catch(() => undefined) : undefined;
   if (result.runId) live.delete(result.runId);
   const ms = clock.now() - started;
-  if (!result.reused) metrics.recordRun({ status: 'completed', ms, usage: record?.usage, costUsd: record?.costUsd, source: 'api' });
+  if (!result.reused) metrics.recordRun({ status: 'completed', ms, usage: result.usage, costUsd: result.costUsd, source: 'api' });
   const content = outcomeContent(result.outcome, result.reply.content);
   const metricsOut = {
-    input_tokens: record?.usage.promptTokens ?? 0,
-    output_tokens: record?.usage.completionTokens ?? 0,
-    total_tokens: record?.usage.totalTokens ?? 0,
-    cost_usd: record?.costUsd ?? 0,
+    input_tokens: result.usage?.promptTokens ?? 0,
+    output_tokens: result.usage?.completionTokens ?? 0,
+    total_tokens: result.usage?.totalTokens ?? 0,
+    cost_usd: result.costUsd ?? 0,
     duration: ms / 1000,
   };
   const completed = { content, content_type: 'str', kind: result.outcome?.kind ?? 'answer', metrics: metricsOut };

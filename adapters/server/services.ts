@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { MessageQueue } from '../../queue/message-queue.js';
 import { createMessageQueue } from '../../queue/producer.js';
-import { type ChatWorker, type ChatWorkerOptions, createChatWorker } from '../../queue/worker.js';
+import { type ChatWorker, type ChatWorkerOptions, createChatWorker, type TurnInfo } from '../../queue/worker.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { DEFAULTS } from '../../src/constants.js';
@@ -150,7 +150,7 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
     concurrency: config.workerConcurrency,
     logger,
     // Chat turns count in /metrics like API runs (in --role all; a lone worker keeps its own registry).
-    onTurn: (turn) => void recordTurn(services, turn),
+    onTurn: (turn) => recordTurn(services, turn),
     ...options.worker,
   });
   services.worker = worker;
@@ -158,16 +158,12 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   stops.unshift(() => worker.close(options.shutdownDeadlineMs ?? DEFAULTS.shutdownDeadlineMs));
 }
 
-async function recordTurn(
-  services: Services,
-  turn: { platform: string; ok: boolean; ms: number; runId?: string; errorCode?: string },
-): Promise<void> {
-  const run = turn.runId ? await services.runtime.store.getRun(turn.runId).catch(() => undefined) : undefined;
+function recordTurn(services: Services, turn: TurnInfo): void {
   services.metrics.recordRun({
     status: turn.ok ? 'completed' : 'failed',
     ms: turn.ms,
-    usage: run?.usage,
-    costUsd: run?.costUsd,
+    usage: turn.usage,
+    costUsd: turn.costUsd,
     source: turn.platform,
     errorCode: turn.errorCode,
   });

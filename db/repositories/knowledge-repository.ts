@@ -34,9 +34,10 @@ export interface KnowledgeRepository {
 export function createKnowledgeRepository(db: Database, clock: Clock): KnowledgeRepository {
   return {
     async indexDocument(doc) {
-      // Two statements, no transaction: upsert the document and its chunks together, then drop chunks
-      // a shorter new version no longer has. Indexing runs after every fetch, so round trips count.
-      const { rows } = await db.query<{ id: string }>(
+      // One statement: upsert the document and its chunks, and drop the chunks a shorter new version no
+      // longer has (their indexes never overlap the inserted ones, so the CTEs cannot conflict).
+      // Indexing runs after every fetch, so round trips count.
+      await db.query(
         `WITH doc AS (
            INSERT INTO knowledge_documents (cache_key, source_kind, source_url, title, fetched_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6)
@@ -53,6 +54,8 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
            WHERE knowledge_chunks.content IS DISTINCT FROM EXCLUDED.content
               OR knowledge_chunks.metadata IS DISTINCT FROM EXCLUDED.metadata
               OR (knowledge_chunks.embedding IS NULL AND EXCLUDED.embedding IS NOT NULL)
+         ), stale AS (
+           DELETE FROM knowledge_chunks WHERE document_id = (SELECT id FROM doc) AND chunk_index >= $10
          )
          SELECT id FROM doc`,
         [
@@ -65,12 +68,9 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
           doc.chunks.map((c) => c.content),
           doc.chunks.map((c) => (c.embedding ? pgvector.toSql(c.embedding) : null)),
           doc.chunks.map((c) => JSON.stringify(c.metadata ?? {})),
+          doc.chunks.length,
         ],
       );
-      await db.query('DELETE FROM knowledge_chunks WHERE document_id = $1 AND chunk_index >= $2', [
-        rows[0]!.id,
-        doc.chunks.length,
-      ]);
     },
 
     async search(query, embedding, k) {

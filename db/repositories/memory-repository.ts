@@ -57,14 +57,19 @@ export function createMemoryStore(db: Database): MemoryStore {
         params.push(options.topic);
         where += ` AND topic = $${params.length}`;
       }
-      const total = Number(
-        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${where}`, params)).rows[0]?.n ?? 0,
-      );
-      const { rows } = await db.query(
-        `SELECT ${COLUMNS} FROM memories WHERE ${where} ORDER BY updated_at DESC, id DESC
-         LIMIT ${Math.min(options.limit ?? 100, 1000)} OFFSET ${Math.max(options.offset ?? 0, 0)}`,
+      const offset = Math.max(options.offset ?? 0, 0);
+      // The window count is taken before LIMIT, so one round trip gives the page and the total (every
+      // turn lists the user's memories); only a page past the end needs a count of its own.
+      const { rows } = await db.query<Record<string, unknown> & { total: string }>(
+        `SELECT ${COLUMNS}, count(*) OVER () AS total FROM memories WHERE ${where} ORDER BY updated_at DESC, id DESC
+         LIMIT ${Math.min(options.limit ?? 100, 1000)} OFFSET ${offset}`,
         params,
       );
+      let total = Number(rows[0]?.total ?? 0);
+      if (rows.length === 0 && offset > 0) {
+        const counted = await db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${where}`, params);
+        total = Number(counted.rows[0]?.n ?? 0);
+      }
       return { memories: rows.map(toMemory), total };
     },
 

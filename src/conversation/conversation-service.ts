@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeError, MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Message, Session, SessionStore, User } from '../ports/session-store.js';
+import type { Message, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { RecalledMemory, TeamEventListener, TeamOutcome } from '../team/types.js';
 
@@ -37,6 +37,9 @@ export interface TurnResult {
   reused: boolean;
   outcome?: TeamOutcome;
   runId?: string;
+  /** Tokens and estimated cost of the team's model calls, when it ran (also stored on the run). */
+  usage?: TokenUsage;
+  costUsd?: number;
 }
 
 export interface ConversationService {
@@ -158,7 +161,17 @@ export function createConversationService(deps: {
           .finally(() => learning.delete(job));
         learning.add(job);
       }
-      return { session, user, userMessage, reply, reused: false, outcome, runId: run.id };
+      return {
+        session,
+        user,
+        userMessage,
+        reply,
+        reused: false,
+        outcome,
+        runId: run.id,
+        usage: result.usage,
+        costUsd: result.costUsd,
+      };
     },
 
     async idle() {
