@@ -65,16 +65,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const lockMs = options.lockDurationMs ?? 30_000;
-  const editBudgets = {
-    slack: createEditBudget({
-      perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS.slack.progressEditsPerMinute,
+  const budgetFor = (platform: ChatJob['platform']) =>
+    createEditBudget({
+      perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS[platform].progressEditsPerMinute,
       clock: runtime.clock,
-    }),
-    discord: createEditBudget({
-      perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS.discord.progressEditsPerMinute,
-      clock: runtime.clock,
-    }),
-  };
+    });
+  const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
 
@@ -151,7 +147,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     );
   }
 
-  /** Answers one job; returns the id of the team run, when one ran. */
+  /** Answers one job; returns what the team's model calls used, when it ran. */
   async function answer(job: Job<ChatJob>, data: ChatJob): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
