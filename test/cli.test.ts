@@ -50,7 +50,7 @@ describe('npm run ask', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain('Follow-up answer');
     expect(second.stdout).not.toMatch(/analysis\.md/);
-  });
+  }, 120_000); // two CLI processes, each starting the embedded database
 
   it('names every bad variable and exits non-zero without a stack trace', async () => {
     const result = await ask(['Should I move from Seattle to Austin?'], {
