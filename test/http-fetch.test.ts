@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpFetch } from '../src/net/http-fetch.js';
+import { createHttpDispatcher, createHttpFetch } from '../src/net/http-fetch.js';
 import { type FakeExchange, type HttpFake, sendJson, startHttpFake } from './fakes/fake-http.js';
 
 const httpFetch = createHttpFetch();
@@ -107,5 +107,30 @@ describe('http fetch', () => {
     const res = await httpFetch(`${server.url}/json`, { method: 'POST', body: form });
     expect(res.status).toBe(201);
     expect(seen.at(-1)!.parts.map((p) => [p.name, p.data.toString()])).toEqual([['field', 'value']]);
+  });
+
+  it('goes through HTTP_PROXY when one is set, except to loopback and NO_PROXY hosts', async () => {
+    const proxied: string[] = [];
+    const proxy = await startHttpFake('proxy', ({ req, res }) => {
+      proxied.push(req.url!);
+      sendJson(res, 200, { via: 'proxy' });
+    });
+    try {
+      const viaProxy = createHttpFetch({
+        dispatcher: createHttpDispatcher({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.2' }),
+      });
+      const res = await viaProxy('http://api.example.test/v1/models');
+      expect(await res.json()).toEqual({ via: 'proxy' });
+      // A forward proxy is sent the absolute URL.
+      expect(proxied).toEqual(['http://api.example.test/v1/models']);
+
+      const direct = await viaProxy(`${server.url}/json`);
+      expect(direct.status).toBe(201);
+      // NO_PROXY goes direct (nothing listens on 127.0.0.2 here, so it is refused), not to the proxy.
+      await expect(viaProxy(`http://127.0.0.2:${server.port}/json`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      expect(proxied).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -13,19 +13,33 @@
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { Agent, type Dispatcher, interceptors, request } from 'undici';
+import { type Dispatcher, EnvHttpProxyAgent, interceptors, request } from 'undici';
 
 export interface HttpFetchOptions {
-  /** The connection pool; a shared keep-alive agent that follows up to 3 redirects by default. */
+  /** The connection pool; by default one shared `createHttpDispatcher()` for the process. */
   dispatcher?: Dispatcher;
+}
+
+/**
+ * A keep-alive pool that follows up to 3 redirects (as the global fetch does; an OpenAI-compatible
+ * server behind a gateway may send one) and honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, so a
+ * deployment behind a corporate proxy needs no code. Loopback is never proxied.
+ */
+export function createHttpDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const noProxy = [env.no_proxy ?? env.NO_PROXY, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(',');
+  return new EnvHttpProxyAgent({
+    keepAliveTimeout: 30_000,
+    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
+    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
+    noProxy,
+    // Like curl: http:// URLs go to the proxy as absolute-form requests, https:// ones through CONNECT.
+    proxyTunnel: false,
+  }).compose(interceptors.redirect({ maxRedirections: 3 }));
 }
 
 let sharedDispatcher: Dispatcher | undefined;
 function defaultDispatcher(): Dispatcher {
-  // Redirects: the global fetch follows them, and an OpenAI-compatible server behind a proxy may send one.
-  sharedDispatcher ??= new Agent({ keepAliveTimeout: 30_000 }).compose(
-    interceptors.redirect({ maxRedirections: 3 }),
-  );
+  sharedDispatcher ??= createHttpDispatcher();
   return sharedDispatcher;
 }
 
