@@ -27,8 +27,9 @@ export interface HttpFetchOptions {
  */
 export function createHttpDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
   const noProxy = [env.no_proxy ?? env.NO_PROXY, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(',');
+  // undici's default idle timeout (4 s, as the global fetch): longer invites reusing a socket that a
+  // server closed on its own idle timer, which fails a POST.
   return new EnvHttpProxyAgent({
-    keepAliveTimeout: 30_000,
     httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
     httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
     noProxy,
