@@ -150,7 +150,7 @@ CREATE TABLE chat_replies (
   },
   {
     id: 11,
-    name: 'knowledge index tuned for writes',
+    name: 'knowledge indexes: HNSW tuned for writes, expiry for pruning',
     sql: () => `
 -- Every answer indexes ~45 chunks, and an HNSW insert's cost grows with m (each new node rewires up to
 -- 2m neighbours): at the default m = 16 it was most of PostgreSQL's CPU under load (bench:chat). m = 8
@@ -158,6 +158,8 @@ CREATE TABLE chat_replies (
 DROP INDEX IF EXISTS knowledge_chunks_embedding_idx;
 CREATE INDEX knowledge_chunks_embedding_idx ON knowledge_chunks
   USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32);
+-- Expired documents are deleted every hour by the worker role (src/memory/knowledge.ts).
+CREATE INDEX knowledge_documents_expires_idx ON knowledge_documents (expires_at) WHERE expires_at IS NOT NULL;
 `,
   },
 ];

@@ -22,4 +22,7 @@ export const DEFAULTS = {
   workerConcurrency: 8,
   jobAttempts: 3,
   shutdownDeadlineMs: 30_000,
+  /** How often a worker deletes expired knowledge, and how long past expiry a document is kept. */
+  knowledgePruneEveryMs: 3600_000,
+  knowledgePruneGraceMs: 3600_000,
 } as const;

@@ -1,7 +1,7 @@
 import { createDatabase, type Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
-import { createKnowledgeRepository } from '../db/repositories/knowledge-repository.js';
+import { createKnowledgeRepository, type KnowledgeRepository } from '../db/repositories/knowledge-repository.js';
 import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { type Clock, systemClock } from './clock.js';
@@ -35,6 +35,8 @@ export interface Runtime {
   embedder: Embedder;
   /** The tools' cache, which also indexes fetched pages into the knowledge base. */
   cache: IndexingCache;
+  /** The shared knowledge base's documents and chunks. */
+  knowledge: KnowledgeRepository;
   /** Closes the database; adapters close their own connections first. */
   close(): Promise<void>;
 }
@@ -91,6 +93,7 @@ export async function createRuntime(config: Config, deps: { logger: Logger; cloc
     memory,
     embedder,
     cache,
+    knowledge: knowledgeRepo,
     async close() {
       await Promise.all([conversation.idle(), cache.idle()]);
       await db.close();

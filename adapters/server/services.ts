@@ -9,6 +9,7 @@ import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { DEFAULTS } from '../../src/constants.js';
 import type { Logger } from '../../src/logger.js';
+import { startKnowledgePruning } from '../../src/memory/knowledge.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { ChatAdapter } from '../chat-adapter.js';
 import { createDiscordChatAdapter } from '../discord/chat-adapter.js';
@@ -156,6 +157,8 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   services.worker = worker;
   // Stops run in reverse order; putting the worker first makes it drain last, after ingress stopped.
   stops.unshift(() => worker.close(options.shutdownDeadlineMs ?? DEFAULTS.shutdownDeadlineMs));
+  const pruner = startKnowledgePruning({ repo: services.runtime.knowledge, clock: services.runtime.clock, logger });
+  stops.push(() => pruner.stop());
 }
 
 function recordTurn(services: Services, turn: TurnInfo): void {

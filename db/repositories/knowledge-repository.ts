@@ -29,6 +29,8 @@ export interface KnowledgeRepository {
   }): Promise<void>;
   /** Nearest unexpired chunks to `embedding`, or full-text matches for `query` without one. */
   search(query: string, embedding: number[] | undefined, k: number): Promise<KnowledgeHit[]>;
+  /** Deletes documents (and their chunks) that expired before `before`; returns how many. */
+  pruneExpired(before: Date): Promise<number>;
 }
 
 export function createKnowledgeRepository(db: Database, clock: Clock): KnowledgeRepository {
@@ -71,6 +73,16 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
           doc.chunks.length,
         ],
       );
+    },
+
+    async pruneExpired(before) {
+      // Documents without an expiry (guides loaded with knowledge:add) are kept; chunks go by cascade.
+      const { rows } = await db.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM knowledge_documents WHERE expires_at < $1 RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [before],
+      );
+      return rows[0]?.n ?? 0;
     },
 
     async search(query, embedding, k) {

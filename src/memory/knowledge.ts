@@ -1,5 +1,6 @@
 import type { KnowledgeRepository } from '../../db/repositories/knowledge-repository.js';
 import type { Clock } from '../clock.js';
+import { DEFAULTS } from '../constants.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KnowledgeLookup } from '../team/follow-up.js';
@@ -110,5 +111,52 @@ export function createKnowledgeLookup(deps: { repo: KnowledgeRepository; embedde
     }
     const hits = await deps.repo.search(query, vector, deps.k ?? 6);
     return hits.filter((h) => h.distance === undefined || h.distance < 0.8).map((h) => ({ content: h.content, url: h.url }));
+  };
+}
+
+export interface KnowledgePruner {
+  /** Deletes what expired more than the grace period ago; resolves to how many documents went. */
+  runOnce(): Promise<number>;
+  /** Stops the timer and waits for a prune in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps the shared knowledge base from growing forever: expired documents are never served (cache
+ * reads and searches filter them), but they would still fill the table and the HNSW index. Runs at
+ * once and then every `everyMs`; several workers doing it at the same time is harmless.
+ */
+export function startKnowledgePruning(deps: {
+  repo: KnowledgeRepository;
+  clock: Clock;
+  logger?: Logger;
+  everyMs?: number;
+  /** Kept this long past expiry, so a refresh in progress is not raced. */
+  graceMs?: number;
+}): KnowledgePruner {
+  const graceMs = deps.graceMs ?? DEFAULTS.knowledgePruneGraceMs;
+  let inflight: Promise<number> = Promise.resolve(0);
+  const runOnce = () => {
+    inflight = deps.repo
+      .pruneExpired(new Date(deps.clock.now() - graceMs))
+      .then((n) => {
+        if (n > 0) deps.logger?.info({ documents: n }, 'expired knowledge pruned');
+        return n;
+      })
+      .catch((err) => {
+        deps.logger?.warn({ err: describeError(err) }, 'knowledge pruning failed');
+        return 0;
+      });
+    return inflight;
+  };
+  void runOnce();
+  const timer = setInterval(runOnce, deps.everyMs ?? DEFAULTS.knowledgePruneEveryMs);
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await inflight;
+    },
   };
 }
