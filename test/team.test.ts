@@ -32,9 +32,24 @@ const systemPrompts = () => team.fakes.openai.chatRequests.map((r) => messageTex
 
 describe('the move-decision team', () => {
   it('answers a full question with a grounded report and runs the analysts side by side', async () => {
-    team.fakes.openai.setLatency(150);
+    // A barrier in the model: each analyst's call is held until all three have arrived. Run one after
+    // another, the first would wait out the deadline alone; side by side, each passes with all three in.
+    let arrived = 0;
+    let release!: () => void;
+    const barrier = new Promise<void>((resolve) => (release = resolve));
+    const deadline = setTimeout(() => release(), 5_000);
+    const seenOnRelease: number[] = [];
+    override(
+      (req) => /You are the (Cost Analyst|Sentiment Analyst|Migration Researcher)/.test(req.system),
+      async () => {
+        if (++arrived === 3) release();
+        await barrier;
+        seenOnRelease.push(arrived);
+        return undefined; // on to the scripted answer
+      },
+    );
     const { turn, events } = await ask('Should I move from Seattle to Austin? I love live music.');
-    team.fakes.openai.setLatency(0);
+    clearTimeout(deadline);
     expect(turn.outcome?.kind).toBe('recommendation');
     if (turn.outcome?.kind !== 'recommendation') return;
     const { markdown, recommendation: r } = turn.outcome;
@@ -73,14 +88,8 @@ describe('the move-decision team', () => {
     expect(team.fakes.firecrawl.requests.map((x) => x.url)).toEqual([SEATTLE_AUSTIN_URL]);
     expect(team.fakes.brave.requests.some((x) => x.q.includes('site:reddit.com'))).toBe(true);
 
-    // The three analysts' model calls overlapped in time.
-    const analystCalls = team.fakes.openai.chatRequests.filter((c) =>
-      /You are the (Cost Analyst|Sentiment Analyst|Migration Researcher)/.test(messageText(c.messages[0]?.content)),
-    );
-    expect(analystCalls).toHaveLength(3);
-    const latestStart = Math.max(...analystCalls.map((c) => c.receivedAt));
-    const earliestEnd = Math.min(...analystCalls.map((c) => c.repliedAt ?? Number.POSITIVE_INFINITY));
-    expect(latestStart).toBeLessThan(earliestEnd);
+    // The three analysts' model calls were all in flight at once.
+    expect(seenOnRelease).toEqual([3, 3, 3]);
 
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('run_started');
