@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import type { Logger } from '../src/logger.js';
 import { MovebotError } from '../src/errors.js';
+import { binaryVectorParam, textVectorParam, type VectorParam } from './vector-param.js';
 
 /** Anything that can run a parameterised query: the database itself or a transaction. */
 export interface Queryable {
@@ -15,6 +16,8 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Encodes an embedding for a `$n::vector` parameter in the form this engine reads fastest. */
+  readonly vector: VectorParam;
   /** Closes every connection; the instance is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -45,6 +48,7 @@ function createPostgres(url: string, max: number): Database {
   pool.on('error', () => {});
   return {
     kind: 'postgres',
+    vector: binaryVectorParam,
     query: <R>(text: string, params?: unknown[]) => wrap(async () => ({ rows: (await pool.query(text, params)).rows as R[] })),
     async transaction(fn) {
       const client = await wrap(() => pool.connect());
@@ -79,6 +83,7 @@ async function createPglite(dir: string): Promise<Database> {
   await db.waitReady;
   return {
     kind: 'pglite',
+    vector: textVectorParam,
     query: (text, params) => pgliteQuery(db, text, params),
     transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => pgliteQuery(tx, text, params) })),
     close: () => db.close(),

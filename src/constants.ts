@@ -25,4 +25,6 @@ export const DEFAULTS = {
   /** How often a worker deletes expired knowledge, and how long past expiry a document is kept. */
   knowledgePruneEveryMs: 3600_000,
   knowledgePruneGraceMs: 3600_000,
+  /** Chunks one knowledge:add document may have (~9 MB of text): it is written in one statement. */
+  maxDocumentChunks: 10_000,
 } as const;

@@ -145,6 +145,12 @@ describe('npm run knowledge:add', () => {
     const empty = join(dir, 'empty.md');
     await writeFile(empty, '\n\n');
     expect(await knowledgeAdd([empty])).toMatchObject({ code: 1, stderr: expect.stringContaining('the text is empty') });
+    const huge = join(dir, 'huge.md');
+    await writeFile(huge, `${'A paragraph about moving that fills one chunk on its own. '.repeat(15)}\n\n`.repeat(10_500));
+    expect(await knowledgeAdd([huge])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/too large to load at once \(\d+ chunks, at most 10000\): split it/),
+    });
   });
 });
 

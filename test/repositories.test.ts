@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../db/migrate.js';
 import { MIGRATIONS } from '../db/migrations.js';
 import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
+import { createKnowledgeRepository } from '../db/repositories/knowledge-repository.js';
 import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { createManualClock } from '../src/clock.js';
@@ -127,6 +128,43 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
     expect(await page({ limit: 2, offset: 2 })).toEqual({ total: 3, contents: ['Has a dog'] });
     expect(await page({ limit: 2, offset: 5 })).toEqual({ total: 3, contents: [] });
     expect(await page({ topic: 'location' })).toEqual({ total: 0, contents: [] });
+  });
+
+  it('stores embeddings exactly as float4 and finds them by cosine distance', async () => {
+    const memories = createMemoryStore(t.db);
+    const knowledge = createKnowledgeRepository(t.db, createManualClock());
+    const user = await store.upsertUser({ platform: 'api', workspace: 'api', platformUserId: 'vec-owner' });
+    const axis = (i: number, scale = 1) => Array.from({ length: TEST_DIMENSIONS }, (_, j) => (j === i ? scale : 0));
+    // Values a float4 holds exactly except the last, which it rounds: what reads back is Math.fround.
+    const precise = axis(0).map((v, j) => v + j * 0.001 - 1e-7 * (j % 3));
+    await memories.add(user.id, { content: 'precise', topic: 'profile', embedding: precise });
+    await memories.add(user.id, { content: 'second axis', topic: 'profile', embedding: axis(1, -2.5) });
+    const { rows } = await t.db.query<{ embedding: string }>('SELECT embedding::text FROM memories WHERE user_id = $1 AND content = $2', [
+      user.id,
+      'precise',
+    ]);
+    expect(JSON.parse(rows[0]!.embedding).map(Math.fround)).toEqual(precise.map(Math.fround));
+    const hits = await memories.nearest(user.id, axis(1), 2);
+    const norm = Math.hypot(...precise);
+    expect(hits.map((h) => h.content)).toEqual(['precise', 'second axis']);
+    expect(hits[0]!.distance).toBeCloseTo(1 - precise[1]! / norm, 5);
+    expect(hits[1]!.distance).toBeCloseTo(2, 5);
+    await knowledge.indexDocument({
+      cacheKey: `vec:${kind}`,
+      sourceKind: 'document',
+      sourceUrl: 'https://example.test/vec',
+      chunks: [
+        { content: 'about axis two', embedding: axis(2) },
+        { content: 'no vector', embedding: null, metadata: { url: 'https://example.test/v#2' } },
+        { content: 'about axis three', embedding: axis(3) },
+      ],
+    });
+    const found = await knowledge.search('axis', axis(3, 4), 2);
+    expect(found.map((h) => [h.content, h.distance])).toEqual([
+      ['about axis three', 0],
+      ['about axis two', 1],
+    ]);
+    expect((await knowledge.search('vector', undefined, 5)).map((h) => h.url)).toEqual(['https://example.test/v#2']);
   });
 
   it('caches tool results in the knowledge base until they expire', async () => {

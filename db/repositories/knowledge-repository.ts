@@ -1,4 +1,3 @@
-import pgvector from 'pgvector';
 import type { Clock } from '../../src/clock.js';
 import type { Database } from '../database.js';
 
@@ -39,6 +38,25 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
       // One statement: upsert the document and its chunks, and drop the chunks a shorter new version no
       // longer has (their indexes never overlap the inserted ones, so the CTEs cannot conflict).
       // Indexing runs after every fetch, so round trips count.
+      const params: unknown[] = [
+        doc.cacheKey,
+        doc.sourceKind,
+        doc.sourceUrl,
+        doc.title ?? null,
+        new Date(clock.now()),
+        doc.expiresAt ?? null,
+        doc.chunks.length,
+      ];
+      // One VALUES row per chunk, so each embedding is a parameter of its own, sent in binary
+      // (db.vector); an array of vectors would go as text.
+      const rows = doc.chunks.map((c, i) => {
+        params.push(i, c.content, c.embedding ? db.vector(c.embedding) : null, JSON.stringify(c.metadata ?? {}));
+        const n = params.length;
+        return `($${n - 3}::int, $${n - 2}::text, $${n - 1}::vector, $${n}::jsonb)`;
+      });
+      const chunks = rows.length
+        ? `(VALUES ${rows.join(', ')})`
+        : '(SELECT NULL::int, NULL::text, NULL::vector, NULL::jsonb WHERE false)';
       await db.query(
         `WITH doc AS (
            INSERT INTO knowledge_documents (cache_key, source_kind, source_url, title, fetched_at, expires_at)
@@ -48,8 +66,8 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
            RETURNING id
          ), chunks AS (
            INSERT INTO knowledge_chunks (document_id, chunk_index, content, embedding, metadata)
-           SELECT doc.id, c.ord - 1, c.content, c.embedding::vector, c.metadata::jsonb
-           FROM doc, unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS c(content, embedding, metadata, ord)
+           SELECT doc.id, c.chunk_index, c.content, c.embedding, c.metadata
+           FROM doc, ${chunks} AS c(chunk_index, content, embedding, metadata)
            ON CONFLICT (document_id, chunk_index) DO UPDATE SET content = EXCLUDED.content,
              embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata
            -- A refresh that brings the same chunk back leaves it alone: a rewrite is a new HNSW insert.
@@ -57,21 +75,10 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
               OR knowledge_chunks.metadata IS DISTINCT FROM EXCLUDED.metadata
               OR (knowledge_chunks.embedding IS NULL AND EXCLUDED.embedding IS NOT NULL)
          ), stale AS (
-           DELETE FROM knowledge_chunks WHERE document_id = (SELECT id FROM doc) AND chunk_index >= $10
+           DELETE FROM knowledge_chunks WHERE document_id = (SELECT id FROM doc) AND chunk_index >= $7
          )
          SELECT id FROM doc`,
-        [
-          doc.cacheKey,
-          doc.sourceKind,
-          doc.sourceUrl,
-          doc.title ?? null,
-          new Date(clock.now()),
-          doc.expiresAt ?? null,
-          doc.chunks.map((c) => c.content),
-          doc.chunks.map((c) => (c.embedding ? pgvector.toSql(c.embedding) : null)),
-          doc.chunks.map((c) => JSON.stringify(c.metadata ?? {})),
-          doc.chunks.length,
-        ],
+        params,
       );
     },
 
@@ -102,7 +109,7 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
                ORDER BY c.embedding <=> $1::vector LIMIT $3
              )
              SELECT * FROM nearest ORDER BY distance`,
-            [pgvector.toSql(embedding), now, k],
+            [db.vector(embedding), now, k],
           );
           return result.rows;
         });

@@ -1,4 +1,3 @@
-import pgvector from 'pgvector';
 import type { Memory, MemoryStore } from '../../src/ports/memory-store.js';
 import type { Database } from '../database.js';
 
@@ -13,13 +12,13 @@ const toMemory = (r: Record<string, unknown>): Memory => ({
 });
 
 const COLUMNS = 'id, user_id, content, topic, source_message_id, created_at, updated_at';
-const vec = (e: number[] | null | undefined) => (e ? pgvector.toSql(e) : null);
 
 /**
  * User memories in Postgres. Every statement filters on user_id first: there is no query that can
  * read or change another user's rows.
  */
 export function createMemoryStore(db: Database): MemoryStore {
+  const vec = (e: number[] | null | undefined) => (e ? db.vector(e) : null);
   return {
     async add(userId, m) {
       const { rows } = await db.query(
@@ -91,7 +90,7 @@ export function createMemoryStore(db: Database): MemoryStore {
            SELECT ${COLUMNS}, embedding FROM memories WHERE user_id = $1 AND embedding IS NOT NULL
          )
          SELECT ${COLUMNS}, embedding <=> $2::vector AS distance FROM mine ORDER BY distance LIMIT $3`,
-        [userId, pgvector.toSql(embedding), k],
+        [userId, db.vector(embedding), k],
       );
       return rows.map((r) => ({ ...toMemory(r), distance: Number(r.distance) }));
     },

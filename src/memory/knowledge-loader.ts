@@ -1,4 +1,5 @@
 import type { KnowledgeRepository } from '../../db/repositories/knowledge-repository.js';
+import { DEFAULTS } from '../constants.js';
 import { describeError, MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Embedder } from './embedder.js';
@@ -66,6 +67,12 @@ export async function addKnowledgeDocument(
 ): Promise<AddedKnowledgeDocument> {
   const pieces = chunkMarkdown(doc.text);
   if (pieces.length === 0) throw new MovebotError('bad_request', `nothing to load from ${doc.sourceUrl}: the text is empty`);
+  if (pieces.length > DEFAULTS.maxDocumentChunks) {
+    throw new MovebotError(
+      'bad_request',
+      `${doc.sourceUrl} is too large to load at once (${pieces.length} chunks, at most ${DEFAULTS.maxDocumentChunks}): split it into several files`,
+    );
+  }
   const title = doc.title ?? /^#\s+(.+)$/m.exec(doc.text)?.[1]?.trim();
   let vectors: (number[] | null)[] = pieces.map(() => null);
   let embedded = false;
