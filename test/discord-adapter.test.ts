@@ -216,13 +216,7 @@ describe('Discord chat adapter', () => {
       author: alice,
       content: `<@${discord.bot.id}> Denver?`,
     });
-    const target: ReplyTarget = {
-      platform: 'discord',
-      workspace: GUILD,
-      channel: CHANNEL,
-      thread: mention.id,
-      messageId: mention.id,
-    };
+    const target = mentionTarget(mention.id);
     const chat = adapter();
     const ref = await chat.postPlaceholder(target, 'Thinking about your question…');
     expect(ref).toMatchObject({ channel: mention.id, thread: mention.id });
@@ -245,13 +239,7 @@ describe('Discord chat adapter', () => {
       content: `<@${discord.bot.id}> Boise?`,
     });
     discord.failNext('startThreadFromMessage', { status: 403, code: 50013, message: 'Missing Permissions' });
-    const target: ReplyTarget = {
-      platform: 'discord',
-      workspace: GUILD,
-      channel: CHANNEL,
-      thread: mention.id,
-      messageId: mention.id,
-    };
+    const target = mentionTarget(mention.id);
     const ref = await adapter().postPlaceholder(target, 'Thinking about your question…');
     expect(ref).toMatchObject({ channel: CHANNEL });
     expect(ref.thread).toBeUndefined();
@@ -277,3 +265,8 @@ describe('Discord rendering', () => {
     expect(threadName('y'.repeat(300)).length).toBeLessThanOrEqual(100);
   });
 });
+
+/** Where the answer to a plain mention (no interaction) goes: a thread opened on that message. */
+function mentionTarget(messageId: string): ReplyTarget {
+  return { platform: 'discord', workspace: GUILD, channel: CHANNEL, thread: messageId, messageId };
+}

@@ -5,6 +5,7 @@ import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
 import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
+import { sendForgedMentions } from './helpers/slack-thread.js';
 
 const SECRET = 'test-signing-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -70,22 +71,7 @@ describe('Slack fake with the real Bolt App (HTTP mode)', () => {
     const slack = await startFake();
     const { eventsUrl } = await startHttpApp(slack);
 
-    const bad = await slack.sendEvent(
-      eventsUrl,
-      slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'x' }),
-      {
-        badSignature: true,
-      },
-    );
-    const stale = await slack.sendEvent(
-      eventsUrl,
-      slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'y' }),
-      {
-        timestampOffsetSec: -600,
-      },
-    );
-
-    expect([bad.status, stale.status]).toEqual([401, 401]);
+    expect(await sendForgedMentions(slack, eventsUrl)).toEqual([401, 401]);
     expect(slack.callsTo('chat.postMessage')).toEqual([]);
   });
 

@@ -11,6 +11,7 @@ import { createMessageQueue } from '../queue/producer.js';
 import { silentLogger } from '../src/logger.js';
 import type { SessionStore } from '../src/ports/session-store.js';
 import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
+import { sendForgedMentions } from './helpers/slack-thread.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
@@ -214,22 +215,7 @@ describe('Slack receiver over HTTP', () => {
 
   it('answers 401 to a bad or stale signature and queues nothing', async () => {
     const { jobs, eventsUrl } = await startReceiver();
-    const bad = await slack.sendEvent(
-      eventsUrl,
-      slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'x' }),
-      {
-        badSignature: true,
-      },
-    );
-    const stale = await slack.sendEvent(
-      eventsUrl,
-      slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'y' }),
-      {
-        timestampOffsetSec: -600,
-      },
-    );
-
-    expect([bad.status, stale.status]).toEqual([401, 401]);
+    expect(await sendForgedMentions(slack, eventsUrl)).toEqual([401, 401]);
     expect(await jobs()).toEqual([]);
   });
 

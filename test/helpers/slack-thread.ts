@@ -41,3 +41,14 @@ export function waitForBotReplies(
     { timeoutMs: 30_000, what: `the bot's replies in ${channel}` },
   );
 }
+
+/** A mention with a bad signature and one signed ten minutes ago; returns both HTTP statuses. */
+export async function sendForgedMentions(slack: SlackFake, eventsUrl: string): Promise<number[]> {
+  const bad = await slack.sendEvent(eventsUrl, slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'x' }), {
+    badSignature: true,
+  });
+  const stale = await slack.sendEvent(eventsUrl, slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'y' }), {
+    timestampOffsetSec: -600,
+  });
+  return [bad.status, stale.status];
+}
