@@ -45,22 +45,21 @@ afterAll(async () => {
   await discord?.close();
 });
 
-/** A receiver on its own queue; `jobs()` reads what reached Redis. */
-async function startReceiver(options: { messageContent: boolean; redisUrl?: string }) {
+/** A receiver on its own queue, stopped after the test; `jobs()` reads what reached Redis. */
+function createTestReceiver(options: { messageContent: boolean; redisUrl?: string; restUrl?: string }) {
   const queue = createMessageQueue({
     redisUrl: options.redisUrl ?? REDIS_URL,
     queueName: `movebot-test-${randomUUID()}`,
     timeoutMs: 500,
   });
   const receiver = createDiscordReceiver({
-    config: { discord: { token: TOKEN, apiUrl: discord.restUrl }, redisUrl: REDIS_URL },
+    config: { discord: { token: TOKEN, apiUrl: options.restUrl ?? discord.restUrl }, redisUrl: REDIS_URL },
     queue,
     store,
     redis,
     logger: silentLogger,
     messageContent: options.messageContent,
   });
-  await receiver.start();
   cleanups.push(async () => {
     await receiver.stop();
     await queue.close();
@@ -70,6 +69,12 @@ async function startReceiver(options: { messageContent: boolean; redisUrl?: stri
     return all.sort((a, b) => a.timestamp - b.timestamp);
   };
   return { receiver, queue, jobs };
+}
+
+async function startReceiver(options: { messageContent: boolean; redisUrl?: string }) {
+  const started = createTestReceiver(options);
+  await started.receiver.start();
+  return started;
 }
 
 function move(from: string, to: string, details?: string) {
@@ -269,22 +274,9 @@ describe('Discord receiver start', () => {
       guilds: [{ id: GUILD, name: 'Movers', channels: [{ id: CHANNEL, name: 'general' }] }],
       approvedIntents: 0,
     });
-    const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName: `movebot-test-${randomUUID()}` });
-    const receiver = createDiscordReceiver({
-      config: { discord: { token: TOKEN, apiUrl: strict.restUrl }, redisUrl: REDIS_URL },
-      queue,
-      store,
-      redis,
-      logger: silentLogger,
-      messageContent: true,
-    });
-    try {
-      await expect(receiver.start()).rejects.toThrow(/Message Content intent/);
-    } finally {
-      await receiver.stop();
-      await queue.close();
-      await strict.close();
-    }
+    cleanups.push(() => strict.close());
+    const { receiver } = createTestReceiver({ messageContent: true, restUrl: strict.restUrl });
+    await expect(receiver.start()).rejects.toThrow(/Message Content intent/);
   });
 });
 
