@@ -80,6 +80,9 @@ describe('the move-decision team', () => {
       expect(r.cost.data.figures.length).toBeGreaterThan(2);
       for (const f of r.cost.data.figures) expect(page.replace(/\s+/g, ' ')).toContain(f.evidence.replace(/\*\*/g, '').trim().slice(0, 20));
     }
+    // The report quotes a table row as its cells, not as escaped Markdown.
+    expect(markdown).toContain('| Housing | 38% lower in Austin, TX | Housing · $2,410 · $1,651 · 38% lower |');
+    expect(markdown).not.toContain('\\|');
     // Quotes: the verbatim ones survive with their real links, the invented one is dropped.
     expect(r.quotes.length).toBeGreaterThan(0);
     for (const q of r.quotes) expect(q.url).toMatch(/^https:\/\/(www\.)?reddit\.com\//);

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { cellsOf } from '../tools/cost-extraction.js';
 import type { Recommendation, Section } from './types.js';
 
 /**
@@ -23,7 +24,7 @@ export function renderReport(r: Recommendation): string {
     const lines: string[] = [];
     if (c.figures.length) {
       lines.push('| Category | Difference | Source sentence |', '|---|---|---|');
-      for (const f of c.figures) lines.push(`| ${cell(f.label)} | ${cell(f.value)} | ${cell(f.evidence)} |`);
+      for (const f of c.figures) lines.push(`| ${cell(f.label)} | ${cell(f.value)} | ${cell(quoted(f.evidence))} |`);
       lines.push('');
     }
     const a = c.analysis;
@@ -115,6 +116,13 @@ function para(label: string, text: string): string[] {
 function bullets(items: string[], empty?: string): string[] {
   if (items.length === 0) return empty ? [`_${empty}_`] : [];
   return items.map((i) => `- ${i}`);
+}
+
+/** A table row from the page quoted as its cells ("Housing · 31% lower"): escaped pipes read as noise. */
+function quoted(evidence: string): string {
+  const row = evidence.trim();
+  if (!row.startsWith('|')) return evidence;
+  return cellsOf(row).filter(Boolean).join(' · ');
 }
 
 function cell(text: string): string {

@@ -228,7 +228,8 @@ interface Segment {
   header?: string[];
 }
 
-function cellsOf(row: string): string[] {
+/** The trimmed cells of a Markdown table row. */
+export function cellsOf(row: string): string[] {
   return row
     .replace(/^\s*\|/, '')
     .replace(/\|\s*$/, '')
