@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import express from 'express';
@@ -7,6 +8,22 @@ import { isLoopback } from '../adapters/http/auth.js';
 import { type ApiHarness, bearer, startApi } from './http-harness.js';
 
 const KEY = 'test-agentos-key-0123456789';
+
+/** A GET with headers fetch() will not send (such as Host). */
+function rawGet(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, base), { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** An address of this machine that is not loopback, to reach a server as a "remote" client would. */
 function externalAddress(): string | undefined {
@@ -78,6 +95,30 @@ describe('with AGENTOS_API_KEY', () => {
     }
   });
 
+  it('guards the API however a request spells its path (routing ignores case, slashes, escapes)', async () => {
+    const created = await fetch(`${api.url}/teams/move-decision-team/runs`, {
+      method: 'POST',
+      headers: bearer(KEY),
+      body: new URLSearchParams({ message: 'what do you remember about me?', stream: 'false', user_id: 'u1' }),
+    });
+    const { session_id } = (await created.json()) as { session_id: string };
+    const spellings = ['/CONFIG', '/Teams', '/SESSIONS', '/config/', '//config', '/%63onfig', '/Memories?user_id=u1', '/METRICS', '/Console/api/stats'];
+    for (const path of spellings) {
+      const res = await fetch(`${api.url}${path}`);
+      expect([401, 404], path).toContain(res.status);
+    }
+    for (const path of [`/Sessions/${session_id}`, `/SESSIONS/${session_id}`, `//sessions/${session_id}`]) {
+      expect([401, 404], path).toContain((await fetch(`${api.url}${path}`, { method: 'DELETE' })).status);
+    }
+    expect((await fetch(`${api.url}/sessions/${session_id}`, { headers: bearer(KEY) })).status).toBe(200);
+    const run = await fetch(`${api.url}/TEAMS/move-decision-team/runs`, {
+      method: 'POST',
+      body: new URLSearchParams({ message: 'Should I move from Seattle to Austin?' }),
+    });
+    expect([401, 404]).toContain(run.status);
+    expect(api.fakes.openai.chatRequests).toHaveLength(0);
+  });
+
   it('does not guard paths that are not the API’s (they fall through to the app’s 404)', async () => {
     const res = await fetch(`${api.url}/slack/other`);
     expect(res.status).toBe(404);
@@ -99,8 +140,10 @@ describe('rate limiting', () => {
     const res = await fetch(`${api.url}/agents`, { headers: bearer(KEY) });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await res.json()) as { error: string }).error).toBe('rate_limited');
-    // A wrong key is refused before it can spend anything.
-    expect((await fetch(`${api.url}/agents`, { headers: bearer('nope') })).status).toBe(401);
+    // Wrong keys spend from their address's own bucket, not the key's: guessing is limited too.
+    const guesses: number[] = [];
+    for (let i = 0; i < 4; i++) guesses.push((await fetch(`${api.url}/agents`, { headers: bearer(`nope${i}`) })).status);
+    expect(guesses).toEqual([401, 401, 401, 429]);
   });
 });
 
@@ -133,6 +176,16 @@ describe('without a key', () => {
 
     it('answers requests from this machine', async () => {
       expect((await fetch(`${api.url}/teams`)).status).toBe(200);
+      expect((await fetch(`${api.url}/teams`, { headers: { Origin: 'http://localhost:3000' } })).status).toBe(200);
+    });
+
+    it('refuses web pages of other sites, even through loopback or a rebound DNS name', async () => {
+      const fromPage = await fetch(`${api.url}/sessions`, { headers: { Origin: 'https://evil.example' } });
+      expect(fromPage.status).toBe(403);
+      expect(((await fromPage.json()) as { error: string }).error).toBe('forbidden');
+      const rebound = await rawGet(api.url, '/sessions', { Host: `evil.example:${new URL(api.url).port}` });
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).not.toContain('"data"');
     });
 
     it('refuses a request arriving from a non-loopback address with 403 JSON', async () => {

@@ -43,6 +43,21 @@ const isApiPath = (p: string) => API_PREFIXES.some((x) => p === x || p.startsWit
 const isConsolePage = (p: string) => p === '/console' || p.startsWith('/console/assets/');
 
 /**
+ * The path as routing reads it. Express matches routes case-insensitively, ignores a trailing slash
+ * and decodes percent-escapes in parameters, so the guard classifies the same form: `/CONFIG` or
+ * `//teams` must not slip past it to a handler.
+ */
+function routedPath(path: string): string {
+  let p = path;
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    // Malformed escapes: keep the raw form; no route decodes it either.
+  }
+  return p.toLowerCase().replace(/\/{2,}/g, '/');
+}
+
+/**
  * The AgentOS-compatible HTTP API and the operator console, as one router for the shared express 5
  * app (mount at '/'). It touches only its own paths, so Slack's raw-body endpoint is unaffected.
  */
@@ -58,7 +73,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
-    const path = req.path;
+    const path = routedPath(req.path);
     if (path === '/health') return cors(req, res, next);
     if (isApiPath(path)) {
       res.on('finish', () => metrics.recordRequest(`${req.method} ${req.route?.path ?? 'unmatched'}`, res.statusCode));
@@ -87,7 +102,8 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   const onError = jsonErrorHandler(logger);
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!isApiPath(req.path) && !isConsolePage(req.path)) return next(err);
+    const path = routedPath(req.path);
+    if (!isApiPath(path) && !isConsolePage(path)) return next(err);
     onError(err, req, res, next);
   });
   return router;

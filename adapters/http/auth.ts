@@ -46,17 +46,26 @@ export interface GuardOptions {
 /**
  * Authentication, the keyless loopback rule and rate limiting, in that order, for the API paths.
  * The key is compared as SHA-256 digests with timingSafeEqual, so neither its length nor its
- * prefix leaks through response times.
+ * prefix leaks through response times. Wrong keys spend from their address's bucket, so guessing
+ * is rate limited too.
  */
 export function createApiGuard(options: GuardOptions) {
   const expected = options.apiKey ? digest(options.apiKey) : undefined;
   const limiter = createRateLimiter(options.clock, options.rateLimit ?? { burst: 120, perSecond: 2 });
+  const limited = (res: Response, bucket: string): boolean => {
+    const wait = limiter.take(bucket);
+    if (wait <= 0) return false;
+    res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+    sendError(res, 429, 'rate_limited', 'Too many requests; slow down and retry after a moment.');
+    return true;
+  };
 
   return (req: Request, res: Response, next: NextFunction) => {
     let bucket: string;
     if (expected) {
       const token = bearer(req.headers.authorization);
       if (!token || !timingSafeEqual(digest(token), expected)) {
+        if (limited(res, `fail:${req.socket.remoteAddress}`)) return;
         res.setHeader('WWW-Authenticate', 'Bearer');
         return sendError(res, 401, 'unauthorized', 'Send Authorization: Bearer <AGENTOS_API_KEY>.');
       }
@@ -70,15 +79,35 @@ export function createApiGuard(options: GuardOptions) {
           'The API has no key configured and answers only on this machine. Set AGENTOS_API_KEY to use it remotely.',
         );
       }
+      // A loopback socket is not enough: a web page open in this machine's browser reaches loopback
+      // too (directly, or through a rebound DNS name), so keyless calls must also name loopback.
+      if (!isLoopbackName(hostOf(req.headers.host)) || (req.headers.origin && !isLoopbackName(hostOf(req.headers.origin)))) {
+        return sendError(
+          res,
+          403,
+          'forbidden',
+          'Without AGENTOS_API_KEY the API answers only pages and clients on this machine (localhost, 127.0.0.1).',
+        );
+      }
       bucket = `addr:${req.socket.remoteAddress}`;
     }
-    const wait = limiter.take(bucket);
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-      return sendError(res, 429, 'rate_limited', 'Too many requests; slow down and retry after a moment.');
-    }
+    if (limited(res, bucket)) return;
     next();
   };
+}
+
+/** The host name of a Host header or an Origin ("http://localhost:3000" → "localhost"). */
+function hostOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return new URL(value.includes('://') ? value : `http://${value}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopbackName(host: string | undefined): boolean {
+  return host === 'localhost' || host?.endsWith('.localhost') === true || isLoopback(host);
 }
 
 /** Browsers send a preflight for every call carrying Authorization or a JSON Content-Type. */
