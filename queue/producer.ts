@@ -42,10 +42,17 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     lazyConnect: true,
   });
   redis.on('error', () => {});
-  // Every caller waits on the same first connection; concurrent enqueues must not race it.
+  // Every caller waits on the same first connection; concurrent enqueues must not race it. A failed
+  // first attempt is forgotten, so the next enqueue tries again once Redis is back (ioredis itself
+  // reconnects only a connection that once succeeded or is still retrying).
   let firstConnect: Promise<void> | undefined;
   const connected = async () => {
-    if (redis.status === 'wait') firstConnect ??= redis.connect();
+    if (!firstConnect && (redis.status === 'wait' || redis.status === 'end')) {
+      firstConnect = redis.connect().catch((err: unknown) => {
+        firstConnect = undefined;
+        throw err;
+      });
+    }
     if (firstConnect) await firstConnect;
   };
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebApp } from '../adapters/server/web-app.js';
 import { BARE_MENTION_TEXT } from '../adapters/slack/slack-normalize.js';
@@ -10,6 +10,7 @@ import type { ChatJob } from '../queue/chat-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { silentLogger } from '../src/logger.js';
 import type { SessionStore } from '../src/ports/session-store.js';
+import { waitFor } from './fakes/fake-http.js';
 import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
 import { sendForgedMentions } from './helpers/slack-thread.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
@@ -43,6 +44,28 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Listens on `port` and pipes every connection to `target`: a Redis that comes back. */
+async function startRelay(port: number, target: URL): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** The receiver on its own queue, mounted in the real web app (HTTP) or connected (Socket Mode). */
@@ -238,6 +261,25 @@ describe('Slack receiver over HTTP', () => {
     const retry = await slack.sendEvent(up.eventsUrl, mention, { eventId: 'EvDown', retryNum: 1 });
     expect(retry.status).toBe(200);
     expect((await up.jobs()).map((j) => j.text)).toEqual(['Seattle to Austin']);
+  });
+});
+
+describe('Slack receiver when Redis comes back', () => {
+  it('queues Slack\'s retry on the same instance, with no restart', async () => {
+    const port = await closedPort();
+    const instance = await startReceiver({ redisUrl: `redis://127.0.0.1:${port}` });
+    const mention = slack.mentionEvent({ channel: 'C8', user: 'U1', text: 'Boise to Denver' });
+    expect((await slack.sendEvent(instance.eventsUrl, mention, { eventId: 'EvBack' })).status).toBeGreaterThanOrEqual(500);
+
+    // Redis is back at the same address (a TCP relay to the test's Redis); closed after the receiver.
+    const relay = await startRelay(port, new URL(REDIS_URL));
+    cleanups.unshift(() => relay.close());
+    let retryNum = 0;
+    await waitFor(
+      async () => (await slack.sendEvent(instance.eventsUrl, mention, { eventId: 'EvBack', retryNum: ++retryNum })).status === 200,
+      { timeoutMs: 10_000, intervalMs: 200, what: 'a 200 once Redis is back' },
+    );
+    expect((await instance.jobs()).map((j) => j.text)).toEqual(['Boise to Denver']);
   });
 });
 
