@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../adapters/server/services.js';
 import type { MessageRecord } from './fakes/discord-fake.js';
 import { waitFor } from './fakes/fake-http.js';
 import { DISCORD_CHANNEL, DISCORD_GUILD, startSystem, type TestSystem } from './helpers/system.js';
+import { scriptTeam } from './helpers/team-script.js';
 
 const alice = { id: '830000000000000001', username: 'alice' };
 let system: TestSystem;
+let worker: Services;
 
 beforeAll(async () => {
   // The web role holds the gateway connection; a separate worker role answers over REST only.
   system = await startSystem({ platforms: ['discord'], role: 'web' });
-  await system.startMore('worker');
+  worker = await system.startMore('worker');
 });
 afterAll(async () => {
   await system?.close();
@@ -64,5 +67,39 @@ describe('Discord through the whole system (web role + worker role)', () => {
       'user: What about taxes?',
       expect.stringMatching(/^assistant: Follow-up answer/),
     ]);
+  });
+
+  // Runs last: it stops the worker role.
+  it('finishes the answer it is writing when its worker is told to stop (SIGTERM)', async () => {
+    const discord = system.discord!;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let synthesizing!: () => void;
+    const atSynthesis = new Promise<void>((resolve) => {
+      synthesizing = resolve;
+    });
+    system.fakes.openai.reset();
+    system.fakes.openai.route({ system: 'Combine the analysts' }, async () => {
+      synthesizing();
+      await held;
+      return undefined; // on to the scripted answer
+    });
+    scriptTeam(system.fakes.openai);
+    const { id } = discord.dispatchInteraction({
+      channelId: DISCORD_CHANNEL,
+      user: alice,
+      commandName: 'move',
+      options: { from: 'Denver', to: 'Boise' },
+    });
+    await atSynthesis;
+
+    const stopped = worker.stop();
+    release();
+    await stopped;
+
+    const rootId = discord.interaction(id)!.originalMessageId!;
+    expect(shown(discord.messagesIn(DISCORD_CHANNEL).find((m) => m.id === rootId))).toMatch(/^\*\*Move\*\* for Denver/);
   });
 });

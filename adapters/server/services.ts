@@ -129,19 +129,19 @@ async function startWeb(config: Config, options: StartOptions, services: Service
 function startWorker(config: Config, options: StartOptions, services: Services, stops: Array<() => Promise<void>>) {
   const { logger } = options;
   const adapters: Partial<Record<'slack' | 'discord', ChatAdapter>> = {};
+  let discordRedis: Redis | undefined;
   if (config.slack.botToken) {
     adapters.slack = createSlackChatAdapter({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger });
   }
   if (config.discord.token && config.discord.applicationId) {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    discordRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
     adapters.discord = createDiscordChatAdapter({
       token: config.discord.token,
       applicationId: config.discord.applicationId,
       apiUrl: config.discord.apiUrl,
-      redis,
+      redis: discordRedis,
       logger,
     });
-    stops.push(async () => redis.disconnect());
   }
   const worker = createChatWorker({
     runtime: services.runtime,
@@ -156,7 +156,11 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   });
   services.worker = worker;
   // Stops run in reverse order; putting the worker first makes it drain last, after ingress stopped.
-  stops.unshift(() => worker.close(options.shutdownDeadlineMs ?? DEFAULTS.shutdownDeadlineMs));
+  // The answers it finishes still need the Discord adapter's Redis (interaction tokens): closed after.
+  stops.unshift(async () => {
+    await worker.close(options.shutdownDeadlineMs ?? DEFAULTS.shutdownDeadlineMs);
+    discordRedis?.disconnect();
+  });
   const pruner = startKnowledgePruning({ repo: services.runtime.knowledge, clock: services.runtime.clock, logger });
   stops.push(() => pruner.stop());
 }
