@@ -66,6 +66,35 @@ describe('resolve: exact names', () => {
   });
 });
 
+describe('resolve: informal state abbreviations', () => {
+  it.each([
+    ['Boston, Mass.', 'Boston, MA'],
+    ['Los Angeles, Calif.', 'Los Angeles, CA'],
+    ['Miami, Fla.', 'Miami, FL'],
+    ['Austin, Tex.', 'Austin, TX'],
+    ['Pittsburgh, Penn.', 'Pittsburgh, PA'],
+    ['Seattle, Wash.', 'Seattle, WA'],
+    ['Phoenix, Ariz.', 'Phoenix, AZ'],
+    ['Denver, Colo.', 'Denver, CO'],
+    ['Atlanta, Ga.', 'Atlanta, GA'],
+    ['Chicago, Ill.', 'Chicago, IL'],
+    ['Detroit, Mich.', 'Detroit, MI'],
+    ['St. Paul, Minn.', 'St Paul, MN'],
+    ['Nashville, Tenn.', 'Nashville, TN'],
+    ['Norfolk, Va.', 'Norfolk, VA'],
+    ['Albany, N.Y.', 'Albany, NY'],
+    ['Durham, N.C.', 'Durham, NC'],
+    ['Springfield, Mass.', 'Springfield, MA'],
+    ['Aurora, Ill.', 'Aurora, IL'],
+  ])('%j → %s', (input, expected) => {
+    expect(foundName(resolver.resolve(input))).toBe(expected);
+  });
+
+  it('reads them as context too', () => {
+    expect(foundName(resolver.resolve('Rochester', { state: 'Minn.' }))).toBe('Rochester, MN');
+  });
+});
+
 describe('resolve: aliases', () => {
   it.each([
     ['NYC', 'New York (Manhattan), NY'],

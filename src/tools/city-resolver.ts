@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distance } from 'fastest-levenshtein';
+import { STATE_FORMS, stateCode } from './us-states.js';
 
 /** One entry of NerdWallet's city list (data/nerdwallet_cities.json). */
 export interface NerdWalletCity {
@@ -47,22 +48,6 @@ export interface CityResolver {
   /** Every city the resolver knows. */
   readonly cities: readonly NerdWalletCity[];
 }
-
-/** Postal code → state name, including DC. */
-const STATES: Record<string, string> = Object.fromEntries(
-  (
-    'AL Alabama|AK Alaska|AZ Arizona|AR Arkansas|CA California|CO Colorado|CT Connecticut|' +
-    'DE Delaware|DC District of Columbia|FL Florida|GA Georgia|HI Hawaii|ID Idaho|IL Illinois|' +
-    'IN Indiana|IA Iowa|KS Kansas|KY Kentucky|LA Louisiana|ME Maine|MD Maryland|MA Massachusetts|' +
-    'MI Michigan|MN Minnesota|MS Mississippi|MO Missouri|MT Montana|NE Nebraska|NV Nevada|' +
-    'NH New Hampshire|NJ New Jersey|NM New Mexico|NY New York|NC North Carolina|ND North Dakota|' +
-    'OH Ohio|OK Oklahoma|OR Oregon|PA Pennsylvania|RI Rhode Island|SC South Carolina|SD South Dakota|' +
-    'TN Tennessee|TX Texas|UT Utah|VT Vermont|VA Virginia|WA Washington|WV West Virginia|' +
-    'WI Wisconsin|WY Wyoming'
-  )
-    .split('|')
-    .map((entry) => [entry.slice(0, 2), entry.slice(3)]),
-);
 
 /**
  * Nicknames → display names. Targets missing from the data are dropped at start-up, and an alias that
@@ -174,24 +159,6 @@ export function slugFor(city: NerdWalletCity): string {
   return city.url_format;
 }
 
-/** The state's postal code for an abbreviation or full name, or undefined. */
-export function stateCode(text: string): string | undefined {
-  const n = normaliseCityText(text);
-  if (n.length === 2 && STATES[n.toUpperCase()]) return n.toUpperCase();
-  for (const [abbr, name] of Object.entries(STATES)) if (normaliseCityText(name) === n) return abbr;
-  return undefined;
-}
-
-/** Trailing-state patterns, longest first so "west virginia" wins over "virginia". */
-const STATE_SUFFIXES: Array<[string, string]> = Object.entries(STATES)
-  .flatMap(
-    ([abbr, name]): Array<[string, string]> => [
-      [normaliseCityText(name), abbr],
-      [abbr.toLowerCase(), abbr],
-    ],
-  )
-  .sort((a, b) => b[0].length - a[0].length);
-
 interface Parse {
   name: string;
   state?: string;
@@ -200,7 +167,7 @@ interface Parse {
 /** Readings of the input: with a trailing state split off (when there is one), then as a whole. */
 function parsesOf(n: string): Parse[] {
   const parses: Parse[] = [];
-  for (const [suffix, abbr] of STATE_SUFFIXES) {
+  for (const [suffix, abbr] of STATE_FORMS) {
     if (n.endsWith(` ${suffix}`)) {
       parses.push({ name: n.slice(0, -suffix.length - 1).trim(), state: abbr });
     }
@@ -377,3 +344,4 @@ export function describeResolution(res: CityResolution): string {
 }
 
 export { type CityPair, extractCityPair } from './city-pair.js';
+export { stateCode } from './us-states.js';
