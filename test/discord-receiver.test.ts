@@ -201,6 +201,22 @@ describe('Discord receiver', () => {
     ]);
   });
 
+  it('takes a quick follow-up in a user\'s thread while the mention that started it still waits in the queue', async () => {
+    const { jobs, receiver } = await startReceiver({ messageContent: true });
+    const thread = discord.openUserThread({ parentId: CHANNEL, owner: alice });
+    await waitFor(() => receiver.client.channels.cache.get(thread.id), { what: 'the user thread in the cache' });
+    discord.dispatchMessage({ channelId: thread.id, author: alice, content: `<@${discord.bot.id}> Seattle or Austin?` });
+    await waitFor(async () => (await jobs()).length === 1, { what: 'the mention job' });
+    // No worker has run: no session exists yet, only the queued first message.
+    discord.dispatchMessage({ channelId: thread.id, author: alice, content: 'I work remotely, if that matters' });
+    await waitFor(async () => (await jobs()).length === 2, { what: 'the follow-up job' });
+
+    expect((await jobs()).map((j) => [j.data.threadKey, j.data.text])).toEqual([
+      [discordThreadKey(GUILD, thread.id), 'Seattle or Austin?'],
+      [discordThreadKey(GUILD, thread.id), 'I work remotely, if that matters'],
+    ]);
+  });
+
   it('without the MessageContent intent, only mentions count, even in its own thread', async () => {
     const { jobs, receiver } = await startReceiver({ messageContent: false });
     const mention = discord.dispatchMessage({

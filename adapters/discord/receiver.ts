@@ -155,12 +155,11 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
     if (!message.inGuild()) root = message.channelId;
     else if (channel.isThread()) {
       root = channel.id;
-      if (
-        !mentioned &&
-        channel.ownerId !== me.id &&
-        !(await store.getSessionByThreadKey(discordThreadKey(workspace, root)))
-      )
-        return;
+      // A thread is ours once its session exists, or while its first message still waits in the queue
+      // (the worker creates the session), so a quick follow-up is not lost to that gap.
+      const key = discordThreadKey(workspace, root);
+      const known = async () => (await queue.hasPending(key)) || (await store.getSessionByThreadKey(key)) !== undefined;
+      if (!mentioned && channel.ownerId !== me.id && !(await known())) return;
     } else if (mentioned) root = message.id;
     else return;
 

@@ -349,6 +349,22 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
       );
       return message;
     },
+    /** A public thread a user opens in a channel (owned by them, not the bot), as THREAD_CREATE. */
+    openUserThread(input: { parentId: string; owner: DiscordUser; name?: string }) {
+      const thread = {
+        id: snowflake(),
+        parentId: input.parentId,
+        guildId: state.guildOf(input.parentId) ?? '',
+        name: input.name ?? 'thinking about moving',
+        type: 11,
+        ownerId: input.owner.id,
+      };
+      state.threads.set(thread.id, thread);
+      gateway.dispatch('THREAD_CREATE', (intents: number) =>
+        intents & Intent.Guilds ? { ...threadObject(thread), newly_created: true } : undefined,
+      );
+      return thread;
+    },
     /** Any other gateway dispatch, sent as is to every session. */
     dispatch: (t: string, d: unknown) => gateway.dispatch(t, d),
     /** Current messages of a channel or thread in creation order, edits applied, deletions removed. */
