@@ -1,4 +1,5 @@
 /** `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database). */
+import 'dotenv/config';
 import { createDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { loadConfigOrExit } from '../src/config.js';

@@ -6,6 +6,7 @@
  * Uses DATABASE_URL (or the embedded database) and the OpenAI settings for embeddings; without them
  * the document is still stored, for full-text search.
  */
+import 'dotenv/config';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -305,8 +305,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 TMP_ROOT=$(mktemp -d /tmp/movebot-test-services.XXXXXX)
 chmod 755 "$TMP_ROOT"
-start_postgres
-start_redis
+# A server given in the environment is used as it is; only the missing one is started.
+if [[ -n ${DATABASE_URL:-} ]]; then log "using DATABASE_URL from the environment"; else start_postgres; fi
+if [[ -n ${REDIS_URL:-} ]]; then log "using REDIS_URL from the environment"; else start_redis; fi
 
 # Not exec: the trap must run after the command to stop the servers.
 set +e
