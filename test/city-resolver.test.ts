@@ -43,6 +43,7 @@ describe('resolve: exact names', () => {
     ['winston salem', 'Winston-Salem, NC'],
     ['Winston-Salem NC', 'Winston-Salem, NC'],
     ['the Seattle area', 'Seattle, WA'],
+    ['downtown Denver', 'Denver, CO'],
     ['Baton Rouge, LA', 'Baton Rouge, LA'],
     ['Kansas City, Kansas', 'Kansas City, KS'],
     ['Virginia Beach', 'Virginia Beach, VA'],
@@ -298,6 +299,18 @@ describe('extractCityPair', () => {
     ['Should I move to Austin or stay in Seattle?', 'Seattle', 'Austin'],
     ['from St. Louis to Washington D.C.', 'St Louis', 'Washington DC'],
     ['Seattle to Austin', 'Seattle', 'Austin'],
+    // A capital "OR" after a comma is Oregon, not the word "or".
+    ['Should I move from Portland, OR to Austin?', 'Portland, OR', 'Austin'],
+    ['Should I move to Portland, OR or stay in Seattle?', 'Seattle', 'Portland, OR'],
+    // A state in brackets or with dots stays with its city.
+    ['Should I move from Columbus (Ohio) to Raleigh?', 'Columbus, Ohio', 'Raleigh'],
+    ['moving from Albany, N.Y. to Raleigh, N.C. next year', 'Albany, NY', 'Raleigh, NC'],
+    ['from Boston, Mass. to Austin (TX)', 'Boston, Mass', 'Austin, TX'],
+    ['moving from Austin (my hometown) to Denver', 'Austin', 'Denver'],
+    // Where in the city is not part of its name.
+    ['Should I move from my apartment in Boston to Chicago?', 'Boston', 'Chicago'],
+    ['from downtown Denver to Boise', 'Denver', 'Boise'],
+    ["moving from my parents' place in Denver to the suburbs of Austin", 'Denver', 'Austin'],
   ])('%j', (text, from, to) => {
     expect(extractCityPair(text)).toEqual({ from, to });
   });

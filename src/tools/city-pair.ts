@@ -3,6 +3,8 @@
  * the city resolver decides what they mean. Re-exported from city-resolver.ts.
  */
 
+import { stateCode } from './us-states.js';
+
 export interface CityPair {
   /** Where the user lives now, as written. */
   from?: string;
@@ -12,13 +14,24 @@ export interface CityPair {
 
 const MOVE_VERB = '(?:move|moving|moved|relocate|relocating|go|going|head|heading|transfer|transferring)';
 
-/** Words that end a city mention: "Austin next year", "Denver because …", "Boston or stay". */
+/** Words that end a city mention: "Austin next year", "Denver because …". */
 const STOP =
-  /\s+(?:because|since|for|next|this|soon|or|but|and|with|so|after|before|when|if|where|while|in\s+\d+|by\s+\d+|in\s+(?:the\s+)?(?:spring|summer|fall|autumn|winter|new\s+year|coming)|in\s+a\s+(?:few|couple)|i|we|my|our|to\s+(?:be|get|live|work|find|save|join|start)|to\s+maybe|instead|anytime|someday|eventually|now|later|later\s+this)\b/i;
+  /\s+(?:because|since|for|next|this|soon|but|and|with|so|after|before|when|if|where|while|in\s+\d+|by\s+\d+|in\s+(?:the\s+)?(?:spring|summer|fall|autumn|winter|new\s+year|coming)|in\s+a\s+(?:few|couple)|i|we|my|our|to\s+(?:be|get|live|work|find|save|join|start)|to\s+maybe|instead|anytime|someday|eventually|now|later|later\s+this)\b/i;
 
 /** A comma ends a mention unless a state follows: "Portland, OR" stays whole. */
 const STATE_AFTER_COMMA =
   /^,\s*(?:[A-Z]{2}\b|D\.?C\.?|(?:New|North|South|West|Rhode)\s+\w+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)/;
+
+/** "Boston or stay" ends at "or", but only a lower-case one: "Portland, OR" is Oregon. */
+const STOP_OR = /\s+or\b/;
+
+/** Words before the city that are not part of its name. */
+const LEADING_FILLER = [
+  // "my apartment in Boston", "our little house near Austin", "my parents' place in Denver"
+  /^(?:my|our|the|a)\s+(?:[\w'’-]+\s+){0,2}?(?:apartment|apt|flat|house|home|condo|place|room|studio|job|office|rental)\s+(?:in|at|near|outside(?:\s+of)?)\s+/i,
+  /^(?:the\s+)?(?:suburbs|outskirts)\s+of\s+/i,
+  /^(?:downtown|uptown|midtown|central|suburban|greater)\s+/i,
+];
 
 const TRAILING_FILLER = /\s+(?:instead|please|soon|now)$/i;
 
@@ -28,6 +41,10 @@ function protectAbbreviations(text: string): string {
     .replace(/\b(St|Ft|Mt|Pt)\./g, '$1')
     .replace(/\bD\.\s?C\.?/g, 'DC')
     .replace(/\bvs\./gi, 'vs')
+    // "N.Y." and "N.C." would otherwise end the mention at their first dot.
+    .replace(/\b([A-Z])\.\s?([A-Z])\./g, '$1$2')
+    // "Columbus (Ohio)" → "Columbus, Ohio", which the comma rule keeps whole; other asides stay.
+    .replace(/\s*\(([^()]{2,20})\)/g, (aside, inner: string) => (stateCode(inner) ? `, ${inner.trim()}` : aside))
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -37,8 +54,10 @@ function cleanRight(raw: string): string | undefined {
   let s = raw;
   const end = /[?!;:()\n"“”]|\.(?:\s|$)/.exec(s);
   if (end) s = s.slice(0, end.index);
-  const stop = STOP.exec(s);
-  if (stop) s = s.slice(0, stop.index);
+  for (const stop of [STOP, STOP_OR]) {
+    const at = stop.exec(s);
+    if (at) s = s.slice(0, at.index);
+  }
   let out = '';
   // Keep ", ST" / ", Statename" after the first part, stop at any other comma.
   const parts = s.split(',');
@@ -70,7 +89,9 @@ function cleanLeft(raw: string): string | undefined {
 }
 
 function finish(s: string): string | undefined {
-  const out = s
+  let named = s.trim();
+  for (const filler of LEADING_FILLER) named = named.replace(filler, '');
+  const out = named
     .replace(/^\s*(?:the|beautiful|sunny|rainy)\s+/i, '')
     .replace(TRAILING_FILLER, '')
     .replace(/[\s,.]+$/, '')

@@ -178,7 +178,7 @@ function parsesOf(n: string): Parse[] {
 
 function stripNoise(n: string): string {
   return n
-    .replace(/^(the|city of|greater)\s+/, '')
+    .replace(/^(the|city of|greater|downtown|uptown|midtown)\s+/, '')
     .replace(/\s+(usa|us|united states)$/, '')
     .replace(/\s+(metro area|metro|area|region|downtown)$/, '')
     .trim();
