@@ -72,17 +72,19 @@ const contents = async (user: User) =>
   (await createMemoryStore(t.db).list(user.id)).memories.map((m) => `${m.topic}: ${m.content}`).sort();
 
 describe('learning and merging memories', () => {
-  it('keeps several household facts, but a new current city replaces the old one', async () => {
+  it('keeps several household facts, but a new current city replaces the old one the model points at', async () => {
     facts = {
       'a dog': [{ content: 'You have a dog', topic: 'household', replaces: null }],
       'two kids': [{ content: 'You have two kids', topic: 'household', replaces: null }],
       'in Seattle': [{ content: 'You live in Seattle', topic: 'location', replaces: null }],
-      'to Denver': [{ content: 'You live in Denver', topic: 'location', replaces: null }],
+      'to Denver': [{ content: 'You live in Denver', topic: 'location', replaces: 1 }],
     };
     await learn('ivy', 'I have a dog');
     await learn('ivy', 'We have two kids');
     await learn('ivy', 'I live in Seattle');
     const { user, message } = await learn('ivy', 'We just moved to Denver');
+    const keeper = openai.chatRequests.filter((r) => keeperInput(r).includes('to Denver'))[0]!;
+    expect(keeperInput(keeper)).toContain('[1] You live in Seattle');
     expect(await contents(user)).toEqual(['household: You have a dog', 'household: You have two kids', 'location: You live in Denver']);
     // The replaced memory now points at the message it was learned from.
     const denver = (await createMemoryStore(t.db).list(user.id, { topic: 'location' })).memories[0];
@@ -103,6 +105,32 @@ describe('learning and merging memories', () => {
     await learn('joe', 'I work from home');
     const { user } = await learn('joe', 'As I said, I work from home');
     expect(await contents(user)).toEqual(['preference: You prefer small towns', 'work: You work remotely']);
+  });
+
+  it('keeps two incomes said in one message or in two, and replaces one only where the model points', async () => {
+    const own = { content: 'You make $120,000 a year', topic: 'income', replaces: null };
+    const partner = { content: 'Your partner makes $80,000 a year', topic: 'income', replaces: null };
+    facts = { 'partner makes': [own, partner], 'I make': [own], 'She makes': [partner] };
+    const once = await learn('kim', 'I make $120k and my partner makes $80k');
+    expect(await contents(once.user)).toEqual(['income: You make $120,000 a year', 'income: Your partner makes $80,000 a year']);
+    // Two jobs worded alike enough to be near-duplicates (distance ~0.11): one message meant both.
+    const nurse = 'You earn $120,000 a year before tax from your job as a nurse';
+    const tutor = 'You earn $30,000 a year before tax from your side job as a tutor';
+    facts = { 'on the side': [nurse, tutor].map((content) => ({ content, topic: 'income', replaces: null })) };
+    const jobs = await learn('max', 'I earn $120k as a nurse and $30k tutoring on the side');
+    expect(await contents(jobs.user)).toEqual([`income: ${nurse}`, `income: ${tutor}`]);
+
+    facts = { 'partner makes': [own, partner], 'I make': [own], 'She makes': [partner] };
+
+    await learn('lou', 'I make $120k');
+    const { user } = await learn('lou', 'She makes $80k');
+    expect(await contents(user)).toEqual(['income: You make $120,000 a year', 'income: Your partner makes $80,000 a year']);
+    // A raise: the keeper points at the number it was shown for the old income (newest first, as listed).
+    const listed = (await createMemoryStore(t.db).list(user.id, { limit: 30 })).memories;
+    const old = listed.findIndex((m) => m.content.startsWith('You make')) + 1;
+    facts = { 'a raise': [{ content: 'You make $150,000 a year', topic: 'income', replaces: old }] };
+    await learn('lou', 'I got a raise to $150k');
+    expect(await contents(user)).toEqual(['income: You make $150,000 a year', 'income: Your partner makes $80,000 a year']);
   });
 
   it('reads only the user’s own words, never an assistant message or someone else’s', async () => {

@@ -95,18 +95,22 @@ export function createMemoryStore(db: Database): MemoryStore {
       return rows.map((r) => ({ ...toMemory(r), distance: Number(r.distance) }));
     },
 
-    async searchText(userId, query, k) {
+    async searchText(userId, query, k, options = {}) {
       const words = query
         .toLowerCase()
         .match(/[a-z0-9]{3,}/g)
         ?.slice(0, 20);
       if (!words?.length) return [];
-      // Any word may match (OR), ranked by how well; a plain-language question rarely matches with AND.
+      // Recall joins the words with OR, ranked: a plain-language question rarely contains every word
+      // of the fact it needs. Forget joins them with AND: a deletion must not fire on one shared word
+      // ("forget that I live in Seattle" is no reason to delete "You live near a park"). Stop words
+      // drop out of either query inside to_tsquery.
+      const tsquery = words.join(options.match === 'all' ? ' & ' : ' | ');
       const { rows } = await db.query(
         `SELECT ${COLUMNS} FROM memories
-         WHERE user_id = $1 AND tsv @@ to_tsquery('english', $2)
+         WHERE user_id = $1 AND tsv @@ to_tsquery('english', $2) ${options.withoutEmbedding ? 'AND embedding IS NULL' : ''}
          ORDER BY ts_rank(tsv, to_tsquery('english', $2)) DESC, updated_at DESC LIMIT $3`,
-        [userId, words.join(' | '), k],
+        [userId, tsquery, k],
       );
       return rows.map(toMemory);
     },

@@ -2,24 +2,45 @@ import type { MemoryHooks } from '../conversation/conversation-service.js';
 import { describeError } from '../errors.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
-import type { Memory, MemoryStore } from '../ports/memory-store.js';
+import type { Memory, MemoryStore, TextSearchOptions } from '../ports/memory-store.js';
 import type { User } from '../ports/session-store.js';
 import type { RecalledMemory } from '../team/types.js';
 import type { Embedder } from './embedder.js';
 import { extractMemoryCandidates } from './extractor.js';
 
-/**
- * Topics that hold one current value: a newer fact replaces the older one even when the model does
- * not flag it. Household, work and preferences accumulate (a dog and two kids are both true); a
- * contradiction there is replaced only when the model points at the memory it contradicts.
- */
-const SINGLE_VALUED = new Set(['income', 'budget', 'location']);
 /** Below this cosine distance two memories say the same thing, and the newer wording wins. */
 const NEAR_DUPLICATE = 0.15;
 /** How many of the newest memories every run sees, whatever the question. */
 const ALWAYS_ON = 8;
 /** Recall keeps memories closer than this to the question. */
 const RELEVANT = 0.75;
+/** Forget removes memories closer than this to what the user named: only clear matches go. */
+const FORGET_MATCH = 0.5;
+
+/** The whole message is the command: "forget everything", "forget all", "forget me" (or "… about me"). */
+const FORGET_ALL = /^forget\s+(?:everything|all|me)(?:\s+(?:about\s+me|you\s+know(?:\s+about\s+me)?))?$/i;
+/** "forget that …", "forget about my …", "forget what I said (told you) about …": the rest names the memory. */
+const FORGET_ONE = /^forget\s+(?:that\s+|about\s+(?=my\s)|what\s+i\s+(?:said|told\s+you)\s+about\s+)(.+)$/is;
+/** A question, another sentence, or a further request after the forget clause. */
+const GOES_ON =
+  /\?|[.!;]\s+\S|\n|(?:,|\band\b|\bthen\b)\s*(?:and\s+|but\s+|then\s+|so\s+)?(?:what|how|why|where|which|should|could|would|can|is|are|do|does|tell|show|give|compare|please)\b/i;
+
+/**
+ * Reads a forget command, only in the forms above and only when the message is nothing else: "Forget
+ * Austin, what about Denver?" is a question that starts with "forget", and taking it for a command
+ * would delete memories and leave the question unanswered. Discord's `/forget` arrives in these same
+ * words ("forget that <what>" or "forget everything", see commandText in adapters/discord).
+ */
+function parseForget(text: string): 'everything' | { about: string } | undefined {
+  const t = text
+    .trim()
+    .replace(/^please\s+/i, '')
+    .replace(/(?:[,\s]+please)?[.!\s]*$/i, '');
+  if (FORGET_ALL.test(t)) return 'everything';
+  const about = FORGET_ONE.exec(t)?.[1]?.trim();
+  if (!about || GOES_ON.test(about)) return undefined;
+  return { about };
+}
 
 export interface MemoryServiceOptions {
   store: MemoryStore;
@@ -51,10 +72,24 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
     }
   }
 
-  async function relevant(user: User, text: string, limit: number): Promise<Memory[]> {
+  /**
+   * Memories close to `text`, so that none is out of reach, also those stored without a vector
+   * (embeddings were down when they were learned, or they came through the HTTP API), which `nearest`
+   * cannot see. Recall asks for any of the words, which is loose, so words speak only for the memories
+   * similarity cannot judge. Forget asks for all of them, which is specific, so a memory holding every
+   * word the user named goes with or without a vector. With no vector for `text`, words decide alone.
+   */
+  async function matching(user: User, text: string, limit: number, use: 'recall' | 'forget'): Promise<Memory[]> {
+    const words: TextSearchOptions = use === 'forget' ? { match: 'all' } : { match: 'any', withoutEmbedding: true };
     const vector = await embedOne(text);
-    if (vector) return (await store.nearest(user.id, vector, limit)).filter((m) => m.distance < RELEVANT);
-    return store.searchText(user.id, text, limit);
+    if (!vector) return store.searchText(user.id, text, limit, { match: words.match });
+    const maxDistance = use === 'forget' ? FORGET_MATCH : RELEVANT;
+    const [near, worded] = await Promise.all([
+      store.nearest(user.id, vector, limit),
+      store.searchText(user.id, text, limit, words),
+    ]);
+    const close = near.filter((m) => m.distance < maxDistance);
+    return [...close, ...worded.filter((w) => !close.some((m) => m.id === w.id))];
   }
 
   return {
@@ -63,7 +98,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
       // household, what they like) always matters: the latest facts are always on, similar ones added.
       const { memories: recent, total } = await store.list(user.id, { limit: ALWAYS_ON });
       // With no more memories than that, similarity cannot add any: skip the embedding round trip.
-      const matches = total > ALWAYS_ON ? await relevant(user, text, k) : [];
+      const matches = total > ALWAYS_ON ? await matching(user, text, k, 'recall') : [];
       const seen = new Set<string>();
       const out: RecalledMemory[] = [];
       for (const m of [...recent, ...matches]) {
@@ -79,14 +114,22 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
       if (message.role !== 'user' || message.authorUserId !== user.id) return;
       const existing = (await store.list(user.id, { limit: 30 })).memories;
       const candidates = await extractMemoryCandidates(options.llm, message.content, existing, { model: options.model });
+      // Only a fact that says the same thing (near-duplicate or word for word) or that the model says
+      // updates or contradicts an existing memory replaces it; a topic alone is no reason, since
+      // "$120k" and "my partner makes $80k" are both incomes. Two facts of one message never replace
+      // each other: the message meant both.
+      const fromThisMessage = (m: Memory) => m.sourceMessageId === message.id;
       for (const c of candidates) {
         const vector = await embedOne(c.content);
-        const replaced = c.replaces != null ? existing[c.replaces - 1] : undefined;
-        const sameTopic = SINGLE_VALUED.has(c.topic) ? existing.find((m) => m.topic === c.topic) : undefined;
-        const duplicate = vector ? (await store.nearest(user.id, vector, 1)).find((m) => m.distance < NEAR_DUPLICATE) : undefined;
         // Without vectors (embeddings down) a fact repeated word for word must still not be stored twice.
         const repeated = existing.find((m) => m.content.toLowerCase() === c.content.toLowerCase());
-        const target = replaced ?? sameTopic ?? duplicate ?? repeated;
+        // Said twice in this message, or this message learned again (a retried job): nothing new.
+        if (repeated && fromThisMessage(repeated)) continue;
+        const replaced = c.replaces != null ? existing[c.replaces - 1] : undefined;
+        const duplicate = vector
+          ? (await store.nearest(user.id, vector, 3)).find((m) => m.distance < NEAR_DUPLICATE && !fromThisMessage(m))
+          : undefined;
+        const target = [replaced, duplicate, repeated].find((m) => m !== undefined && !fromThisMessage(m));
         if (target) {
           await store.update(user.id, target.id, {
             content: c.content,
@@ -94,6 +137,8 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
             embedding: vector ?? null,
             sourceMessageId: message.id,
           });
+          // It now comes from this message, so a later fact of the same message cannot replace it.
+          existing[existing.indexOf(target)] = { ...target, content: c.content, topic: c.topic, sourceMessageId: message.id };
         } else {
           const added = await store.add(user.id, {
             content: c.content,
@@ -108,7 +153,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
 
     async command(user, text) {
       const t = text.trim().replace(/^[@<][^\s>]*>?\s*/, '');
-      if (/^(what|wat)\s+do\s+you\s+(remember|know)\s+about\s+me\b/i.test(t) || /^\/?memories\b/i.test(t)) {
+      if (/^(what|wat)\s+do\s+you\s+(remember|know)\s+about\s+me\b/i.test(t) || /^\/?memories[.!?]*$/i.test(t)) {
         const { memories, total } = await store.list(user.id, { limit: 50 });
         if (total === 0) return "I don't remember anything about you yet. Tell me what matters to you in a city and I'll keep it in mind.";
         return [
@@ -117,19 +162,14 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
           'Say "forget that …" to remove one, or "forget everything".',
         ].join('\n');
       }
-      if (/^forget\s+(everything|all)\b/i.test(t)) {
+      const forget = parseForget(t);
+      if (forget === 'everything') {
         const n = await store.removeAll(user.id);
         return n ? `Done: I forgot everything I knew about you (${n} ${n === 1 ? 'memory' : 'memories'}).` : 'I had nothing stored about you.';
       }
-      const forget = /^forget\s+(?:that\s+|about\s+)?(.+)$/i.exec(t);
       if (forget) {
-        const about = forget[1]!.trim();
-        const vector = await embedOne(about);
-        // With vectors, only clear matches go; without, the full-text hits are specific already.
-        const chosen = vector
-          ? (await store.nearest(user.id, vector, 3)).filter((m) => m.distance < 0.5)
-          : await store.searchText(user.id, about, 3);
-        if (chosen.length === 0) return `I couldn't find a memory about "${about}". Ask "what do you remember about me?" to see them all.`;
+        const chosen = await matching(user, forget.about, 3, 'forget');
+        if (chosen.length === 0) return `I couldn't find a memory about "${forget.about}". Ask "what do you remember about me?" to see them all.`;
         await store.remove(
           user.id,
           chosen.map((m) => m.id),

@@ -18,6 +18,13 @@ export interface NewMemory {
   sourceMessageId?: string | null;
 }
 
+export interface TextSearchOptions {
+  /** 'any' (default) matches a memory sharing one significant word; 'all' needs every one of them. */
+  match?: 'any' | 'all';
+  /** Only memories stored without a vector: the ones a similarity search skips. */
+  withoutEmbedding?: boolean;
+}
+
 /**
  * The persistence port for user memories. Every method takes the owning user's id and touches only
  * that user's rows: there is no call that reads across users.
@@ -40,8 +47,11 @@ export interface MemoryStore {
   get(userId: string, memoryId: string): Promise<Memory | undefined>;
   /** The k memories most similar to `embedding` (cosine), with their distance. */
   nearest(userId: string, embedding: number[], k: number): Promise<Array<Memory & { distance: number }>>;
-  /** Full-text search fallback when embeddings are unavailable. */
-  searchText(userId: string, query: string, k: number): Promise<Memory[]>;
+  /**
+   * Full-text search: the fallback when embeddings are unavailable, and the only way to find memories
+   * stored without a vector (which `nearest` cannot see), best match first.
+   */
+  searchText(userId: string, query: string, k: number, options?: TextSearchOptions): Promise<Memory[]>;
   /** Deletes the given memories of this user; returns how many were deleted. */
   remove(userId: string, memoryIds: string[]): Promise<number>;
   /** Deletes all of this user's memories; returns how many were deleted. */
