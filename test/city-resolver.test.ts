@@ -243,13 +243,34 @@ describe('resolve: names in several states', () => {
     expect(foundName(resolver.resolve('Rochester, NY', { state: 'MN' }))).toBe('Rochester, NY');
   });
 
-  it('a state without that city is unknown and suggests the listed ones', () => {
+  it('a state without that city is unknown, suggests nothing from other states, and names the listed one plainly', () => {
     const res = resolver.resolve('Portland, ME');
-    expect(res).toMatchObject({ kind: 'unknown', suggestions: [city('Portland, OR')] });
+    expect(res).toMatchObject({
+      kind: 'unknown',
+      state: 'ME',
+      suggestions: [],
+      sameName: [city('Portland, OR')],
+    });
     expect(clarifyingQuestion(res)).toBe(
-      "I couldn't find 'Portland, ME' in NerdWallet's list of 178 cities. Did you mean Portland, OR?",
+      "I couldn't find 'Portland, ME' in NerdWallet's list of 178 cities. It lists no city in Maine; by that name it lists only Portland, OR. Did you mean Portland, OR, or a larger city near you?",
     );
     expect(resolver.resolve('Portland', { state: 'ME' }).kind).toBe('found');
+  });
+
+  it('for an unlisted city in a listed state, suggests only cities of that state', () => {
+    for (const input of ['Springfield, OH', 'Boulder City, Nevada', 'Portland, Texas']) {
+      const res = resolver.resolve(input);
+      expect(res.kind, input).toBe('unknown');
+      if (res.kind !== 'unknown') continue;
+      expect(res.suggestions.length, input).toBeGreaterThan(0);
+      expect(
+        res.suggestions.every((c) => c.state_abbr === res.state),
+        input,
+      ).toBe(true);
+    }
+    expect(clarifyingQuestion(resolver.resolve('Boulder City, NV'))).toBe(
+      "I couldn't find 'Boulder City, NV' in NerdWallet's list of 178 cities. Cities it lists in Nevada include Henderson, NV, Las Vegas, NV and Reno, NV. Would one of those do for the comparison?",
+    );
   });
 });
 

@@ -3,9 +3,14 @@ import {
   type CityResolution,
   type CityResolver,
   clarifyingQuestion,
+  createCityResolver,
   extractCityPair,
   type NerdWalletCity,
+  normaliseCityText,
+  stateCode,
+  unlistedAlternatives,
 } from '../tools/city-resolver.js';
+import { STATES } from '../tools/us-states.js';
 import { PROMPTS } from './prompts.js';
 import { type Intake, IntakeSchema, type UserProfile } from './schemas.js';
 import type { CityRef, RecalledMemory } from './types.js';
@@ -26,6 +31,8 @@ export async function runIntake(args: {
   history: HistoryMessage[];
   previousProfile?: UserProfile;
   memories: RecalledMemory[];
+  /** Decides between the two readings of a city; NerdWallet's list unless told otherwise. */
+  resolver?: CityResolver;
 }): Promise<Intake> {
   const transcript = args.history
     .slice(-12)
@@ -54,14 +61,80 @@ export async function runIntake(args: {
       },
     ],
   });
-  // A literal "from X to Y" in the message beats the model's reading of it.
+  const resolver = args.resolver ?? defaultResolver();
   const pair = extractCityPair(args.message);
+  // What the user told us elsewhere can settle a name NerdWallet lists in several states.
+  const mentions = [
+    args.message,
+    args.previousProfile?.current_city ?? '',
+    args.previousProfile?.desired_city ?? '',
+    ...args.memories.map((m) => m.content),
+  ];
+  const homeStates = [
+    ...statesLivedIn(args.message),
+    ...args.memories.filter((m) => m.topic === 'location').flatMap((m) => statesLivedIn(m.content)),
+  ];
+  const current = chooseReading(resolver, pair.from, value.current_city);
+  const desired = chooseReading(resolver, pair.to, value.desired_city);
   return {
     ...value,
-    current_city: pair.from ?? value.current_city,
-    desired_city: pair.to ?? value.desired_city,
+    current_city: current && withContext(resolver, current, [...statesNamedWith(current, mentions), ...homeStates]),
+    desired_city: desired && withContext(resolver, desired, statesNamedWith(desired, mentions)),
     intent: pair.from && pair.to ? 'compare' : value.intent,
   };
+}
+
+let shared: CityResolver | undefined;
+function defaultResolver(): CityResolver {
+  shared ??= createCityResolver();
+  return shared;
+}
+
+/**
+ * The literal "from X to Y" in the message against the model's reading of it. The literal wins only
+ * when it names one listed city: the model sees the whole message and the user's history, so its
+ * "Columbus, OH" beats a bare, ambiguous "Columbus".
+ */
+function chooseReading(resolver: CityResolver, literal: string | undefined, model: string | null): string | null {
+  if (!literal) return model;
+  if (!model) return literal;
+  // The model only added a state ("Portland" → "Portland, ME"): that is what the message implies.
+  const [lit, mod] = [normaliseCityText(literal), normaliseCityText(model)];
+  if (mod.startsWith(`${lit} `) && stateCode(mod.slice(lit.length + 1))) return model;
+  return resolver.resolve(literal).kind === 'found' ? literal : model;
+}
+
+/** An ambiguous name settled by states from context becomes "City, ST"; anything else stays as it was. */
+function withContext(resolver: CityResolver, text: string, states: string[]): string {
+  if (states.length === 0) return text;
+  const res = resolver.resolve(text, { preferredStates: states });
+  return res.kind === 'found' && res.matchedBy === 'context' ? res.city.display_name : text;
+}
+
+/** States written right after this city's name: "Lives in Columbus, Ohio", "Columbus (OH)". */
+function statesNamedWith(city: string, texts: string[]): string[] {
+  // Normalised text is only [a-z0-9 ], so the name needs no escaping.
+  const after = new RegExp(String.raw`\b${normaliseCityText(city)} (\w+)(?: (\w+))?`, 'g');
+  return texts.flatMap((text) =>
+    [...normaliseCityText(text).matchAll(after)].flatMap((m) => stateCode(`${m[1]} ${m[2] ?? ''}`) ?? stateCode(m[1] ?? '') ?? []),
+  );
+}
+
+const LIVES_IN = /\b(?:live|lives|living|based|reside|resides|residing|i'm|i am|we're|we are)\s+in\s+([A-Za-z]+)(?:\s+([A-Za-z]+))?/gi;
+const STATE_NAMES = new Map(Object.entries(STATES).map(([abbr, name]) => [name.toLowerCase(), abbr]));
+
+/**
+ * States the text says the user lives in, written out in full: "I live in Ohio", a memory "You live
+ * in Ohio". Postal codes are left out ("in", "me" and "oh" are words too), and so is a state that
+ * begins a city's name ("I live in Kansas City").
+ */
+function statesLivedIn(text: string): string[] {
+  return [...text.matchAll(LIVES_IN)].flatMap(([, first = '', second = '']) => {
+    const twoWords = STATE_NAMES.get(`${first} ${second}`.toLowerCase());
+    if (twoWords) return [twoWords];
+    const one = STATE_NAMES.get(first.toLowerCase());
+    return one && !/^[A-Z]/.test(second) ? [one] : [];
+  });
 }
 
 /** Merges the new reading into what the session already knew, keeping list entries unique. */
@@ -121,10 +194,13 @@ export function decideCities(resolver: CityResolver, profile: UserProfile): City
   const unlistedReason = unknown.length
     ? unknown
         .map(([r, raw]) => {
-          const near = r.suggestions.map((s) => s.display_name);
-          return `NerdWallet's calculator does not list "${raw}"${near.length ? ` (nearest listed: ${near.join(', ')})` : ''}`;
+          const alternatives = unlistedAlternatives(r);
+          // "Portland, Maine" may have been a slip for the one Portland NerdWallet has.
+          const [only] = r.sameName?.length === 1 && r.suggestions.length === 0 ? r.sameName : [];
+          const offer = only ? ` Ask about ${only.display_name} if that is the one you meant.` : '';
+          return `NerdWallet's calculator does not list "${raw}".${alternatives ? ` ${alternatives}` : ''}${offer}`;
         })
-        .join('; ')
+        .join(' ')
     : undefined;
   return {
     kind: 'ready',

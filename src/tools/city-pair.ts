@@ -35,16 +35,19 @@ const LEADING_FILLER = [
 
 const TRAILING_FILLER = /\s+(?:instead|please|soon|now)$/i;
 
-/** Dots of common abbreviations would otherwise look like sentence ends. */
+/**
+ * Dots of common abbreviations would otherwise look like sentence ends ("St.", "N.Y."), and a state
+ * in brackets becomes ", State" so the comma rule keeps it: "Columbus (Ohio)" → "Columbus, Ohio".
+ */
 function protectAbbreviations(text: string): string {
   return text
     .replace(/\b(St|Ft|Mt|Pt)\./g, '$1')
     .replace(/\bD\.\s?C\.?/g, 'DC')
     .replace(/\bvs\./gi, 'vs')
-    // "N.Y." and "N.C." would otherwise end the mention at their first dot.
     .replace(/\b([A-Z])\.\s?([A-Z])\./g, '$1$2')
-    // "Columbus (Ohio)" → "Columbus, Ohio", which the comma rule keeps whole; other asides stay.
-    .replace(/\s*\(([^()]{2,20})\)/g, (aside, inner: string) => (stateCode(inner) ? `, ${inner.trim()}` : aside))
+    .replace(/\s*\(([^()]{2,20})\)/g, (aside, inner: string) =>
+      stateCode(inner) ? `, ${inner.trim()}` : aside,
+    )
     .replace(/\s+/g, ' ')
     .trim();
 }

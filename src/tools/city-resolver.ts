@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distance } from 'fastest-levenshtein';
-import { STATE_FORMS, stateCode } from './us-states.js';
+import { ALIASES, NEARBY } from './city-aliases.js';
+import { STATE_FORMS, STATES, stateCode } from './us-states.js';
 
 /** One entry of NerdWallet's city list (data/nerdwallet_cities.json). */
 export interface NerdWalletCity {
@@ -31,7 +32,19 @@ export type CityResolution =
       note?: string;
     }
   | { kind: 'ambiguous'; input: string; candidates: NerdWalletCity[] }
-  | { kind: 'unknown'; input: string; suggestions: NerdWalletCity[] };
+  | {
+      kind: 'unknown';
+      input: string;
+      /**
+       * Listed cities to offer instead: with a state given, only cities in that state; for a
+       * well-known unlisted place (DC), its listed neighbours; otherwise names spelled alike.
+       */
+      suggestions: NerdWalletCity[];
+      /** The state the user named (postal code), when there was one. */
+      state?: string;
+      /** Listed cities of that name in other states: "Portland, ME" → Portland, OR. */
+      sameName?: NerdWalletCity[];
+    };
 
 export interface ResolveContext {
   /** A state the user mentioned elsewhere (abbreviation or full name). */
@@ -48,71 +61,6 @@ export interface CityResolver {
   /** Every city the resolver knows. */
   readonly cities: readonly NerdWalletCity[];
 }
-
-/**
- * Nicknames → display names. Targets missing from the data are dropped at start-up, and an alias that
- * is itself a real city name is ignored ("Frisco" is Frisco, TX, not San Francisco).
- */
-const ALIASES: Record<string, string[]> = {
-  'new york': ['New York (Manhattan), NY'],
-  'new york city': ['New York (Manhattan), NY'],
-  nyc: ['New York (Manhattan), NY'],
-  'big apple': ['New York (Manhattan), NY'],
-  sf: ['San Francisco, CA'],
-  'san fran': ['San Francisco, CA'],
-  frisco: ['San Francisco, CA'],
-  la: ['Los Angeles, CA'],
-  philly: ['Philadelphia, PA'],
-  vegas: ['Las Vegas, NV'],
-  'sin city': ['Las Vegas, NV'],
-  nola: ['New Orleans, LA'],
-  'big easy': ['New Orleans, LA'],
-  atl: ['Atlanta, GA'],
-  hotlanta: ['Atlanta, GA'],
-  'chi town': ['Chicago, IL'],
-  chitown: ['Chicago, IL'],
-  chicagoland: ['Chicago, IL'],
-  'windy city': ['Chicago, IL'],
-  kc: ['Kansas City, MO', 'Kansas City, KS'],
-  'twin cities': ['Minneapolis, MN'],
-  indy: ['Indianapolis, IN'],
-  atx: ['Austin, TX'],
-  htown: ['Houston, TX'],
-  'h town': ['Houston, TX'],
-  dfw: ['Dallas, TX', 'Fort Worth, TX'],
-  'dallas fort worth': ['Dallas, TX', 'Fort Worth, TX'],
-  'raleigh durham': ['Raleigh, NC', 'Durham, NC'],
-  'minneapolis st paul': ['Minneapolis, MN'],
-  slc: ['Salt Lake City, UT'],
-  'salt lake': ['Salt Lake City, UT'],
-  okc: ['Oklahoma City, OK'],
-  abq: ['Albuquerque, NM'],
-  jax: ['Jacksonville, FL'],
-  'st pete': ['St Petersburg, FL'],
-  'motor city': ['Detroit, MI'],
-  motown: ['Detroit, MI'],
-  beantown: ['Boston, MA'],
-  'mile high city': ['Denver, CO'],
-  cbus: ['Columbus, OH'],
-  'bay area': ['San Francisco, CA', 'Oakland, CA', 'San Jose, CA'],
-  pdx: ['Portland, OR'],
-  'music city': ['Nashville, TN'],
-  stl: ['St Louis, MO'],
-  pgh: ['Pittsburgh, PA'],
-  'steel city': ['Pittsburgh, PA'],
-  phx: ['Phoenix, AZ'],
-  'tampa bay': ['Tampa, FL'],
-};
-
-/** Well-known places NerdWallet does not list, with listed neighbours worth suggesting. */
-const NEARBY: Record<string, string[]> = {
-  dc: ['Arlington, VA'],
-  'washington dc': ['Arlington, VA'],
-  'washington d c': ['Arlington, VA'],
-  'district of columbia': ['Arlington, VA'],
-  dmv: ['Arlington, VA'],
-  washington: ['Arlington, VA', 'Seattle, WA'],
-};
 
 /** Below this similarity a typo guess is more likely wrong than right ("Atlantis" is not Atlanta). */
 const FUZZY_ACCEPT = 0.8;
@@ -226,15 +174,23 @@ export function createCityResolver(cities: readonly NerdWalletCity[] = loadNerdW
   function decide(
     input: string,
     found: NerdWalletCity[],
-    state: string | undefined,
+    p: Parse,
     by: MatchedBy,
     ctx: ResolveContext,
   ): CityResolution {
+    const { state } = p;
     if (state) {
       const inState = found.filter((c) => c.state_abbr === state);
       const [only] = inState;
       if (only) return { kind: 'found', city: only, matchedBy: found.length > 1 ? 'state' : by };
-      return { kind: 'unknown', input, suggestions: found.slice(0, MAX_SUGGESTIONS) };
+      // Portland, ME is not Portland, OR: offer Maine's listed cities, and name the other Portland plainly.
+      return {
+        kind: 'unknown',
+        input,
+        state,
+        suggestions: inStateSuggestions(p.name, state),
+        sameName: found,
+      };
     }
     if (found.length === 1) return withNote({ kind: 'found', city: found[0]!, matchedBy: by }, input);
     const hints = [ctx.state, ...(ctx.preferredStates ?? []), ctx.otherCity?.state_abbr];
@@ -260,6 +216,16 @@ export function createCityResolver(cities: readonly NerdWalletCity[] = loadNerdW
     return [...new Set(bestKeys.flatMap(citiesFor))];
   }
 
+  /** Listed cities in the state, names most like the input first. */
+  function inStateSuggestions(n: string, state: string): NerdWalletCity[] {
+    return cities
+      .filter((c) => c.state_abbr === state)
+      .map((c) => ({ c, score: similarity(n, normaliseCityText(c.city)) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, MAX_SUGGESTIONS)
+      .map((s) => s.c);
+  }
+
   function suggestions(n: string): NerdWalletCity[] {
     if (n.length < 3) return [];
     const scored = fuzzyKeys
@@ -282,18 +248,26 @@ export function createCityResolver(cities: readonly NerdWalletCity[] = loadNerdW
       const parses = parsesOf(n).filter((p) => p.name.length > 0);
       for (const p of parses) {
         const exact = names.get(p.name);
-        if (exact) return decide(input, exact, p.state, 'exact', ctx);
+        if (exact) return decide(input, exact, p, 'exact', ctx);
         const alias = aliases.get(p.name);
-        if (alias) return decide(input, alias, p.state, 'alias', ctx);
+        if (alias) return decide(input, alias, p, 'alias', ctx);
       }
       // A bare state ("Texas") is not a typo of some city name.
       if (stateCode(n)) return { kind: 'unknown', input, suggestions: [] };
       for (const p of parses) {
         const guess = fuzzy(p);
-        if (guess.length > 0) return decide(input, guess, p.state, 'fuzzy', ctx);
+        if (guess.length > 0) return decide(input, guess, p, 'fuzzy', ctx);
       }
       const stated = parses.find((p) => p.state);
-      return { kind: 'unknown', input, suggestions: suggestions(stated?.name ?? n) };
+      if (stated?.state) {
+        return {
+          kind: 'unknown',
+          input,
+          state: stated.state,
+          suggestions: inStateSuggestions(stated.name, stated.state),
+        };
+      }
+      return { kind: 'unknown', input, suggestions: suggestions(n) };
     },
   };
 }
@@ -309,9 +283,28 @@ function withNote(res: CityResolution, input: string): CityResolution {
   return res;
 }
 
-function joinOr(items: string[]): string {
+function joinOr(items: string[], word = 'or'): string {
   if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+  return `${items.slice(0, -1).join(', ')} ${word} ${items[items.length - 1]}`;
+}
+
+const displayNames = (list: NerdWalletCity[]) => list.map((c) => c.display_name);
+
+/**
+ * What NerdWallet lists in place of an unlisted city, in plain words ("" when nothing):
+ * "It lists no city in Maine; by that name it lists only Portland, OR." Says "lists", never
+ * "nearest": without a state the suggestions are only names spelled alike.
+ */
+export function unlistedAlternatives(res: Extract<CityResolution, { kind: 'unknown' }>): string {
+  if (!res.state)
+    return res.suggestions.length ? `It does list ${joinOr(displayNames(res.suggestions), 'and')}.` : '';
+  const where = STATES[res.state] ?? res.state;
+  if (res.suggestions.length > 0)
+    return `Cities it lists in ${where} include ${joinOr(displayNames(res.suggestions), 'and')}.`;
+  const elsewhere = res.sameName?.length
+    ? `; by that name it lists only ${joinOr(displayNames(res.sameName), 'and')}`
+    : '';
+  return `It lists no city in ${where}${elsewhere}.`;
 }
 
 /**
@@ -332,8 +325,16 @@ export function clarifyingQuestion(
       : `Which city do you mean by ${subject}: ${options}?`;
   }
   const base = `I couldn't find '${res.input.trim()}' in NerdWallet's list of ${total} cities.`;
+  if (res.state) {
+    const offer = res.suggestions.length
+      ? 'Would one of those do for the comparison?'
+      : res.sameName?.length
+        ? `Did you mean ${joinOr(displayNames(res.sameName))}, or a larger city near you?`
+        : 'Could you name a nearby larger city?';
+    return `${base} ${unlistedAlternatives(res)} ${offer}`;
+  }
   if (res.suggestions.length === 0) return `${base} Could you name a nearby larger city?`;
-  return `${base} Did you mean ${joinOr(res.suggestions.map((c) => c.display_name))}?`;
+  return `${base} Did you mean ${joinOr(displayNames(res.suggestions))}?`;
 }
 
 /** One line for logs and tool results: how an input was understood. */

@@ -1,0 +1,66 @@
+/** Names people use for cities, kept apart from the resolver that reads them. */
+
+/**
+ * Nicknames → display names. Targets missing from the data are dropped at start-up, and an alias that
+ * is itself a real city name is ignored ("Frisco" is Frisco, TX, not San Francisco).
+ */
+export const ALIASES: Record<string, string[]> = {
+  'new york': ['New York (Manhattan), NY'],
+  'new york city': ['New York (Manhattan), NY'],
+  nyc: ['New York (Manhattan), NY'],
+  'big apple': ['New York (Manhattan), NY'],
+  sf: ['San Francisco, CA'],
+  'san fran': ['San Francisco, CA'],
+  frisco: ['San Francisco, CA'],
+  la: ['Los Angeles, CA'],
+  philly: ['Philadelphia, PA'],
+  vegas: ['Las Vegas, NV'],
+  'sin city': ['Las Vegas, NV'],
+  nola: ['New Orleans, LA'],
+  'big easy': ['New Orleans, LA'],
+  atl: ['Atlanta, GA'],
+  hotlanta: ['Atlanta, GA'],
+  'chi town': ['Chicago, IL'],
+  chitown: ['Chicago, IL'],
+  chicagoland: ['Chicago, IL'],
+  'windy city': ['Chicago, IL'],
+  kc: ['Kansas City, MO', 'Kansas City, KS'],
+  'twin cities': ['Minneapolis, MN'],
+  indy: ['Indianapolis, IN'],
+  atx: ['Austin, TX'],
+  htown: ['Houston, TX'],
+  'h town': ['Houston, TX'],
+  dfw: ['Dallas, TX', 'Fort Worth, TX'],
+  'dallas fort worth': ['Dallas, TX', 'Fort Worth, TX'],
+  'raleigh durham': ['Raleigh, NC', 'Durham, NC'],
+  'minneapolis st paul': ['Minneapolis, MN'],
+  slc: ['Salt Lake City, UT'],
+  'salt lake': ['Salt Lake City, UT'],
+  okc: ['Oklahoma City, OK'],
+  abq: ['Albuquerque, NM'],
+  jax: ['Jacksonville, FL'],
+  'st pete': ['St Petersburg, FL'],
+  'motor city': ['Detroit, MI'],
+  motown: ['Detroit, MI'],
+  beantown: ['Boston, MA'],
+  'mile high city': ['Denver, CO'],
+  cbus: ['Columbus, OH'],
+  'bay area': ['San Francisco, CA', 'Oakland, CA', 'San Jose, CA'],
+  pdx: ['Portland, OR'],
+  'music city': ['Nashville, TN'],
+  stl: ['St Louis, MO'],
+  pgh: ['Pittsburgh, PA'],
+  'steel city': ['Pittsburgh, PA'],
+  phx: ['Phoenix, AZ'],
+  'tampa bay': ['Tampa, FL'],
+};
+
+/** Well-known places NerdWallet does not list, with listed neighbours worth suggesting. */
+export const NEARBY: Record<string, string[]> = {
+  dc: ['Arlington, VA'],
+  'washington dc': ['Arlington, VA'],
+  'washington d c': ['Arlington, VA'],
+  'district of columbia': ['Arlington, VA'],
+  dmv: ['Arlington, VA'],
+  washington: ['Arlington, VA', 'Seattle, WA'],
+};
