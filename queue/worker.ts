@@ -15,8 +15,10 @@ import type { Recommendation, TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
 import { type ChatJob, ChatJobSchema } from './chat-job.js';
 import { createEditBudget } from './edit-budget.js';
+import { postFailureNotice } from './failure-notice.js';
 import { CHAT_QUEUE_NAME } from './message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
+import { createThreadLock, type ThreadLock } from './thread-lock.js';
 import { createThrottledSender } from './throttle.js';
 
 export interface ChatWorkerOptions {
@@ -31,6 +33,8 @@ export interface ChatWorkerOptions {
   /** BullMQ lock and stall settings; tests shorten them to recover a killed worker quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How long a thread stays locked after its run stops renewing the lock (default 4 × lockDurationMs). */
+  threadLockMs?: number;
   /** Progress edits a minute per workspace, for every platform (default: PLATFORM_LIMITS). */
   progressEditsPerMinute?: number;
   /** Called after every finished turn (metrics). */
@@ -73,6 +77,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
+  // Failure notices being posted; closing waits for them, they need Redis and the database.
+  const notices = new Set<Promise<void>>();
 
   const worker = new Worker<ChatJob>(queueName, (job, token) => processJob(job, token), {
     connection: redisOptionsFromUrl(options.redisUrl),
@@ -81,7 +87,15 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     maxStalledCount: 2,
   });
-  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job failed'));
+  worker.on('failed', (job, err) => {
+    logger.warn({ jobId: job?.id, err: err.message }, 'chat job failed');
+    // Final failures the processor never saw (a job that stalled too often is failed by BullMQ without
+    // running it) must still be said in the thread; the claim in reply state keeps it to one notice.
+    if (!job?.finishedOn) return;
+    const notice = noticeFinalFailure(job, err);
+    notices.add(notice);
+    void notice.finally(() => notices.delete(notice));
+  });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
 
   async function processJob(job: Job<ChatJob>, token?: string): Promise<void> {
@@ -91,31 +105,32 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const keys = threadKeys(queueName, data.threadKey);
     const jobId = job.id!;
 
-    if (!(await takeTurn(jobId, keys))) {
-      // Another message of this thread goes first; look again shortly without spending an attempt.
+    const lock = await takeTurn(jobId, keys);
+    if (!lock) {
+      // Another message of this thread goes first (or another run of this one is still going); look
+      // again shortly without spending an attempt.
       await job.moveToDelayed(Date.now() + (options.threadRetryMs ?? 250), token);
       throw new DelayedError();
     }
     const started = Date.now();
-    let finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    let finalAttempt = !attemptsLeft(job);
     try {
-      const spent = await answer(job, data);
+      const spent = await answer(job, data, lock);
       finalAttempt = true;
       options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, ...spent });
     } catch (err) {
       if (err instanceof UnrecoverableError) finalAttempt = true;
-      const errorCode = err instanceof MovebotError ? err.code : 'internal';
-      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode });
+      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: errorCodeOf(err) });
       throw err;
     } finally {
       // The thread moves on only when this message is settled for good.
       if (finalAttempt) await redis.zrem(keys.pending, jobId);
-      await releaseLock(keys.lock, jobId);
+      await lock.release();
     }
   }
 
-  /** True when this job is the thread's oldest pending message and holds the thread's lock. */
-  async function takeTurn(jobId: string, keys: { pending: string; lock: string }): Promise<boolean> {
+  /** The thread's lock when this job is the thread's oldest pending message and no other run holds it. */
+  async function takeTurn(jobId: string, keys: { pending: string; lock: string }): Promise<ThreadLock | undefined> {
     for (;;) {
       const [first] = await redis.zrange(keys.pending, '0', '0');
       if (!first || first === jobId) break;
@@ -125,12 +140,16 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         await redis.zrem(keys.pending, first);
         continue;
       }
-      return false;
+      return undefined;
     }
-    const holder = await redis.set(keys.lock, jobId, 'PX', lockMs * 4, 'NX');
-    if (holder === 'OK') return true;
-    // A re-run of the job that held the lock when its worker died may take it back.
-    return (await redis.get(keys.lock)) === jobId;
+    // Longer than BullMQ's own lock: a pause that makes BullMQ re-run the job must not free the
+    // thread for that re-run too. After a real crash the re-run waits for the lock to lapse.
+    const lock = createThreadLock(redis, keys.lock, {
+      jobId,
+      ttlMs: options.threadLockMs ?? lockMs * 4,
+      onRenewError: (err) => logger.warn({ jobId, err: describeError(err) }, 'thread lock renewal failed'),
+    });
+    return (await lock.acquire()) ? lock : undefined;
   }
 
   async function jobState(jobId: string): Promise<string> {
@@ -138,17 +157,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     return other ? await other.getState() : 'gone';
   }
 
-  async function releaseLock(lockKey: string, jobId: string): Promise<void> {
-    await redis.eval(
-      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-      1,
-      lockKey,
-      jobId,
-    );
-  }
-
   /** Answers one job; returns what the team's model calls used, when it ran. */
-  async function answer(job: Job<ChatJob>, data: ChatJob): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
+  async function answer(
+    job: Job<ChatJob>,
+    data: ChatJob,
+    lock: ThreadLock,
+  ): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
     const jobId = job.id!;
@@ -158,6 +172,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const target: ReplyTarget = data;
     let ref: PostedRef | null = state?.placeholder ?? null;
     if (!ref) {
+      await lock.assertHeld();
       ref = await adapter.postPlaceholder(target, initialText(data.text));
       await replies.savePlaceholder(jobId, data.platform, data.channel, ref);
     }
@@ -172,14 +187,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       PLATFORM_LIMITS[data.platform].editIntervalMs,
       (err) => logger.debug({ err: describeError(err) }, 'progress update failed'),
     );
-    const incoming: IncomingMessage = {
-      platform: data.platform,
-      workspace: data.workspace,
-      threadKey: data.threadKey,
-      externalId: data.messageId,
-      user: { platformUserId: data.userId, displayName: data.userName ?? null },
-      text: data.text,
-    };
+    const incoming = incomingOf(data);
 
     let chatAnswer: ChatAnswer;
     let spent: Pick<TurnInfo, 'usage' | 'costUsd'> = {};
@@ -194,10 +202,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
     } catch (err) {
       await progress.stop();
-      const transient = err instanceof MovebotError ? err.transient : true;
-      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-      logger.warn({ jobId, err: describeError(err), transient, attemptsLeft }, 'turn failed');
-      if (transient && attemptsLeft) {
+      const transient = isTransient(err);
+      logger.warn({ jobId, err: describeError(err), transient, attemptsLeft: attemptsLeft(job) }, 'turn failed');
+      if (transient && attemptsLeft(job)) {
         await adapter
           .updateProgress(target, placeholder, `Hit a snag (${userFacingError(err)}). Retrying…`)
           .catch(() => {});
@@ -208,13 +215,46 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       await runtime.conversation.recordFailure(incoming, text).catch(() => {});
       chatAnswer = { outcome: { kind: 'error', text } };
     }
-    await adapter.deliverAnswer(target, placeholder, chatAnswer, {
-      alreadyPosted: Object.keys(state?.parts ?? {}),
-      onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
-    });
+    await lock.assertHeld();
+    try {
+      await adapter.deliverAnswer(target, placeholder, chatAnswer, {
+        alreadyPosted: Object.keys(state?.parts ?? {}),
+        onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
+      });
+    } catch (err) {
+      // A retry delivers again (reply state says what is posted); on the last try, or when the platform
+      // refuses the message itself (Slack invalid_blocks, Discord 50035), say it in plain text instead.
+      if (isTransient(err) && attemptsLeft(job)) throw err;
+      logger.error({ jobId, err: describeError(err) }, 'answer could not be delivered; posting it as plain text');
+      await postFailureNotice({ adapter, replies, logger }, jobId, data, plainAnswer(chatAnswer)).catch((e) =>
+        logger.error({ jobId, err: describeError(e) }, 'plain-text answer could not be posted either'),
+      );
+      const final = new UnrecoverableError(`answer not delivered: ${describeError(err)}`);
+      final.cause = err;
+      throw final;
+    }
     await replies.markAnswered(jobId, chatAnswer.outcome.kind === 'error' ? 'failed' : 'answered');
     if (chatAnswer.outcome.kind === 'error') throw new UnrecoverableError(chatAnswer.outcome.text);
     return spent;
+  }
+
+  async function noticeFinalFailure(job: Job<ChatJob>, err: Error): Promise<void> {
+    const parsed = ChatJobSchema.safeParse(job.data);
+    const adapter = parsed.success ? options.adapters[parsed.data.platform] : undefined;
+    if (!parsed.success || !adapter) return; // nowhere to say it
+    const data = parsed.data;
+    const jobId = job.id!;
+    try {
+      await redis.zrem(threadKeys(queueName, data.threadKey).pending, jobId);
+      const text = userFacingError(err);
+      // History first, as the processor does (a no-op when the turn stored its reply already).
+      await runtime.conversation
+        .recordFailure(incomingOf(data), text)
+        .catch((e) => logger.warn({ jobId, err: describeError(e) }, 'could not record the failure'));
+      await postFailureNotice({ adapter, replies, logger }, jobId, data, `⚠️ ${text}`);
+    } catch (e) {
+      logger.error({ jobId, err: describeError(e) }, 'could not post the failure notice');
+    }
   }
 
   return {
@@ -230,10 +270,43 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         await worker.close(true);
       }
       clearTimeout(timer);
+      await Promise.all([...notices]);
       await lookup.close();
       redis.disconnect();
     },
   };
+}
+
+function attemptsLeft(job: Job): boolean {
+  return job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+}
+
+/** Unknown errors (network, a bug) may pass on a retry; our own say whether they can. */
+function isTransient(err: unknown): boolean {
+  return err instanceof MovebotError ? err.transient : true;
+}
+
+function errorCodeOf(err: unknown): string {
+  const cause = err instanceof UnrecoverableError ? err.cause : err;
+  return cause instanceof MovebotError ? cause.code : 'internal';
+}
+
+function incomingOf(data: ChatJob): IncomingMessage {
+  return {
+    platform: data.platform,
+    workspace: data.workspace,
+    threadKey: data.threadKey,
+    externalId: data.messageId,
+    user: { platformUserId: data.userId, displayName: data.userName ?? null },
+    text: data.text,
+  };
+}
+
+/** The answer the platform would not take in its rich form, as plain text. */
+function plainAnswer(answer: ChatAnswer): string {
+  const { outcome } = answer;
+  if (outcome.kind === 'error') return `⚠️ ${outcome.text}`;
+  return `⚠️ I couldn't post my answer here in full, so here it is as plain text:\n\n${outcome.text}`;
 }
 
 function initialText(text: string): string {

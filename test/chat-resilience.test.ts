@@ -1,38 +1,29 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
 import { startSystem, type TestSystem } from './helpers/system.js';
+import { workerProcesses } from './helpers/worker-processes.js';
 
-let system: TestSystem;
-let child: ChildProcess | undefined;
+// Each test gets its own system (web role only: the workers run in child processes it can kill or
+// pause), so no worker of one test picks up another's jobs.
+let system: TestSystem | undefined;
+const workers = workerProcesses(() => system!);
 
-beforeAll(async () => {
-  // Web role only: the worker runs in a child process we can kill.
+async function start(): Promise<TestSystem> {
   system = await startSystem({ platforms: ['slack'], role: 'web', fastStalls: true });
-});
-afterAll(async () => {
-  child?.kill('SIGKILL');
-  await system?.close();
-});
-
-async function startWorkerProcess(): Promise<ChildProcess> {
-  // node itself, not npx: SIGKILL must hit the process that runs the worker, not a wrapper.
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-process.ts'], {
-    env: { ...process.env, ...system.env, TEST_QUEUE_NAME: system.queueName },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const rl = createInterface({ input: proc.stdout! });
-  const [line] = (await once(rl, 'line')) as [string];
-  expect(line).toBe('ready');
-  return proc;
+  return system;
 }
+
+afterEach(async () => {
+  await workers.killAll();
+  await system?.close();
+  system = undefined;
+});
 
 describe('a worker killed mid-answer', () => {
   it('is replaced by another, and the thread still gets exactly one answer', async () => {
+    const system = await start();
     const slack = system.slack!;
-    child = await startWorkerProcess();
+    const child = await workers.start();
     system.fakes.openai.setLatency(1_500);
     const mention = slack.mentionEvent({ channel: 'CK1', user: 'U1', text: 'Should I move from Seattle to Austin?' });
     expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
@@ -43,9 +34,7 @@ describe('a worker killed mid-answer', () => {
       what: 'the placeholder',
     });
     await system.fakes.openai.waitForRequests(1, 20_000);
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-    child = undefined;
+    await workers.kill(child);
     system.fakes.openai.setLatency(0);
 
     // Another worker picks the stalled job up and finishes it.
@@ -64,5 +53,48 @@ describe('a worker killed mid-answer', () => {
     const session = await system.services.runtime.store.getSessionByThreadKey(`slack:T1:CK1:${mention.ts}`);
     const stored = await system.services.runtime.store.listMessages(session!.id);
     expect(stored.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+});
+
+describe('a worker that only paused while BullMQ re-ran its job', () => {
+  it('keeps the re-run out of the thread: one placeholder, one answer, one report', async () => {
+    const system = await start();
+    const slack = system.slack!;
+    // The paused run's thread lock outlives BullMQ's 1 s job lock by far, so BullMQ re-runs the job
+    // well before the thread lock could lapse.
+    const paused = await workers.start({ TEST_THREAD_LOCK_MS: '15000' });
+    slack.setLatency(1_000);
+    const mention = slack.mentionEvent({ channel: 'CK2', user: 'U2', text: 'Should I move from Seattle to Austin?' });
+    expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
+
+    // Freeze the worker while its placeholder post is in flight: nothing is in the reply state yet.
+    await waitFor(() => slack.callsTo('chat.postMessage').length === 1, { timeoutMs: 20_000, what: 'the placeholder post' });
+    paused.kill('SIGSTOP');
+    slack.setLatency(0);
+
+    // BullMQ sees the job's lock lapse and hands the job to another worker, which must stay out.
+    const other = await system.startMore('worker');
+    let activations = 0;
+    other.worker!.worker.on('active', () => {
+      activations += 1;
+    });
+    await waitFor(() => activations >= 2 || slack.callsTo('chat.postMessage').length > 1, {
+      timeoutMs: 20_000,
+      what: 'the other worker to take the job up',
+    });
+    paused.kill('SIGCONT');
+
+    const botMessages = () => slack.threadMessages('CK2', mention.ts).filter((m) => m.user === slack.botUserId);
+    await waitFor(() => botMessages().some((m) => /Move/.test(m.text) && m.edited), { timeoutMs: 30_000, what: 'the answer' });
+    await waitFor(
+      async () => {
+        const c = await system.services.queue!.counts();
+        return c.active + c.waiting + c.delayed === 0;
+      },
+      { timeoutMs: 20_000, what: 'the queue to drain' },
+    );
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(botMessages()).toHaveLength(2); // the answer and the message sharing its report
+    expect(slack.filesInThread('CK2', mention.ts)).toHaveLength(1);
   });
 });

@@ -21,6 +21,16 @@ export interface ReplyStateStore {
   addPart(jobId: string, partKey: string, messageId: string): Promise<void>;
   /** Marks the answer fully delivered (`failed`: what was delivered is a failure notice). */
   markAnswered(jobId: string, status?: 'answered' | 'failed'): Promise<void>;
+  /**
+   * Claims the one final failure notice of a job: marks it `failed` at once and returns the placeholder
+   * to edit (null when none was posted), or undefined when an answer or a notice is already delivered
+   * or claimed, so two callers (the run's own fallback, the worker's failed event) never both post.
+   */
+  claimFailureNotice(
+    jobId: string,
+    platform: string,
+    channel: string,
+  ): Promise<{ placeholder: ReplyState['placeholder'] } | undefined>;
 }
 
 export function createReplyStateStore(db: Database): ReplyStateStore {
@@ -48,6 +58,16 @@ export function createReplyStateStore(db: Database): ReplyStateStore {
     },
     async markAnswered(jobId, status = 'answered') {
       await db.query('UPDATE chat_replies SET status = $2, updated_at = now() WHERE job_id = $1', [jobId, status]);
+    },
+    async claimFailureNotice(jobId, platform, channel) {
+      const { rows } = await db.query<{ placeholder: ReplyState['placeholder'] }>(
+        `INSERT INTO chat_replies (job_id, platform, channel, status) VALUES ($1, $2, $3, 'failed')
+         ON CONFLICT (job_id) DO UPDATE SET status = 'failed', updated_at = now()
+           WHERE chat_replies.status IN ('pending', 'placeholder')
+         RETURNING placeholder`,
+        [jobId, platform, channel],
+      );
+      return rows[0] ? { placeholder: rows[0].placeholder } : undefined;
     },
   };
 }

@@ -34,8 +34,9 @@
  * `mentionEvent` / `messageEvent` also store the user's message, so threads include their root.
  *
  * Failures: `failNext(method, 'ratelimited' | 'channel_not_found' | 500 | { status, error,
- * retryAfterSec }, count)`, `rateLimitNext(method, retryAfterSec, count)` (429 + Retry-After),
- * `setLatency(ms)` / option `latencyMs` (every Web API call).
+ * retryAfterSec }, count, when?)` (`when(args)` picks the calls that fail, e.g. those with blocks),
+ * `rateLimitNext(method, retryAfterSec, count)` (429 + Retry-After), `setLatency(ms)` / option
+ * `latencyMs` (every Web API call).
  *
  * Events to the app: `sendEvent(url, event, { eventId, retryNum, retryReason, badSignature,
  * timestampOffsetSec })` → { status, body, ms }, `urlVerification(url)`. Option `echoBotMessages`
@@ -86,6 +87,9 @@ export interface SlackFakeOptions {
 /** How a Web API call should fail. */
 export type SlackFailure = string | number | { status?: number; error?: string; retryAfterSec?: number };
 
+/** Picks the calls an injected failure applies to, by their arguments. */
+export type CallMatcher = (args: Record<string, unknown>) => boolean;
+
 /** A recorded Web API call. */
 export interface SlackCall {
   method: string;
@@ -134,7 +138,7 @@ export async function createSlackFake(options: SlackFakeOptions) {
   let echoTarget = options.echoBotMessages;
   const nextTs = createTsGenerator();
   const calls: SlackCall[] = [];
-  const failures = new Map<string, SlackFailure[]>();
+  const failures = new Map<string, Array<{ failure: SlackFailure; when?: CallMatcher }>>();
   const echoes = new Set<Promise<unknown>>();
   const echoed: EchoRecord[] = [];
   const socketMode = createSlackSocketMode({ appId, teamId, botUserId });
@@ -193,8 +197,9 @@ export async function createSlackFake(options: SlackFakeOptions) {
     calls.push({ method, args, at: Date.now() });
     if (latencyMs > 0) await delay(latencyMs);
 
-    const failure = failures.get(method)?.shift();
-    if (failure !== undefined) return sendFailure(res, failure);
+    const queued = failures.get(method) ?? [];
+    const index = queued.findIndex((f) => !f.when || f.when(args));
+    if (index >= 0) return sendFailure(res, queued.splice(index, 1)[0]!.failure);
     const wantsAppToken = method === 'apps.connections.open';
     if (!token.startsWith(wantsAppToken ? 'xapp-' : 'xoxb-')) {
       return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
@@ -312,10 +317,13 @@ export async function createSlackFake(options: SlackFakeOptions) {
     setUser(id: string, user: Record<string, unknown>) {
       workspace.users.set(id, { id, ...user });
     },
-    /** The next `count` calls of `method` fail: an error string (HTTP 200), an HTTP status, or both. */
-    failNext(method: string, failure: SlackFailure, count = 1) {
+    /**
+     * The next `count` calls of `method` (those `when` accepts, when given) fail: an error string
+     * (HTTP 200), an HTTP status, or both.
+     */
+    failNext(method: string, failure: SlackFailure, count = 1, when?: CallMatcher) {
       const queue = failures.get(method) ?? [];
-      for (let i = 0; i < count; i += 1) queue.push(failure);
+      for (let i = 0; i < count; i += 1) queue.push({ failure, when });
       failures.set(method, queue);
     },
     /** The next `count` calls of `method` get 429 with `Retry-After: retryAfterSec`. */
