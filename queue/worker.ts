@@ -33,7 +33,7 @@ export interface ChatWorkerOptions {
   /** BullMQ lock and stall settings; tests shorten them to recover a killed worker quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** How long a thread stays locked after its run stops renewing the lock (default 4 × lockDurationMs). */
+  /** How long a thread stays locked after its run stops renewing the lock (default lockDurationMs). */
   threadLockMs?: number;
   /** Progress edits a minute per workspace, for every platform (default: PLATFORM_LIMITS). */
   progressEditsPerMinute?: number;
@@ -142,11 +142,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       }
       return undefined;
     }
-    // Longer than BullMQ's own lock: a pause that makes BullMQ re-run the job must not free the
-    // thread for that re-run too. After a real crash the re-run waits for the lock to lapse.
+    // As long as BullMQ's own lock: after a crash the re-run finds the thread free when BullMQ
+    // re-runs the job. A run that was only paused past it finds its lock taken (assertHeld) and
+    // stops before posting, and the re-run edits what reply state says was posted already.
     const lock = createThreadLock(redis, keys.lock, {
       jobId,
-      ttlMs: options.threadLockMs ?? lockMs * 4,
+      ttlMs: options.threadLockMs ?? lockMs,
       onRenewError: (err) => logger.warn({ jobId, err: describeError(err) }, 'thread lock renewal failed'),
     });
     return (await lock.acquire()) ? lock : undefined;
