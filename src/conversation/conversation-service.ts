@@ -3,7 +3,9 @@ import { describeError, MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Message, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
-import type { RecalledMemory, TeamEventListener, TeamOutcome } from '../team/types.js';
+import type { HistoryMessage } from '../team/intake.js';
+import { renderSharedSummary } from '../team/report.js';
+import type { RecalledMemory, Recommendation, TeamEventListener, TeamOutcome } from '../team/types.js';
 
 /** A user message from any surface, already verified and normalised by its adapter. */
 export interface IncomingMessage {
@@ -103,9 +105,10 @@ export function createConversationService(deps: {
         return { session, user, userMessage, reply, reused: false, outcome };
       }
 
-      const history = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 }))
-        .filter((m) => m.seq < userMessage.seq && m.role !== 'system')
-        .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content, authorName: m.authorName }));
+      const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 })).filter(
+        (m) => m.seq < userMessage.seq && m.role !== 'system',
+      );
+      const history = historyFor(earlier, user.id);
       const memories = deps.memory
         ? await deps.memory.recall(user, message.text).catch((err) => {
             deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
@@ -121,6 +124,7 @@ export function createConversationService(deps: {
           message: message.text,
           history,
           state: (session.state.team as TeamState | undefined) ?? {},
+          userId: user.id,
           memories,
           signal: options.signal,
           emit: options.emit,
@@ -134,6 +138,8 @@ export function createConversationService(deps: {
       const metadata = {
           kind: outcome.kind,
           runId: run.id,
+          // Made with this user's memories: never read back into anyone else's turn (historyFor).
+          usedMemories: memories.length > 0,
           ...(outcome.kind === 'recommendation'
             ? { report: outcome.markdown, recommendation: outcome.recommendation }
             : {}),
@@ -188,6 +194,29 @@ export function createConversationService(deps: {
       });
     },
   };
+}
+
+/**
+ * The thread as the team reads it on one user's turn. Everyone in it sees every message, but the bot's
+ * answers to someone else were made from that person's situation and memories; the model gets them only
+ * in a shared form, so nothing of theirs is taken as this user's or repeated to them.
+ */
+function historyFor(messages: Message[], userId: string): HistoryMessage[] {
+  const authorOf = new Map(messages.map((m) => [m.id, m.authorUserId]));
+  return messages.map((m) => {
+    const forSomeoneElse = m.role === 'assistant' && (!m.replyTo || authorOf.get(m.replyTo) !== userId);
+    const content = forSomeoneElse ? sharedContent(m) : m.content;
+    return { role: m.role as 'user' | 'assistant', content, authorName: m.authorName };
+  });
+}
+
+function sharedContent(reply: Message): string {
+  const recommendation = reply.metadata.recommendation as Recommendation | undefined;
+  if (recommendation) return renderSharedSummary(recommendation);
+  if (reply.metadata.kind === 'memory' || reply.metadata.usedMemories) {
+    return '(An answer to another person in this thread, based on what movebot remembers about them.)';
+  }
+  return reply.content;
 }
 
 function errorCode(err: unknown): string {

@@ -13,20 +13,19 @@ import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
-import { SynthesisSchema, type UserProfile } from './schemas.js';
+import { SynthesisSchema } from './schemas.js';
+import { profileFor, type TeamState, withProfile } from './thread-state.js';
 import type { AnalystId, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
 
-/** What the team keeps in the session between turns. */
-export interface TeamState {
-  profile?: UserProfile;
-  last?: Recommendation;
-}
+export type { TeamState } from './thread-state.js';
 
 export interface TeamRunInput {
   message: string;
   /** Earlier messages of this thread, oldest first, without the new one. */
   history: HistoryMessage[];
   state: TeamState;
+  /** Who asks: their profile is kept apart from everyone else's in the thread. */
+  userId: string;
   /** The asking user's memories only. */
   memories: RecalledMemory[];
   signal?: AbortSignal;
@@ -76,6 +75,8 @@ export function createTeam(options: TeamOptions): Team {
         return { outcome, state, usage: meter.usage, costUsd: meter.costUsd, timings };
       };
 
+      const { userId, state } = input;
+      const ownProfile = profileFor(state, userId);
       const intake = await runIntake({
         llm: options.llm,
         meter,
@@ -83,11 +84,11 @@ export function createTeam(options: TeamOptions): Team {
         signal: input.signal,
         message: input.message,
         history: input.history,
-        previousProfile: input.state.profile,
+        previousProfile: ownProfile,
         memories: input.memories,
       });
       timings.intake = clock.now() - started;
-      const last = input.state.last;
+      const last = state.last;
       const sameCities =
         last &&
         (!intake.current_city || sameCity(intake.current_city, last.from.name)) &&
@@ -105,22 +106,23 @@ export function createTeam(options: TeamOptions): Team {
           knowledge: options.knowledge,
           intake,
           last,
+          lastIsTheirs: state.lastFor === userId,
           message: input.message,
           history: input.history,
           memories: input.memories,
         });
-        return done({ kind: 'answer', text }, { ...input.state, profile: mergeProfile(input.state.profile, intake) });
+        return done({ kind: 'answer', text }, withProfile(state, userId, mergeProfile(ownProfile, intake)));
       }
 
       // A new comparison replaces the cities but keeps what we learned about the person.
-      const profile = mergeProfile(input.state.profile, {
+      const profile = mergeProfile(ownProfile, {
         ...intake,
-        current_city: intake.current_city ?? (last ? null : input.state.profile?.current_city ?? null),
-        desired_city: intake.desired_city ?? (last ? null : input.state.profile?.desired_city ?? null),
+        current_city: intake.current_city ?? (last ? null : ownProfile?.current_city ?? null),
+        desired_city: intake.desired_city ?? (last ? null : ownProfile?.desired_city ?? null),
       });
       const decision = decideCities(options.resolver, profile);
       if (decision.kind === 'clarify') {
-        return done({ kind: 'clarify', text: decision.text, reason: decision.reason }, { ...input.state, profile });
+        return done({ kind: 'clarify', text: decision.text, reason: decision.reason }, withProfile(state, userId, profile));
       }
       emit({ type: 'cities_resolved', from: decision.from, to: decision.to });
 
@@ -192,7 +194,7 @@ export function createTeam(options: TeamOptions): Team {
         recommendation,
         markdown: renderReport(recommendation),
       };
-      return done(outcome, { profile, last: recommendation });
+      return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId });
 
       async function timed<T>(analyst: AnalystId, fn: () => Promise<Section<T>>): Promise<Section<T>> {
         const t0 = clock.now();

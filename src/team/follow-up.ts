@@ -4,7 +4,7 @@ import type { CityResolver } from '../tools/city-resolver.js';
 import { type TeamTools, formatResults } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
 import { PROMPTS } from './prompts.js';
-import { renderSummary } from './report.js';
+import { renderSharedSummary, renderSummary } from './report.js';
 import type { Intake } from './schemas.js';
 import type { Recommendation, RecalledMemory, TeamEventListener } from './types.js';
 import { untrusted } from './untrusted.js';
@@ -27,6 +27,8 @@ export async function answerFollowUp(args: {
   knowledge?: KnowledgeLookup;
   intake: Intake;
   last: Recommendation;
+  /** False when `last` was made for someone else in the thread: then only its sourced parts are used. */
+  lastIsTheirs: boolean;
   message: string;
   history: HistoryMessage[];
   memories: RecalledMemory[];
@@ -75,6 +77,17 @@ export async function answerFollowUp(args: {
     .slice(-10)
     .map((m) => `${m.role === 'user' ? 'User' : 'movebot'}: ${m.content.slice(0, 1_200)}`)
     .join('\n');
+  const earlier = args.lastIsTheirs ? renderSummary(last) : renderSharedSummary(last);
+  const prompt = [
+    `Earlier analysis (${last.from.display} → ${last.to.display}):\n${earlier}`,
+    args.memories.length ? `Remembered about this user:\n${args.memories.map((m) => `- ${m.content}`).join('\n')}` : '',
+    transcript ? `Conversation so far:\n${transcript}` : '',
+    ...data,
+    `Question: ${args.message}`,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+
   const result = await args.llm.stream(
     {
       label: 'coordinator-follow-up',
@@ -83,18 +96,7 @@ export async function answerFollowUp(args: {
       signal: args.signal,
       messages: [
         { role: 'system', content: PROMPTS.followUp },
-        {
-          role: 'user',
-          content: [
-            `Earlier analysis (${last.from.display} → ${last.to.display}):\n${renderSummary(last)}`,
-            args.memories.length ? `Remembered about this user:\n${args.memories.map((m) => `- ${m.content}`).join('\n')}` : '',
-            transcript ? `Conversation so far:\n${transcript}` : '',
-            ...data,
-            `Question: ${args.message}`,
-          ]
-            .filter(Boolean)
-            .join('\n\n'),
-        },
+        { role: 'user', content: prompt },
       ],
     },
     (text) => args.emit({ type: 'content_delta', text }),

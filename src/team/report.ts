@@ -86,19 +86,38 @@ export function renderSummary(r: Recommendation): string {
     `**${headline(r.recommendation)}** for ${r.from.display} → ${r.to.display} (confidence: ${r.confidence})`,
   ];
   if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
-  if (r.cost.status === 'ok') {
-    const top = r.cost.data.figures.slice(0, 4).map((f) => `${f.label}: ${f.value}`);
-    if (top.length) lines.push(`**Cost:** ${top.join(' · ')}`);
-  } else lines.push(`**Cost:** unavailable: ${r.cost.reason}`);
+  lines.push(...costLines(r));
   if (r.sentiment.status === 'ok') lines.push(`**Vibe:** ${r.sentiment.data.analysis.overall_sentiment}`);
   else lines.push(`**Vibe:** unavailable: ${r.sentiment.reason}`);
   if (r.migration.status === 'ok') lines.push(`**Reddit:** ${r.migration.data.insights.summary}`);
   else lines.push(`**Reddit:** unavailable: ${r.migration.reason}`);
   if (r.supportingFactors.length) lines.push('**For:**', ...bullets(r.supportingFactors.slice(0, 4)));
   if (r.concerns.length) lines.push('**Against:**', ...bullets(r.concerns.slice(0, 4)));
-  for (const q of r.quotes.slice(0, 2)) lines.push(`> "${q.quote}" — [Source](${q.url})`);
+  lines.push(...quoteLines(r));
   if (r.nextSteps.length) lines.push('**Next steps:**', ...r.nextSteps.slice(0, 4).map((s, i) => `${i + 1}. ${s}`));
   return lines.join('\n');
+}
+
+/**
+ * Someone else's recommendation as another person in the thread may build on it: the cities, the
+ * page's figures and verbatim quotes. Every model-written part was written from that person's situation.
+ */
+export function renderSharedSummary(r: Recommendation): string {
+  return [
+    `Analysis of ${r.from.display} → ${r.to.display}, made for another person in this thread`,
+    ...costLines(r),
+    ...quoteLines(r),
+  ].join('\n');
+}
+
+function costLines(r: Recommendation): string[] {
+  if (r.cost.status !== 'ok') return [`**Cost:** unavailable: ${r.cost.reason}`];
+  const top = r.cost.data.figures.slice(0, 4).map((f) => `${f.label}: ${f.value}`);
+  return top.length ? [`**Cost:** ${top.join(' · ')}`] : [];
+}
+
+function quoteLines(r: Recommendation): string[] {
+  return r.quotes.slice(0, 2).map((q) => `> "${q.quote}" — [Source](${q.url})`);
 }
 
 export function headline(kind: Recommendation['recommendation']): string {

@@ -1,0 +1,40 @@
+import { type UserProfile, UserProfileSchema } from './schemas.js';
+import type { Recommendation } from './types.js';
+
+/**
+ * What the team keeps in a thread's session between turns. Several people may ask in one thread: the
+ * question (which cities) belongs to the thread, but what someone told us, or their memories filled in,
+ * is theirs alone. It is kept under their user id and never reaches anyone else's analysts or answers.
+ */
+export interface TeamState {
+  /** The cities the thread is comparing. */
+  cities?: { current_city: string | null; desired_city: string | null };
+  /** Each person's situation (income, expenses, preferences) by user id; cities live in `cities`. */
+  profiles?: Record<string, UserProfile>;
+  /** The thread's latest recommendation… */
+  last?: Recommendation;
+  /** …and whom it was made for: its verdict, prose and memories come from that person's situation. */
+  lastFor?: string;
+  /** State saved before profiles were kept per person: whose facts it holds is unknown, so only its cities are read. */
+  profile?: UserProfile;
+}
+
+/** The asking user's own profile with the thread's cities; undefined when nothing is known yet. */
+export function profileFor(state: TeamState, userId: string): UserProfile | undefined {
+  const own = state.profiles?.[userId];
+  const legacy = state.profile;
+  const cities = state.cities ?? (legacy && { current_city: legacy.current_city, desired_city: legacy.desired_city });
+  if (!own && !cities) return undefined;
+  return { ...(own ?? UserProfileSchema.parse({})), ...cities };
+}
+
+/** The state after `userId`'s turn: the cities of `profile` for the thread, the rest of it for them. */
+export function withProfile(state: TeamState, userId: string, profile: UserProfile): TeamState {
+  const { profile: _unowned, ...rest } = state;
+  const { current_city, desired_city } = profile;
+  return {
+    ...rest,
+    cities: { current_city, desired_city },
+    profiles: { ...state.profiles, [userId]: { ...profile, current_city: null, desired_city: null } },
+  };
+}
