@@ -4,7 +4,7 @@ import type { LlmClient } from '../llm/llm-client.js';
 import { createUsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
-import type { CityResolver } from '../tools/city-resolver.js';
+import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import type { AgentModels, AnalystContext, TeamTools } from './analysts/analyst-context.js';
 import { runCostAnalyst } from './analysts/cost-analyst.js';
 import { runMigrationResearcher } from './analysts/migration-researcher.js';
@@ -15,7 +15,7 @@ import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
 import { SynthesisSchema } from './schemas.js';
 import { profileFor, type TeamState, withProfile } from './thread-state.js';
-import type { AnalystId, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
+import type { AnalystId, CityRef, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
 
 export type { TeamState } from './thread-state.js';
 
@@ -91,8 +91,8 @@ export function createTeam(options: TeamOptions): Team {
       const last = state.last;
       const sameCities =
         last &&
-        (!intake.current_city || sameCity(intake.current_city, last.from.name)) &&
-        (!intake.desired_city || sameCity(intake.desired_city, last.to.name));
+        isSameCity(options.resolver, intake.current_city, last.from) &&
+        isSameCity(options.resolver, intake.desired_city, last.to);
 
       if (last && sameCities && intake.intent !== 'compare') {
         const text = await answerFollowUp({
@@ -262,7 +262,16 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, label: string): 
   }
 }
 
-function sameCity(a: string, b: string): boolean {
-  const n = (s: string) => s.toLowerCase().split(',')[0]!.replace(/[^a-z]/g, '');
-  return n(a) === n(b) || n(a).includes(n(b)) || n(b).includes(n(a));
+/**
+ * Whether a city the intake read is the one already analysed (no city read: nothing changed). Both
+ * sides go through the resolver, so "NYC" is New York (Manhattan) and "Salem" is not Winston-Salem.
+ */
+function isSameCity(resolver: CityResolver, asked: string | null, known: CityRef): boolean {
+  if (!asked?.trim()) return true;
+  const r = resolver.resolve(asked);
+  // A city NerdWallet does not list has no slug to compare; its name is all there is.
+  if (!known.slug) return r.kind !== 'found' && normaliseCityText(asked) === normaliseCityText(known.name);
+  if (r.kind === 'found') return r.city.url_format === known.slug;
+  // "Portland" in a thread about Portland, OR means that Portland.
+  return r.kind === 'ambiguous' && r.candidates.some((c) => c.url_format === known.slug);
 }
