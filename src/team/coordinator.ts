@@ -5,11 +5,12 @@ import { createUsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
-import type { AgentModels, AnalystContext, TeamTools } from './analysts/analyst-context.js';
+import { type AgentModels, type AnalystContext, recordingTools, type TeamTools } from './analysts/analyst-context.js';
 import { runCostAnalyst } from './analysts/cost-analyst.js';
 import { runMigrationResearcher } from './analysts/migration-researcher.js';
 import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
+import { figureSource, groundFields } from './grounding.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
@@ -126,12 +127,19 @@ export function createTeam(options: TeamOptions): Team {
       }
       emit({ type: 'cities_resolved', from: decision.from, to: decision.to });
 
+      // What the user said and what the tools return: the only places a figure in model prose may come from.
+      const evidence = [
+        input.message,
+        ...input.history.map((m) => m.content),
+        ...input.memories.map((m) => m.content),
+        JSON.stringify(profile),
+      ];
       const ctx: AnalystContext = {
         llm: options.llm,
         meter,
         signal: input.signal ?? new AbortController().signal,
         emit,
-        tools: options.tools,
+        tools: recordingTools(options.tools, evidence),
         models,
         from: decision.from,
         to: decision.to,
@@ -142,20 +150,27 @@ export function createTeam(options: TeamOptions): Team {
         memories: input.memories,
       };
       // Independent analyses run side by side: wall time follows the slowest, not the sum.
-      const [cost, sentiment, migration] = await Promise.all([
+      const [cost, sentimentDraft, migrationDraft] = await Promise.all([
         timed('cost-analyst', () => runCostAnalyst(ctx)),
         timed('sentiment-analyst', () => runSentimentAnalyst(ctx)),
         timed('migration-researcher', () => runMigrationResearcher(ctx)),
       ]);
-      if ([cost, sentiment, migration].every((s) => s.status === 'unavailable')) {
-        throw new MovebotError('tool_error', `every analyst failed: ${[cost, sentiment, migration].map((s) => (s as { reason: string }).reason).join('; ')}`, {
+      const sections = [cost, sentimentDraft, migrationDraft];
+      if (sections.every((s) => s.status === 'unavailable')) {
+        throw new MovebotError('tool_error', `every analyst failed: ${sections.map((s) => (s as { reason: string }).reason).join('; ')}`, {
           transient: true,
         });
       }
 
+      if (cost.status === 'ok') evidence.push(...cost.data.figures.map((f) => `${f.value} ${f.evidence}`));
+      const source = figureSource(evidence.join('\n'));
+      // The Cost Analyst grounds its own prose; these two are grounded here, before the synthesis reads them.
+      const sentiment = grounded(sentimentDraft, (d) => ({ ...d, analysis: groundFields(d.analysis, source) }));
+      const migration = grounded(migrationDraft, (d) => ({ ...d, insights: groundFields(d.insights, source) }));
+
       emit({ type: 'synthesizing' });
       const synthStart = clock.now();
-      const { value: synthesis } = await options.llm.structured({
+      const { value: draft } = await options.llm.structured({
         label: 'coordinator-synthesis',
         model: models.coordinator,
         meter,
@@ -168,6 +183,8 @@ export function createTeam(options: TeamOptions): Team {
         ],
       });
       timings.synthesis = clock.now() - synthStart;
+      // The prompt forbids new figures; models still write them. A sentence with one is dropped.
+      const synthesis = groundFields(draft, source);
 
       const recommendation: Recommendation = {
         from: decision.from,
@@ -248,6 +265,10 @@ function userReason(err: unknown): string {
     return err.message;
   }
   return 'an unexpected error';
+}
+
+function grounded<T>(section: Section<T>, ground: (data: T) => T): Section<T> {
+  return section.status === 'ok' ? { status: 'ok', data: ground(section.data) } : section;
 }
 
 async function withDeadline<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {

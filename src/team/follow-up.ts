@@ -3,6 +3,7 @@ import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { CityResolver } from '../tools/city-resolver.js';
 import { type TeamTools, formatResults } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
+import { createGrounder, figureSource } from './grounding.js';
 import { PROMPTS } from './prompts.js';
 import { renderSharedSummary, renderSummary } from './report.js';
 import type { Intake } from './schemas.js';
@@ -88,7 +89,16 @@ export async function answerFollowUp(args: {
     .filter(Boolean)
     .join('\n\n');
 
-  const result = await args.llm.stream(
+  // Figures in the answer must stand in what the model was given or in the analysis' sourced parts;
+  // the stream is grounded sentence by sentence, so a dropped figure is never shown even briefly.
+  const grounder = createGrounder(figureSource(`${prompt}\n${sourcedText(last)}`));
+  let shown = '';
+  const show = (text: string) => {
+    if (!text) return;
+    shown += text;
+    args.emit({ type: 'content_delta', text });
+  };
+  await args.llm.stream(
     {
       label: 'coordinator-follow-up',
       model: args.model,
@@ -99,7 +109,14 @@ export async function answerFollowUp(args: {
         { role: 'user', content: prompt },
       ],
     },
-    (text) => args.emit({ type: 'content_delta', text }),
+    (delta) => show(grounder.push(delta)),
   );
-  return result.content.trim();
+  show(grounder.end());
+  return shown.trim();
+}
+
+/** What an analysis took from its sources: the page's figures and the Cost Analyst's grounded prose. */
+function sourcedText(r: Recommendation): string {
+  if (r.cost.status !== 'ok') return '';
+  return [JSON.stringify(r.cost.data.analysis), ...r.cost.data.figures.map((f) => `${f.value} ${f.evidence}`)].join('\n');
 }

@@ -58,3 +58,35 @@ export function describeUser(ctx: Pick<AnalystContext, 'from' | 'to' | 'profile'
 export function formatResults(results: SearchResult[]): string {
   return results.map((r, i) => `[${i + 1}] ${r.title}\nURL: ${r.url}\n${r.snippet}`).join('\n\n');
 }
+
+/**
+ * The tools with every result also added to `evidence`: what the team's prose is later checked
+ * against, so a figure it states must stand in something a tool returned.
+ */
+export function recordingTools(tools: TeamTools, evidence: string[]): TeamTools {
+  const { costOfLiving, redditResearch, cityResearch } = tools;
+  const kept = <R>(result: R, text: string): R => {
+    evidence.push(text);
+    return result;
+  };
+  return {
+    costOfLiving: costOfLiving && {
+      compare: async (from, to) => {
+        const c = await costOfLiving.compare(from, to);
+        return kept(c, `${c.excerpt}\n${JSON.stringify(c.figures)}`);
+      },
+    },
+    redditResearch: redditResearch && {
+      research: async (from, to) => {
+        const r = await redditResearch.research(from, to);
+        return kept(r, formatResults(r.results));
+      },
+    },
+    cityResearch: cityResearch && {
+      research: async (city) => {
+        const r = await cityResearch.research(city);
+        return kept(r, formatResults(r.results));
+      },
+    },
+  };
+}
