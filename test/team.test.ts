@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
+import { createTeam } from '../src/team/coordinator.js';
 import type { TeamEvent } from '../src/team/types.js';
+import { createCityResolver } from '../src/tools/city-resolver.js';
+import { waitFor } from './fakes/fake-http.js';
 import { messageText } from './fakes/openai-fake.js';
 import { SEATTLE_AUSTIN_URL, type TeamFakes } from './helpers/team-env.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
@@ -171,6 +174,35 @@ describe('the move-decision team', () => {
     expect(turn.outcome.recommendation.cost).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/could not be used/) });
     const repair = team.fakes.openai.chatRequests.find((r) => messageText(r.messages.at(-1)?.content).includes('That reply was not valid'));
     expect(repair).toBeDefined();
+  });
+
+  it('cancels the model call of an analyst past its deadline and answers without that section', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    override({ system: 'You are the Sentiment Analyst' }, async () => {
+      await held;
+      return undefined;
+    });
+    const { llm, tools, clock } = team.runtime;
+    const quick = createTeam({ llm, tools, clock, resolver: createCityResolver(), analystTimeoutMs: 500 });
+    try {
+      const { outcome } = await quick.run({
+        message: 'Should I move from Seattle to Austin?',
+        history: [],
+        state: {},
+        userId: 'deadline-user',
+        memories: [],
+      });
+      expect(outcome.kind).toBe('recommendation');
+      if (outcome.kind === 'recommendation') {
+        expect(outcome.recommendation.sentiment).toEqual({ status: 'unavailable', reason: 'the analysis took too long' });
+      }
+      // The held request is dropped by the client, not left open until the model answers.
+      const call = team.fakes.openai.chatRequests.find((r) => r.system.startsWith('You are the Sentiment Analyst'))!;
+      await waitFor(() => call.clientAborted, { what: "the Sentiment Analyst's request to be cancelled" });
+    } finally {
+      release();
+    }
   });
 
   it('treats instructions inside a scraped page as data', async () => {

@@ -151,9 +151,9 @@ export function createTeam(options: TeamOptions): Team {
       };
       // Independent analyses run side by side: wall time follows the slowest, not the sum.
       const [cost, sentimentDraft, migrationDraft] = await Promise.all([
-        timed('cost-analyst', () => runCostAnalyst(ctx)),
-        timed('sentiment-analyst', () => runSentimentAnalyst(ctx)),
-        timed('migration-researcher', () => runMigrationResearcher(ctx)),
+        timed('cost-analyst', (signal) => runCostAnalyst({ ...ctx, signal })),
+        timed('sentiment-analyst', (signal) => runSentimentAnalyst({ ...ctx, signal })),
+        timed('migration-researcher', (signal) => runMigrationResearcher({ ...ctx, signal })),
       ]);
       const sections = [cost, sentimentDraft, migrationDraft];
       if (sections.every((s) => s.status === 'unavailable')) {
@@ -213,12 +213,18 @@ export function createTeam(options: TeamOptions): Team {
       };
       return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId });
 
-      async function timed<T>(analyst: AnalystId, fn: () => Promise<Section<T>>): Promise<Section<T>> {
+      async function timed<T>(
+        analyst: AnalystId,
+        fn: (signal: AbortSignal) => Promise<Section<T>>,
+      ): Promise<Section<T>> {
         const t0 = clock.now();
         emit({ type: 'analyst_started', analyst });
+        // At the deadline the analyst's model calls are cancelled, not left running (and billed) unseen.
+        const deadline = new AbortController();
+        const signal = input.signal ? AbortSignal.any([input.signal, deadline.signal]) : deadline.signal;
         let result: Section<T>;
         try {
-          result = await withDeadline(fn(), options.analystTimeoutMs ?? 120_000, analyst);
+          result = await withDeadline(fn(signal), options.analystTimeoutMs ?? 120_000, analyst, deadline);
         } catch (err) {
           options.logger?.warn({ analyst, err: describeError(err) }, 'analyst failed');
           result = { status: 'unavailable', reason: userReason(err) };
@@ -271,10 +277,14 @@ function grounded<T>(section: Section<T>, ground: (data: T) => T): Section<T> {
   return section.status === 'ok' ? { status: 'ok', data: ground(section.data) } : section;
 }
 
-async function withDeadline<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+async function withDeadline<T>(promise: Promise<T>, ms: number, label: string, controller: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MovebotError('llm_timeout', `${label} exceeded ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      const err = new MovebotError('llm_timeout', `${label} exceeded ${ms} ms`);
+      controller.abort(err);
+      reject(err);
+    }, ms);
   });
   try {
     return await Promise.race([promise, deadline]);
