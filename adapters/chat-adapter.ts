@@ -34,7 +34,10 @@ export const PLATFORM_LIMITS = {
 } as const;
 
 /** Where a reply goes: the job's channel and thread. */
-export type ReplyTarget = Pick<ChatJob, 'platform' | 'workspace' | 'channel' | 'thread' | 'messageId' | 'interactionId'>;
+export type ReplyTarget = Pick<
+  ChatJob,
+  'platform' | 'workspace' | 'channel' | 'thread' | 'messageId' | 'interactionId' | 'ephemeral'
+>;
 
 /** A message the bot posted, as the platform identifies it. */
 export interface PostedRef {

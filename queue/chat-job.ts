@@ -22,6 +22,11 @@ export const ChatJobSchema = z.object({
   threadKey: z.string().min(1),
   /** Discord: the interaction whose deferred reply the worker edits (its token is kept apart from the job). */
   interactionId: z.string().optional(),
+  /**
+   * Discord: the reply is for the asker's eyes only (an ephemeral interaction response, used for
+   * /memories and /forget): it is never posted in the channel and opens no thread.
+   */
+  ephemeral: z.boolean().optional(),
   /** ISO time the adapter received it. */
   receivedAt: z.string(),
 });

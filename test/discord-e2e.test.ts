@@ -119,4 +119,23 @@ describe('Discord end to end through the worker', () => {
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(messages[2]!.content).toBe('What about taxes?');
   });
+
+  it('answers /memories to the asker only: in the ephemeral reply, with no thread and nothing in the channel', async () => {
+    const before = discord.messagesIn(CHANNEL).length;
+    const { id } = discord.dispatchInteraction({ channelId: CHANNEL, user: alice, commandName: 'memories' });
+    const rootId = await waitFor(() => discord.interaction(id)?.originalMessageId, { what: 'the deferred reply' });
+    const reply = await waitFor(
+      () => {
+        const m = discord.messagesIn(CHANNEL).find((x) => x.id === rootId);
+        return /remember/.test(shownText(m)) ? m : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the answer in the reply' },
+    );
+    expect(shownText(reply)).toMatch(/^I don't remember anything about you yet/);
+    expect(reply.flags & 64).toBe(64);
+    await worker.worker.waitUntilReady();
+    await waitFor(async () => (await queue.counts()).completed > 0 && (await queue.counts()).active === 0, { what: 'the job done' });
+    expect(discord.threads.find((th) => th.id === rootId)).toBeUndefined();
+    expect(discord.messagesIn(CHANNEL).slice(before).map((m) => m.id)).toEqual([rootId]);
+  });
 });

@@ -131,14 +131,20 @@ describe('Discord receiver', () => {
       options: { what: 'I have a dog' },
     });
     await waitFor(async () => (await jobs()).length === 2, { what: '/forget job' });
-    discord.dispatchInteraction({ channelId: CHANNEL, user: alice, commandName: 'forget' });
+    discord.dispatchInteraction({ channelId: CHANNEL, user: alice, commandName: 'forget', options: { what: 'Everything' } });
     await waitFor(async () => (await jobs()).length === 3, { what: '/forget-all job' });
 
-    expect((await jobs()).map((j) => j.data.text)).toEqual([
-      'what do you remember about me?',
-      'forget that I have a dog',
-      'forget everything',
+    const all = (await jobs()).map((j) => j.data);
+    expect(all.map((j) => [j.text, j.ephemeral])).toEqual([
+      ['what do you remember about me?', true],
+      ['forget that I have a dog', true],
+      ['forget everything', true],
     ]);
+    // Deferred as ephemeral: what movebot remembers about alice is shown to alice only.
+    for (const job of all) {
+      const reply = discord.messagesIn(CHANNEL).find((m) => m.id === discord.interaction(job.interactionId!)!.originalMessageId);
+      expect(reply!.flags & 64).toBe(64);
+    }
   });
 
   it('continues the session when someone writes in the thread opened on the answer', async () => {
@@ -304,7 +310,9 @@ describe('Discord command texts', () => {
       'Should I move from Seattle to Austin?',
     );
     expect(commandText('ask', options({ question: 'Is Denver sunny?' }))).toBe('Is Denver sunny?');
-    expect(commandText('forget', options({ what: '' }))).toBe('forget everything');
+    expect(commandText('forget', options({ what: 'all' }))).toBe('forget everything');
+    // An empty option (an old client, a bad request) never wipes everything.
+    expect(commandText('forget', options({ what: '' }))).toBeUndefined();
     expect(commandText('other-bots-command', options({}))).toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import { type APIMessage, DiscordAPIError, REST, type RawFile, Routes } from 'discord.js';
+import { type APIMessage, DiscordAPIError, MessageFlags, REST, type RawFile, Routes } from 'discord.js';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { MovebotError } from '../../src/errors.js';
@@ -118,6 +118,7 @@ export function createDiscordChatAdapter(
       const body = renderStatus(text);
       if (target.interactionId && (await editOriginal(target, body)))
         return { id: ORIGINAL, channel: target.channel };
+      if (target.ephemeral) throw privateReplyGone();
       const where = await conversationChannel(target, threadName(text));
       const message = await post(where, body);
       return { id: message.id, channel: where, ...(where !== target.channel && { thread: where }) };
@@ -133,6 +134,7 @@ export function createDiscordChatAdapter(
     async deliverAnswer(target, ref, answer, progress) {
       const posted = new Set(progress.alreadyPosted);
       const { main, overflow } = renderAnswer(answer);
+      if (target.ephemeral) return deliverPrivately(target, main, overflow, posted, progress.onPosted);
       let thread: Promise<string> | undefined;
       const channelOnce = () => {
         thread ??= conversationChannel(target, threadName(answer));
@@ -164,6 +166,35 @@ export function createDiscordChatAdapter(
     },
   };
 
+  /**
+   * An ephemeral answer: the original response and follow-ups only the asker sees, through the
+   * interaction's token. Nothing goes to the channel, also not when the token has expired.
+   */
+  async function deliverPrivately(
+    target: ReplyTarget,
+    main: DiscordMessageBody,
+    overflow: DiscordMessageBody[],
+    posted: Set<string>,
+    onPosted: (partKey: string, id: string) => Promise<void>,
+  ): Promise<void> {
+    if (!(await editOriginal(target, main))) throw privateReplyGone();
+    const creds = await credentials(target);
+    for (const [i, part] of overflow.entries()) {
+      const key = `part-${i + 2}`;
+      if (posted.has(key) || !creds) continue;
+      try {
+        const message = (await rest.post(Routes.webhook(creds.applicationId, creds.token), {
+          body: { ...part, flags: MessageFlags.Ephemeral },
+          query: new URLSearchParams({ wait: 'true' }),
+          auth: false,
+        })) as APIMessage;
+        await onPosted(key, message.id);
+      } catch (err) {
+        throw platformError('follow-up', err);
+      }
+    }
+  }
+
   async function editMessage(ref: PostedRef, body: DiscordMessageBody): Promise<void> {
     try {
       await rest.patch(Routes.channelMessage(ref.channel, ref.id), { body });
@@ -171,6 +202,14 @@ export function createDiscordChatAdapter(
       throw platformError('edit', err);
     }
   }
+}
+
+function privateReplyGone(): MovebotError {
+  return new MovebotError(
+    'platform_error',
+    'the interaction token of a private reply has expired; it is not posted in the channel instead',
+    { transient: false },
+  );
 }
 
 function reportFile(report: NonNullable<ChatAnswer['report']>): RawFile {

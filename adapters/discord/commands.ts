@@ -42,10 +42,17 @@ export const DISCORD_COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
     .setName('forget')
     .setDescription('Make movebot forget one thing, or everything it remembers about you.')
     .addStringOption((o) =>
-      o.setName('what').setDescription('What to forget (leave empty to forget everything)').setMaxLength(500),
+      o
+        .setName('what')
+        .setDescription('What to forget, or "everything"')
+        .setRequired(true)
+        .setMaxLength(500),
     )
     .toJSON(),
 ];
+
+/** Commands whose replies only the asker sees: what movebot remembers about someone is theirs. */
+export const PRIVATE_COMMANDS = new Set(['memories', 'forget']);
 
 /** Names of our commands, for telling ours apart from other apps' in a shared client. */
 export const COMMAND_NAMES = new Set(DISCORD_COMMANDS.map((c) => c.name));
@@ -71,8 +78,10 @@ export function commandText(commandName: string, options: CommandOptions): strin
     case 'memories':
       return 'what do you remember about me?';
     case 'forget': {
+      // Everything only when asked for in words: an empty option must not wipe a user's memories.
       const what = get('what');
-      return what ? `forget that ${what}` : 'forget everything';
+      if (!what) return undefined;
+      return /^(everything|all|all of it)$/i.test(what) ? 'forget everything' : `forget that ${what}`;
     }
     default:
       return undefined;

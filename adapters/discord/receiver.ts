@@ -6,6 +6,7 @@ import {
   GatewayIntentBits,
   type Interaction,
   type Message,
+  MessageFlags,
   Partials,
 } from 'discord.js';
 import { Redis } from 'ioredis';
@@ -16,7 +17,7 @@ import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { SessionStore } from '../../src/ports/session-store.js';
-import { COMMAND_NAMES, interactionText } from './commands.js';
+import { COMMAND_NAMES, interactionText, PRIVATE_COMMANDS } from './commands.js';
 import { dropInteraction, saveInteraction } from './interaction-store.js';
 
 export interface DiscordReceiverOptions {
@@ -86,14 +87,18 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
   async function onInteraction(interaction: Interaction): Promise<void> {
     if (!interaction.isChatInputCommand() || !COMMAND_NAMES.has(interaction.commandName)) return;
     // Discord allows 3 s for the first response: acknowledge before anything that could be slow.
-    const callback = await interaction.deferReply({ withResponse: true });
+    const ephemeral = PRIVATE_COMMANDS.has(interaction.commandName);
+    const callback = await interaction.deferReply({
+      withResponse: true,
+      ...(ephemeral && { flags: MessageFlags.Ephemeral }),
+    });
     const rootId = callback.interaction.responseMessageId ?? (await interaction.fetchReply()).id;
     const text = interactionText(interaction);
     if (!text) {
       await interaction.editReply('Please tell me what you would like to know.');
       return;
     }
-    const job = jobFromInteraction(interaction, rootId, text);
+    const job: ChatJob = { ...jobFromInteraction(interaction, rootId, text), ...(ephemeral && { ephemeral }) };
     try {
       await saveInteraction(
         redis,
