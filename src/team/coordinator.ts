@@ -87,6 +87,7 @@ export function createTeam(options: TeamOptions): Team {
         history: input.history,
         previousProfile: ownProfile,
         memories: input.memories,
+        resolver: options.resolver,
       });
       timings.intake = clock.now() - started;
       const last = state.last;
