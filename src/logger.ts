@@ -42,7 +42,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 6);
   const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
-  const base = options.destination ?? (pretty ? prettyStream() : process.stdout);
+  const base = pretty ? prettyStream(options.destination) : (options.destination ?? process.stdout);
   const destination = secrets.length > 0 ? scrubbing(base, secrets) : base;
   return pino(
     {
@@ -60,8 +60,13 @@ export function createLoggerFromConfig(config: Config, destination?: NodeJS.Writ
   return createLogger({ level: config.logLevel, destination, secrets: secretValues(config) });
 }
 
-function prettyStream(): NodeJS.WritableStream {
-  return pinoPretty({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' });
+function prettyStream(destination?: NodeJS.WritableStream): NodeJS.WritableStream {
+  return pinoPretty({
+    colorize: true,
+    translateTime: 'HH:MM:ss',
+    ignore: 'pid,hostname,service',
+    ...(destination && { destination }),
+  });
 }
 
 function scrubbing(target: NodeJS.WritableStream, secrets: string[]): pino.DestinationStream {

@@ -45,6 +45,9 @@ describe('npm run ask', () => {
     expect(first.stdout).toContain('**Move** for Seattle, WA → Austin, TX');
     expect(first.stderr).toMatch(/Cost Analyst (started|finished)/); // plain progress lines off a TTY
     expect(first.stderr).toContain('--session trip-1');
+    // Where the conversation is kept is said once, and no log lines mix into the progress.
+    expect(first.stderr).toContain(`(embedded database in ${join(dir, 'db')}; set DATABASE_URL to use PostgreSQL)`);
+    expect(first.stderr).not.toMatch(/^\{"level"/m);
 
     const second = await ask(['What about taxes?', '--user', 'dana', '--session', 'trip-1']);
     expect(second.code, second.stderr).toBe(0);

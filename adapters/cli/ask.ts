@@ -38,9 +38,14 @@ async function main(): Promise<number> {
   const logger = createLogger({
     level: process.env.LOG_LEVEL ? config.logLevel : 'warn',
     destination: process.stderr,
+    pretty: process.stderr.isTTY === true,
     secrets: secretValuesFromConfig(config),
   });
   const runtime = await createRuntime(config, { logger });
+  if (runtime.db.kind === 'pglite') {
+    // The log line saying so is below the CLI's warn level; where the conversation lives matters.
+    process.stderr.write(`(embedded database in ${config.pgliteDir}; set DATABASE_URL to use PostgreSQL)\n`);
+  }
   const sessionId = parsed.values.session ?? randomUUID();
   const progress = createProgressRenderer();
   try {
