@@ -66,16 +66,17 @@ export function renderReport(r: Recommendation): string {
   out.push('## Detailed Justification', '', r.justification || '_Not available._', '');
   out.push('## Featured Migration Quotes', '');
   if (r.quotes.length === 0) out.push('_No verifiable quotes were found._', '');
-  for (const q of r.quotes) out.push(`> "${q.quote}"`, `> — [Source](${q.url})`, '');
+  for (const q of r.quotes) out.push(`> "${oneLine(q.quote)}"`, `> — [Source](${q.url})`, '');
   out.push('## Next Steps', '', ...r.nextSteps.map((s, i) => `${i + 1}. ${s}`), '');
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }
 
-/** `{from}_to_{to}_{YYYYMMDD_HHMMSS}_analysis.md`, as the original names its reports. */
+/**
+ * `{from}_to_{to}_{YYYYMMDD_HHMMSS}_analysis.md`, as the original names its reports. The stamp is UTC,
+ * like the report's "Report Generated" line: a report attached in Slack is read in every time zone.
+ */
 export function reportFileName(r: Pick<Recommendation, 'from' | 'to'>, clock: Clock): string {
-  const d = new Date(clock.now());
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}_${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+  const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
   return `${slug(r.from.name)}_to_${slug(r.to.name)}_${stamp}_analysis.md`;
 }
@@ -117,7 +118,7 @@ function costLines(r: Recommendation): string[] {
 }
 
 function quoteLines(r: Recommendation): string[] {
-  return r.quotes.slice(0, 2).map((q) => `> "${q.quote}" — [Source](${q.url})`);
+  return r.quotes.slice(0, 2).map((q) => `> "${oneLine(q.quote)}" — [Source](${q.url})`);
 }
 
 export function headline(kind: Recommendation['recommendation']): string {
@@ -135,6 +136,11 @@ function para(label: string, text: string): string[] {
 function bullets(items: string[], empty?: string): string[] {
   if (items.length === 0) return empty ? [`_${empty}_`] : [];
   return items.map((i) => `- ${i}`);
+}
+
+/** A quote with line breaks would fall out of its `>` block; verbatim apart from whitespace. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** A table row from the page quoted as its cells ("Housing · 31% lower"): escaped pipes read as noise. */
