@@ -9,7 +9,14 @@ const austin = { name: 'Austin', display: 'Austin, TX', state: 'TX' };
 
 describe('the Markdown report', () => {
   it('is named like the original, stamped in UTC like its "Report Generated" line', () => {
-    expect(reportFileName({ from: seattle, to: austin }, fixedClock)).toBe('seattle_to_austin_20260102_030405_analysis.md');
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/Los_Angeles'; // a server's local zone must not change the name
+    try {
+      expect(reportFileName({ from: seattle, to: austin }, fixedClock)).toBe('seattle_to_austin_20260102_030405_analysis.md');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 
   it('keeps a quote that spans lines inside its blockquote', () => {
