@@ -14,7 +14,7 @@ import { reportFileName } from '../src/team/report.js';
 import type { Recommendation, TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
 import { type ChatJob, ChatJobSchema } from './chat-job.js';
-import { createEditBudget } from './edit-budget.js';
+import { createEditBudget, EDIT_BUDGET_REDIS_OPTIONS } from './edit-budget.js';
 import { postFailureNotice } from './failure-notice.js';
 import { CHAT_QUEUE_NAME } from './message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
@@ -69,10 +69,17 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
   const lockMs = options.lockDurationMs ?? 30_000;
+  // Shared by all workers through Redis; its own client, so an outage skips progress instead of holding answers.
+  const budgetRedis = new Redis(options.redisUrl, EDIT_BUDGET_REDIS_OPTIONS);
+  budgetRedis.on('error', (err) => logger.debug({ err: err.message }, 'edit budget redis error'));
   const budgetFor = (platform: ChatJob['platform']) =>
     createEditBudget({
+      redis: budgetRedis,
       perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS[platform].progressEditsPerMinute,
       clock: runtime.clock,
+      keyPrefix: `movebot:${queueName}:edit-budget:`,
+      onError: (err) =>
+        logger.debug({ err: describeError(err) }, 'edit budget unavailable; progress edit skipped'),
     });
   const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
@@ -183,7 +190,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const progress = createThrottledSender(
       // Out of budget, this update is dropped; the next one (or the answer) catches the thread up.
       async (text) => {
-        if (editBudgets[data.platform].tryTake(budgetKey)) await adapter.updateProgress(target, placeholder, text);
+        if (await editBudgets[data.platform].tryTake(budgetKey)) {
+          await adapter.updateProgress(target, placeholder, text);
+        }
       },
       PLATFORM_LIMITS[data.platform].editIntervalMs,
       (err) => logger.debug({ err: describeError(err) }, 'progress update failed'),
@@ -274,6 +283,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       await Promise.all([...notices]);
       await lookup.close();
       redis.disconnect();
+      budgetRedis.disconnect();
     },
   };
 }
