@@ -212,6 +212,16 @@ describe('non-streaming and agent runs', () => {
     ).json()) as { data: Array<{ session_id: string; session_type: string }> };
     expect(list.data.map((s) => s.session_id)).toEqual([events[0]?.data.session_id]);
     expect(list.data[0]?.session_type).toBe('agent');
+
+    // By type alone (the Agent UI's agent view sends no component_id): agents' sessions only, and back.
+    const ids = async (query: string) =>
+      ((await (await fetch(`${api.url}/sessions?${query}`)).json()) as { data: Array<{ session_id: string; session_type: string }> }).data;
+    const agents = await ids('type=agent&db_id=movebot-db');
+    expect(agents.map((s) => s.session_id)).toEqual([events[0]?.data.session_id]);
+    const teams = await ids('type=team');
+    expect(teams.length).toBeGreaterThan(1);
+    expect(teams.every((s) => s.session_type === 'team')).toBe(true);
+    expect(await ids('type=team&component_id=cost-analyst')).toEqual([]);
   });
 
   it('counts API runs, latency, tokens and cost in /metrics', async () => {

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { findUser } from '../../db/repositories/run-stats.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { Message, Run, Session, User, UserKey } from '../../src/ports/session-store.js';
+import { ANALYSTS } from '../../src/team/types.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
 import type { LiveRuns } from './runs.js';
 
+const AGENT_IDS: string[] = Object.keys(ANALYSTS);
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 const PageSchema = z.object({
@@ -105,6 +107,9 @@ export function sessionRoutes(deps: { runtime: Runtime; live: LiveRuns }): Route
     const key = userKeyOf(q);
     if (typeof key === 'string') return sendError(res, 400, 'bad_request', key);
     const empty = { data: [], meta: { page: q.page, limit: q.limit, total_pages: 0, total_count: 0 } };
+    // Filed under an analyst's id makes a session an agent's (as sessionView labels it); all others are the team's.
+    const ofType = q.type === 'team' ? [TEAM_ID] : q.type === 'agent' ? AGENT_IDS : undefined;
+    if (q.component_id && ofType && !ofType.includes(q.component_id)) return res.json(empty);
     let ownerUserId: string | undefined;
     if (key) {
       ownerUserId = (await findUser(db, key))?.id;
@@ -113,7 +118,7 @@ export function sessionRoutes(deps: { runtime: Runtime; live: LiveRuns }): Route
     const { sessions, total } = await store.listSessions({
       ownerUserId,
       platform: key ? undefined : q.platform,
-      componentId: q.component_id || (q.type === 'team' ? TEAM_ID : undefined),
+      componentIds: q.component_id ? [q.component_id] : ofType,
       limit: q.limit,
       offset: (q.page - 1) * q.limit,
     });
