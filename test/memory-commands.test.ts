@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandText } from '../adapters/discord/commands.js';
 import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
+import { isForgetEverything } from '../src/conversation/conversation-service.js';
 import { createLlmClient } from '../src/llm/llm-client.js';
 import { createEmbedder } from '../src/memory/embedder.js';
 import { createMemoryService, type MemoryService } from '../src/memory/memory-service.js';
@@ -62,6 +63,7 @@ describe('memory commands', () => {
       'Memories of Austin keep pulling me back, should I go?',
     ]) {
       expect(await withVectors.command(user, text), text).toBeUndefined();
+      expect(isForgetEverything(text), text).toBe(false);
     }
     expect(await memoriesOf(user)).toEqual(['You have a dog', 'You live in Austin', 'You prefer Austin over Denver']);
     expect(await withVectors.command(user, 'what do you remember about me?')).toMatch(/^Here is what I remember about you \(3\):/);
@@ -80,6 +82,8 @@ describe('memory commands', () => {
     for (const text of ['forget everything', 'Forget all.', 'forget me', commandText('forget', { getString: () => 'everything' })!]) {
       const user = await userWith(`cat-${text}`, ['You have a dog', 'You work remotely']);
       expect(await withVectors.command(user, text), text).toMatch(/forgot everything I knew about you \(2 memories\)/);
+      // The conversation service reads it the same way, to drop the user's profile from thread state too.
+      expect(isForgetEverything(text), text).toBe(true);
       expect(await memoriesOf(user)).toEqual([]);
     }
   });

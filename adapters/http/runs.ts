@@ -184,7 +184,7 @@ async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns },
     return sendError(res, statusFor(code), code, text);
   }
 
-  runId ??= result.runId ?? result.reply.id;
+  runId ??= result.runId;
   if (result.runId) live.delete(result.runId);
   const ms = clock.now() - started;
   if (!result.reused) metrics.recordRun({ status: 'completed', ms, usage: result.usage, costUsd: result.costUsd, source: 'api' });

@@ -63,6 +63,7 @@ export function createSessionStore(db: Database): SessionStore {
       if (filter.ownerUserId) add('owner_user_id = ?', filter.ownerUserId);
       if (filter.platform) add('platform = ?', filter.platform);
       if (filter.componentId) add('component_id = ?', filter.componentId);
+      if (filter.componentIds) add('component_id = ANY(?)', filter.componentIds);
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const total = Number(
         (await db.query<{ n: string }>(`SELECT count(*) AS n FROM sessions ${clause}`, params)).rows[0]?.n ?? 0,
@@ -86,6 +87,30 @@ export function createSessionStore(db: Database): SessionStore {
          WHERE id = $1`,
         [id, JSON.stringify(patch.state ?? {}), patch.title ?? null],
       );
+    },
+
+    async forgetUserState(userId) {
+      // One statement for every session of theirs. jsonb_set on a missing 'team' would yield NULL, hence
+      // the CASE. updated_at stays, so forgetting does not reorder anyone's session list.
+      const { rows } = await db.query(
+        `UPDATE sessions s
+         SET state = CASE
+             WHEN s.state ? 'team' THEN jsonb_set(
+               s.state,
+               '{team}',
+               CASE WHEN s.state->'team'->>'lastFor' = $1::text THEN (s.state->'team') - 'last' - 'lastFor' ELSE s.state->'team' END
+                 #- ARRAY['profiles', $1::text]
+             )
+             ELSE s.state
+           END
+           || jsonb_build_object('forgotten', COALESCE(s.state->'forgotten', '{}'::jsonb) || jsonb_build_object($1::text, s.last_seq))
+         WHERE (s.state->'team'->'profiles') ? $1::text
+           OR s.state->'team'->>'lastFor' = $1::text
+           OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.author_user_id = $2::bigint)
+         RETURNING s.id`,
+        [userId, userId],
+      );
+      return rows.length;
     },
 
     async appendMessage(sessionId, message) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeError, MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Message, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
+import type { Message, Run, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
 import { renderSharedSummary } from '../team/report.js';
@@ -53,6 +53,24 @@ export interface ConversationService {
   idle(): Promise<void>;
 }
 
+const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+
+/**
+ * "forget everything" (all, me, … about me) as the whole message, read the way the memory service reads
+ * it (a leading mention stripped, "please" and end punctuation allowed). Only consulted once the memory
+ * service answered the message as a command, so a question starting with "forget" never gets here;
+ * test/memory-commands.test.ts keeps the two readings in step.
+ */
+const FORGET_ALL = /^forget\s+(?:everything|all|me)(?:\s+(?:about\s+me|you\s+know(?:\s+about\s+me)?))?$/i;
+export function isForgetEverything(text: string): boolean {
+  const t = text
+    .trim()
+    .replace(/^[@<][^\s>]*>?\s*/, '')
+    .replace(/^please\s+/i, '')
+    .replace(/(?:[,\s]+please)?[.!\s]*$/i, '');
+  return FORGET_ALL.test(t);
+}
+
 export function createConversationService(deps: {
   store: SessionStore;
   team: Team;
@@ -85,99 +103,105 @@ export function createConversationService(deps: {
     return { user, session, userMessage };
   }
 
+  type Turn = Awaited<ReturnType<typeof open>> & { existing?: Message; run: Run };
+
+  /** A stored failure notice is replaced by the retried answer; otherwise the answer is appended. */
+  function storeReply(turn: Turn, content: string, metadata: Record<string, unknown>) {
+    return turn.existing
+      ? store.updateMessage(turn.existing.id, { content, metadata })
+      : store.appendMessage(turn.session.id, { role: 'assistant', content, replyTo: turn.userMessage.id, metadata });
+  }
+
+  /** A memory command's answer as a run of its own, so API clients see it like any other exchange. */
+  async function commandTurn(turn: Turn, text: string, ms: number, emit: TeamEventListener | undefined): Promise<TurnResult> {
+    const { session, user, userMessage, run } = turn;
+    const metadata = { kind: 'memory', runId: run.id };
+    const reply = await storeReply(turn, text, metadata);
+    await store.finishRun(run.id, { status: 'completed', content: text, timings: { total: ms }, usage: NO_USAGE, costUsd: 0 });
+    const outcome: TeamOutcome = { kind: 'answer', text };
+    emit?.({ type: 'done', outcome });
+    return { session, user, userMessage, reply, reused: false, outcome, runId: run.id, usage: NO_USAGE, costUsd: 0 };
+  }
+
+  async function teamTurn(turn: Turn, text: string, options: { emit?: TeamEventListener; signal?: AbortSignal }): Promise<TurnResult> {
+    const { session, user, userMessage, run } = turn;
+    const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 })).filter(
+      (m) => m.seq < userMessage.seq && m.role !== 'system',
+    );
+    const forgotten = (session.state.forgotten as Record<string, number> | undefined)?.[user.id] ?? 0;
+    const history = historyFor(earlier, user.id, forgotten);
+    const memories = deps.memory
+      ? await deps.memory.recall(user, text).catch((err) => {
+          deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
+          return [];
+        })
+      : [];
+    const result = await deps.team.run({
+      message: text,
+      history,
+      state: (session.state.team as TeamState | undefined) ?? {},
+      userId: user.id,
+      memories,
+      signal: options.signal,
+      emit: options.emit,
+    });
+    const { outcome } = result;
+    const metadata = {
+      kind: outcome.kind,
+      runId: run.id,
+      // Made with this user's memories: never read back into anyone else's turn (historyFor).
+      usedMemories: memories.length > 0,
+      ...(outcome.kind === 'recommendation' ? { report: outcome.markdown, recommendation: outcome.recommendation } : {}),
+    };
+    const reply = await storeReply(turn, outcome.text, metadata);
+    const title =
+      outcome.kind === 'recommendation' ? `${outcome.recommendation.from.display} → ${outcome.recommendation.to.display}` : undefined;
+    await store.updateSession(session.id, { state: { team: result.state }, title });
+    await store.finishRun(run.id, {
+      status: 'completed',
+      content: outcome.text,
+      timings: result.timings,
+      usage: result.usage,
+      costUsd: result.costUsd,
+    });
+    if (deps.memory) {
+      // Learning happens after the answer is stored, off the reply's critical path.
+      const job = deps.memory
+        .learn({ user, message: userMessage, session })
+        .catch((err) => deps.logger?.warn({ err: describeError(err) }, 'memory extraction failed'))
+        .finally(() => learning.delete(job));
+      learning.add(job);
+    }
+    return { session, user, userMessage, reply, reused: false, outcome, runId: run.id, usage: result.usage, costUsd: result.costUsd };
+  }
+
   return {
     async handle(message, options = {}) {
-      const { user, session, userMessage } = await open(message);
+      const opened = await open(message);
+      const { session, user, userMessage } = opened;
       // Answered before (a redelivery or a re-run job): hand back that answer. A stored failure notice
       // is different: a retry runs again and replaces it.
       const existing = await store.findReply(userMessage.id);
-      if (existing && existing.metadata.kind !== 'error') return { session, user, userMessage, reply: existing, reused: true };
-
-      const commandAnswer = await deps.memory?.command?.(user, message.text);
-      if (commandAnswer !== undefined) {
-        const reply = await store.appendMessage(session.id, {
-          role: 'assistant',
-          content: commandAnswer,
-          replyTo: userMessage.id,
-          metadata: { kind: 'memory' },
-        });
-        const outcome: TeamOutcome = { kind: 'answer', text: commandAnswer };
-        return { session, user, userMessage, reply, reused: false, outcome };
+      if (existing && existing.metadata.kind !== 'error') {
+        const runId = typeof existing.metadata.runId === 'string' ? existing.metadata.runId : undefined;
+        return { session, user, userMessage, reply: existing, reused: true, runId };
       }
 
-      const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 })).filter(
-        (m) => m.seq < userMessage.seq && m.role !== 'system',
-      );
-      const history = historyFor(earlier, user.id);
-      const memories = deps.memory
-        ? await deps.memory.recall(user, message.text).catch((err) => {
-            deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
-            return [];
-          })
-        : [];
-
+      // Every answered message is a run, memory commands too: API clients stream and list each exchange.
+      const started = deps.clock.now();
       const run = await store.startRun({ sessionId: session.id, userMessageId: userMessage.id, input: message.text });
       options.emit?.({ type: 'run_started', runId: run.id, sessionId: session.id });
-      let result: Awaited<ReturnType<Team['run']>>;
+      const turn: Turn = { ...opened, existing, run };
       try {
-        result = await deps.team.run({
-          message: message.text,
-          history,
-          state: (session.state.team as TeamState | undefined) ?? {},
-          userId: user.id,
-          memories,
-          signal: options.signal,
-          emit: options.emit,
-        });
+        const commandAnswer = await deps.memory?.command?.(user, message.text);
+        if (commandAnswer === undefined) return await teamTurn(turn, message.text, options);
+        if (isForgetEverything(message.text)) await store.forgetUserState(user.id);
+        return await commandTurn(turn, commandAnswer, deps.clock.now() - started, options.emit);
       } catch (err) {
         await store.finishRun(run.id, { status: 'failed', error: describeError(err) }).catch(() => {});
         options.emit?.({ type: 'failed', message: userFacingError(err), code: errorCode(err) });
         throw err;
       }
-      const { outcome } = result;
-      const metadata = {
-          kind: outcome.kind,
-          runId: run.id,
-          // Made with this user's memories: never read back into anyone else's turn (historyFor).
-          usedMemories: memories.length > 0,
-          ...(outcome.kind === 'recommendation'
-            ? { report: outcome.markdown, recommendation: outcome.recommendation }
-            : {}),
-      };
-      const reply = existing
-        ? await store.updateMessage(existing.id, { content: outcome.text, metadata })
-        : await store.appendMessage(session.id, { role: 'assistant', content: outcome.text, replyTo: userMessage.id, metadata });
-      const title =
-        outcome.kind === 'recommendation'
-          ? `${outcome.recommendation.from.display} → ${outcome.recommendation.to.display}`
-          : undefined;
-      await store.updateSession(session.id, { state: { team: result.state }, title });
-      await store.finishRun(run.id, {
-        status: 'completed',
-        content: outcome.text,
-        timings: result.timings,
-        usage: result.usage,
-        costUsd: result.costUsd,
-      });
-      if (deps.memory) {
-        // Learning happens after the answer is stored, off the reply's critical path.
-        const job = deps.memory
-          .learn({ user, message: userMessage, session })
-          .catch((err) => deps.logger?.warn({ err: describeError(err) }, 'memory extraction failed'))
-          .finally(() => learning.delete(job));
-        learning.add(job);
-      }
-      return {
-        session,
-        user,
-        userMessage,
-        reply,
-        reused: false,
-        outcome,
-        runId: run.id,
-        usage: result.usage,
-        costUsd: result.costUsd,
-      };
     },
 
     async idle() {
@@ -201,13 +225,19 @@ export function createConversationService(deps: {
  * answers to someone else were made from that person's situation and memories; the model gets them only
  * in a shared form, so nothing of theirs is taken as this user's or repeated to them.
  */
-function historyFor(messages: Message[], userId: string): HistoryMessage[] {
+function historyFor(messages: Message[], userId: string, forgottenUpTo: number): HistoryMessage[] {
   const authorOf = new Map(messages.map((m) => [m.id, m.authorUserId]));
-  return messages.map((m) => {
-    const forSomeoneElse = m.role === 'assistant' && (!m.replyTo || authorOf.get(m.replyTo) !== userId);
-    const content = forSomeoneElse ? sharedContent(m) : m.content;
-    return { role: m.role as 'user' | 'assistant', content, authorName: m.authorName };
-  });
+  const theirs = (m: Message) =>
+    m.authorUserId === userId || (m.role === 'assistant' && m.replyTo !== null && authorOf.get(m.replyTo) === userId);
+  // After "forget everything" their earlier messages (and the answers made from them) are not read back:
+  // the model would learn again what they asked us to forget.
+  return messages
+    .filter((m) => m.seq > forgottenUpTo || !theirs(m))
+    .map((m) => {
+      const forSomeoneElse = m.role === 'assistant' && (!m.replyTo || authorOf.get(m.replyTo) !== userId);
+      const content = forSomeoneElse ? sharedContent(m) : m.content;
+      return { role: m.role as 'user' | 'assistant', content, authorName: m.authorName };
+    });
 }
 
 function sharedContent(reply: Message): string {

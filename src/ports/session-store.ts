@@ -88,6 +88,8 @@ export interface SessionFilter {
   ownerUserId?: string;
   platform?: string;
   componentId?: string;
+  /** Any of these components (e.g. every analyst, for `type=agent`). */
+  componentIds?: string[];
   limit?: number;
   offset?: number;
 }
@@ -117,6 +119,14 @@ export interface SessionStore {
   deleteSession(id: string): Promise<boolean>;
   /** Shallow-merges `patch` into the session's state and sets the title if given. */
   updateSession(id: string, patch: { state?: Record<string, unknown>; title?: string }): Promise<void>;
+  /**
+   * "Forget everything" in every session of the user's at once. Drops their own profile from the team's
+   * thread state (`team.profiles[userId]`) and the latest recommendation when it was made for them (its
+   * prose comes from their situation); other people's profiles stay. Records `forgotten[userId]` = the
+   * session's last seq: their messages up to it are not read back into their turns. Returns how many
+   * sessions changed.
+   */
+  forgetUserState(userId: string): Promise<number>;
   /** Appends a message with the next seq; concurrent appends get contiguous, distinct seqs. */
   appendMessage(sessionId: string, message: NewMessage): Promise<Message>;
   /** Rewrites a stored answer (a failure notice replaced by a retried run's answer). */
