@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeError, MovebotError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isForgetEverything } from '../memory/memory-service.js';
 import type { Message, Run, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
@@ -54,22 +55,6 @@ export interface ConversationService {
 }
 
 const NO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-
-/**
- * "forget everything" (all, me, … about me) as the whole message, read the way the memory service reads
- * it (a leading mention stripped, "please" and end punctuation allowed). Only consulted once the memory
- * service answered the message as a command, so a question starting with "forget" never gets here;
- * test/memory-commands.test.ts keeps the two readings in step.
- */
-const FORGET_ALL = /^forget\s+(?:everything|all|me)(?:\s+(?:about\s+me|you\s+know(?:\s+about\s+me)?))?$/i;
-export function isForgetEverything(text: string): boolean {
-  const t = text
-    .trim()
-    .replace(/^[@<][^\s>]*>?\s*/, '')
-    .replace(/^please\s+/i, '')
-    .replace(/(?:[,\s]+please)?[.!\s]*$/i, '');
-  return FORGET_ALL.test(t);
-}
 
 export function createConversationService(deps: {
   store: SessionStore;

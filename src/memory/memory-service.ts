@@ -42,6 +42,16 @@ function parseForget(text: string): 'everything' | { about: string } | undefined
   return { about };
 }
 
+/** A leading bot mention (`<@U123>`, `@movebot`) is not part of what the user said. */
+function withoutMention(text: string): string {
+  return text.trim().replace(/^[@<][^\s>]*>?\s*/, '');
+}
+
+/** True when the message is "forget everything" in one of its forms, read exactly as `command` reads it. */
+export function isForgetEverything(text: string): boolean {
+  return parseForget(withoutMention(text)) === 'everything';
+}
+
 export interface MemoryServiceOptions {
   store: MemoryStore;
   llm: LlmClient;
@@ -152,7 +162,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
     },
 
     async command(user, text) {
-      const t = text.trim().replace(/^[@<][^\s>]*>?\s*/, '');
+      const t = withoutMention(text);
       if (/^(what|wat)\s+do\s+you\s+(remember|know)\s+about\s+me\b/i.test(t) || /^\/?memories[.!?]*$/i.test(t)) {
         const { memories, total } = await store.list(user.id, { limit: 50 });
         if (total === 0) return "I don't remember anything about you yet. Tell me what matters to you in a city and I'll keep it in mind.";
