@@ -51,7 +51,8 @@ try {
           ...process.env,
           ...fakes.env,
           DATABASE_URL: database.url,
-          PORT: String(port),
+          // A worker serves /health and /ready on PORT too; 0 keeps it off the web role's port.
+          PORT: role === 'worker' ? '0' : String(port),
           HOST: '127.0.0.1',
           LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
           WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? String(THREADS),

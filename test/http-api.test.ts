@@ -230,17 +230,43 @@ describe('metrics and the console JSON', () => {
     expect(text).toMatch(/movebot_http_requests_total\{route="GET \/sessions",status="200"\} \d+/);
   });
 
-  it('counts runs the worker reports through the shared metrics', async () => {
-    api.metrics.recordRun({
+  it('reads runs, tokens, cost, latency and error codes of every source from the runs table', async () => {
+    // As a worker process would leave them: runs of a Discord thread this web process never saw.
+    const { store } = api.runtime;
+    const session = await store.getOrCreateSession({ threadKey: 'discord:G9:C9', platform: 'discord' });
+    const finished = async (result: Parameters<typeof store.finishRun>[1]) =>
+      store.finishRun((await store.startRun({ sessionId: session.id, input: 'x' })).id, result);
+    await finished({
       status: 'completed',
-      ms: 4_000,
       usage: { promptTokens: 100, completionTokens: 50, totalTokens: 150 },
       costUsd: 0.25,
-      source: 'slack',
     });
+    await finished({ status: 'failed', error: 'llm_timeout: the model did not answer in time' });
+    await finished({ status: 'failed', error: 'socket hang up: ECONNRESET' });
+    await store.startRun({ sessionId: session.id, input: 'still running' });
+
     const text = await (await fetch(`${api.url}/metrics`)).text();
-    expect(text).toMatch(/movebot_runs_total\{status="completed",source="slack"\} 1/);
-    expect(Number(/^movebot_llm_cost_usd_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(0.25);
+    expect(text).toMatch(/^movebot_runs_total\{status="completed",source="discord"\} 1$/m);
+    expect(text).toMatch(/^movebot_runs_total\{status="failed",source="discord"\} 2$/m);
+    expect(text).toMatch(/^movebot_errors_total\{code="llm_timeout",source="discord"\} 1$/m);
+    // "socket hang up:" is not one of our codes' shape, so the error counts as internal.
+    expect(text).toMatch(/^movebot_errors_total\{code="internal",source="discord"\} 1$/m);
+    // Tokens, cost and latency are totals over every source: the earlier tests' runs count in them too.
+    const rows = (
+      await api.db.db.query<{ prompt: string; cost: string; failed: string }>(
+        `SELECT sum((usage->>'promptTokens')::bigint) AS prompt, sum(cost_usd) AS cost,
+              count(*) FILTER (WHERE status = 'failed') AS failed FROM runs`,
+      )
+    ).rows[0]!;
+    expect(Number(/^movebot_llm_tokens_total\{kind="prompt"\} (\d+)$/m.exec(text)?.[1])).toBe(
+      Number(rows.prompt),
+    );
+    expect(Number(/^movebot_llm_cost_usd_total (\S+)$/m.exec(text)?.[1])).toBeCloseTo(Number(rows.cost), 6);
+    expect(Number(rows.cost)).toBeGreaterThanOrEqual(0.25);
+    expect(Number(/^movebot_run_duration_seconds_count\{status="failed"\} (\d+)$/m.exec(text)?.[1])).toBe(
+      Number(rows.failed),
+    );
+    expect(text).toMatch(/^movebot_run_duration_seconds_bucket\{status="failed",le="\+Inf"\} \d+$/m);
   });
 
   it('GET /console/api/stats summarises runs per hour, latency percentiles and usage per day from the runs table', async () => {

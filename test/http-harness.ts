@@ -51,11 +51,11 @@ export async function startApi(
     ? createMessageQueue({ redisUrl: process.env.REDIS_URL!, queueName: `movebot-http-${randomUUID()}` })
     : undefined;
   const memoryStore = options.memory === false ? undefined : runtime.memoryStore;
-  const metrics = createMetrics({ queue });
+  const metrics = createMetrics({ db: runtime.db, queue });
   const app = createWebApp({
     logger: silentLogger,
     db: runtime.db,
-    queue,
+    pingRedis: queue && (() => queue.counts()),
     apiRouter: createApiRouter({ runtime, memoryStore: memoryStore ?? null, queue, metrics, rateLimit: options.rateLimit }),
   });
   const server: Server = await new Promise((resolve) => {

@@ -31,7 +31,7 @@ export interface ApiDeps {
   queue?: MessageQueue;
   /** BullMQ queue for the console's failed-job list and retry; taken from `queue.queue` when absent. */
   bullQueue?: Queue;
-  /** Share one instance with the worker in `--role all` so its runs count too; created when absent. */
+  /** Prometheus metrics (runs come from the database); created when absent. */
   metrics?: Metrics;
   /** Token bucket per API key: burst and sustained requests per second (default 120 and 2). */
   rateLimit?: { burst: number; perSecond: number };
@@ -67,7 +67,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   const logger = deps.logger ?? runtime.logger;
   const clock = deps.clock ?? runtime.clock;
   const bullQueue = deps.bullQueue ?? bullQueueOf(deps.queue);
-  const metrics = deps.metrics ?? createMetrics({ queue: deps.queue });
+  const metrics = deps.metrics ?? createMetrics({ db: runtime.db, queue: deps.queue, logger });
   const live: LiveRuns = new Map();
   const guard = createApiGuard({ apiKey: config.agentosApiKey, clock, rateLimit: deps.rateLimit });
 

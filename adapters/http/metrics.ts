@@ -1,8 +1,11 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Queryable } from '../../db/database.js';
+import { type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
 import type { MessageQueue } from '../../queue/message-queue.js';
+import type { Logger } from '../../src/logger.js';
 import type { TokenUsage } from '../../src/ports/session-store.js';
 
-/** One finished team run, from the API or from the queue worker. */
+/** One finished team run, as the API reports it. */
 export interface RunRecord {
   status: 'completed' | 'failed';
   /** Wall time of the run. */
@@ -16,60 +19,36 @@ export interface RunRecord {
 }
 
 export interface Metrics {
-  /** This app's own registry (not prom-client's global one), so several apps can live in one process. */
-  readonly registry: Registry;
-  /** Counts a finished run: status, latency, tokens, estimated cost and, when failed, its error. */
+  /**
+   * @deprecated Runs are read from the `runs` table at scrape time, so this records nothing; it stays
+   * until adapters/http/runs.ts stops calling it.
+   */
   recordRun(run: RunRecord): void;
-  /** Counts an error outside a run (e.g. a request the queue could not take). */
-  recordError(code: string, source?: string): void;
-  /** Counts an answered HTTP API request by route pattern and status. */
+  /** Counts an answered HTTP API request by route pattern and status (this process only). */
   recordRequest(route: string, status: number): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<string>;
   readonly contentType: string;
 }
 
+const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300];
+
 /**
- * Prometheus metrics for runs, latency, tokens, cost, errors and queue depth. The worker shares one
- * instance with the API router when both run in one process (`--role all`); a separate worker process
- * exposes its own.
+ * Prometheus metrics. Runs, latency, tokens, cost and failed runs by error code come from the `runs`
+ * table at scrape time, so one scrape of any web process sees every run, wherever it ran (the API,
+ * or a worker process answering Slack and Discord). Queue depth is read from Redis, also shared.
+ * Only the HTTP request counter is this process's own.
  */
-export function createMetrics(options: { queue?: Pick<MessageQueue, 'counts'> } = {}): Metrics {
+export function createMetrics(options: {
+  db: Queryable;
+  queue?: Pick<MessageQueue, 'counts'>;
+  logger?: Logger;
+}): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  const runs = new Counter({
-    name: 'movebot_runs_total',
-    help: 'Team runs by outcome and source',
-    labelNames: ['status', 'source'] as const,
-    registers,
-  });
-  const latency = new Histogram({
-    name: 'movebot_run_duration_seconds',
-    help: 'Wall time of team runs',
-    labelNames: ['status'] as const,
-    buckets: [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300],
-    registers,
-  });
-  const tokens = new Counter({
-    name: 'movebot_llm_tokens_total',
-    help: 'Model tokens used by team runs',
-    labelNames: ['kind'] as const,
-    registers,
-  });
-  const cost = new Counter({
-    name: 'movebot_llm_cost_usd_total',
-    help: 'Estimated model cost of team runs in US dollars (list prices, see src/llm/pricing.ts)',
-    registers,
-  });
-  const errors = new Counter({
-    name: 'movebot_errors_total',
-    help: 'Errors by code and source',
-    labelNames: ['code', 'source'] as const,
-    registers,
-  });
   const requests = new Counter({
     name: 'movebot_http_requests_total',
-    help: 'HTTP API requests by route and status',
+    help: 'HTTP API requests by route and status, answered by this process',
     labelNames: ['route', 'status'] as const,
     registers,
   });
@@ -87,30 +66,119 @@ export function createMetrics(options: { queue?: Pick<MessageQueue, 'counts'> } 
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
-  // Zeroed series exist from the start, so dashboards show 0 rather than "no data".
-  for (const status of ['completed', 'failed']) runs.inc({ status, source: 'api' }, 0);
-  for (const kind of ['prompt', 'completion']) tokens.inc({ kind }, 0);
+
+  const runSeries = async (): Promise<string> => {
+    // Likewise the database: the run series go missing (and /ready says why), the rest still answers.
+    const totals = await runTotals(options.db, DURATION_BUCKETS).catch((err: unknown) => {
+      options.logger?.warn({ err: String(err) }, 'metrics: could not read the runs table');
+      return undefined;
+    });
+    return totals ? renderRuns(totals) : '';
+  };
 
   return {
-    registry,
     contentType: registry.contentType,
-    recordRun(run) {
-      const source = run.source ?? 'api';
-      runs.inc({ status: run.status, source });
-      latency.observe({ status: run.status }, run.ms / 1000);
-      if (run.usage) {
-        tokens.inc({ kind: 'prompt' }, run.usage.promptTokens);
-        tokens.inc({ kind: 'completion' }, run.usage.completionTokens);
-      }
-      if (run.costUsd) cost.inc(run.costUsd);
-      if (run.status === 'failed') errors.inc({ code: run.errorCode ?? 'internal', source });
-    },
-    recordError(code, source = 'api') {
-      errors.inc({ code, source });
-    },
+    recordRun() {},
     recordRequest(route, status) {
       requests.inc({ route, status: String(status) });
     },
-    render: () => registry.metrics(),
+    render: async () => {
+      const [own, runs] = await Promise.all([registry.metrics(), runSeries()]);
+      return own + runs;
+    },
   };
+}
+
+type Labels = Record<string, string>;
+type Series = Map<string, { labels: Labels; value: number }>;
+
+/** Adds `value` to the series with these labels (creating it at 0 first). */
+function add(series: Series, labels: Labels, value: number): void {
+  const key = JSON.stringify(labels);
+  const entry = series.get(key) ?? { labels, value: 0 };
+  entry.value += value;
+  series.set(key, entry);
+}
+
+/**
+ * The run series in Prometheus text format. prom-client cannot take a histogram's bucket counts
+ * from elsewhere, and these totals are the table's, not events of this process, so they are
+ * written out directly. Counters here are totals over the whole table: deleting a session
+ * (DELETE /sessions/:id) deletes its runs, which Prometheus reads as a counter reset.
+ */
+function renderRuns(totals: RunTotals[]): string {
+  // The label sets are those the in-process counters had, so dashboards keep working.
+  const runs: Series = new Map();
+  const tokens: Series = new Map();
+  const cost: Series = new Map();
+  const errors: Series = new Map();
+  // Zeroed series exist from the start, so dashboards show 0 rather than "no data".
+  for (const status of ['completed', 'failed']) add(runs, { status, source: 'api' }, 0);
+  for (const kind of ['prompt', 'completion']) add(tokens, { kind }, 0);
+  add(cost, {}, 0);
+  const durations = new Map<string, { labels: Labels; seconds: number; count: number; atMost: number[] }>();
+  for (const t of totals) {
+    add(runs, { status: t.status, source: t.source }, t.runs);
+    add(tokens, { kind: 'prompt' }, t.promptTokens);
+    add(tokens, { kind: 'completion' }, t.completionTokens);
+    add(cost, {}, t.costUsd);
+    if (t.code) add(errors, { code: t.code, source: t.source }, t.runs);
+    const d = durations.get(t.status) ?? {
+      labels: { status: t.status },
+      seconds: 0,
+      count: 0,
+      atMost: DURATION_BUCKETS.map(() => 0),
+    };
+    d.seconds += t.seconds;
+    d.count += t.runs;
+    d.atMost = d.atMost.map((n, i) => n + (t.atMost[i] ?? 0));
+    durations.set(t.status, d);
+  }
+
+  const lines: string[] = [];
+  const family = (name: string, type: string, help: string, series: Series) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const { labels, value } of series.values()) lines.push(`${name}${labelText(labels)} ${value}`);
+  };
+  const everyProcess = 'read from the runs table at scrape time, so every process counts';
+  family('movebot_runs_total', 'counter', `Finished team runs by outcome and source (${everyProcess})`, runs);
+  lines.push(
+    `# HELP movebot_run_duration_seconds Wall time of finished team runs (${everyProcess})`,
+    '# TYPE movebot_run_duration_seconds histogram',
+  );
+  for (const d of durations.values()) {
+    DURATION_BUCKETS.forEach((le, i) => {
+      lines.push(
+        `movebot_run_duration_seconds_bucket${labelText({ ...d.labels, le: String(le) })} ${d.atMost[i]}`,
+      );
+    });
+    lines.push(
+      `movebot_run_duration_seconds_bucket${labelText({ ...d.labels, le: '+Inf' })} ${d.count}`,
+      `movebot_run_duration_seconds_sum${labelText(d.labels)} ${d.seconds}`,
+      `movebot_run_duration_seconds_count${labelText(d.labels)} ${d.count}`,
+    );
+  }
+  family('movebot_llm_tokens_total', 'counter', `Model tokens used by team runs (${everyProcess})`, tokens);
+  family(
+    'movebot_llm_cost_usd_total',
+    'counter',
+    `Estimated model cost of team runs in US dollars, list prices of src/llm/pricing.ts (${everyProcess})`,
+    cost,
+  );
+  family(
+    'movebot_errors_total',
+    'counter',
+    `Failed team runs by error code and source (${everyProcess})`,
+    errors,
+  );
+  return `\n${lines.join('\n')}\n`;
+}
+
+/** `{a="1",b="2"}` (nothing without labels), with values escaped as the text format requires. */
+function labelText(labels: Labels): string {
+  if (Object.keys(labels).length === 0) return '';
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`,
+  );
+  return `{${parts.join(',')}}`;
 }

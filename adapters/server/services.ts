@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { MessageQueue } from '../../queue/message-queue.js';
 import { createMessageQueue } from '../../queue/producer.js';
-import { type ChatWorker, type ChatWorkerOptions, createChatWorker, type TurnInfo } from '../../queue/worker.js';
+import { type ChatWorker, type ChatWorkerOptions, createChatWorker } from '../../queue/worker.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { DEFAULTS } from '../../src/constants.js';
@@ -24,15 +23,15 @@ export type ServerRole = 'all' | 'web' | 'worker';
 
 export interface Services {
   runtime: Runtime;
-  /** The web role's base URL (http://host:port), when it serves HTTP. */
+  /** Base URL (http://host:port) of this process's HTTP server: the web role's, or a lone worker's /health and /ready. */
   url?: string;
   server?: Server;
   queue?: MessageQueue;
   worker?: ChatWorker;
   slack?: SlackReceiver;
   discord?: DiscordReceiver;
-  /** Prometheus metrics; shared by the API and the worker in one process. */
-  metrics: Metrics;
+  /** The web role's Prometheus metrics (runs are read from the database, so a worker needs none). */
+  metrics?: Metrics;
   /** Stops ingress first, then lets the worker finish (up to the shutdown deadline), then closes stores. */
   stop(): Promise<void>;
 }
@@ -57,7 +56,6 @@ export async function startServices(config: Config, options: StartOptions): Prom
   const stops: Array<() => Promise<void>> = [];
   const services: Services = {
     runtime,
-    metrics: createMetrics(),
     async stop() {
       for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err: String(err) }, 'stop failed'));
       await runtime.close();
@@ -66,6 +64,8 @@ export async function startServices(config: Config, options: StartOptions): Prom
   try {
     if (role !== 'worker') await startWeb(config, options, services, stops);
     if (role !== 'web') startWorker(config, options, services, stops);
+    // A lone worker still answers probes; in --role all the web role's server does.
+    if (role === 'worker') await startWorkerProbes(config, options, services, stops);
   } catch (err) {
     await services.stop();
     throw err;
@@ -77,7 +77,7 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   const { logger } = options;
   const queue = createMessageQueue({ redisUrl: config.redisUrl, queueName: options.queueName, logger });
   services.queue = queue;
-  services.metrics = createMetrics({ queue });
+  services.metrics = createMetrics({ db: services.runtime.db, queue, logger });
   stops.push(() => queue.close());
 
   if (config.slack.botToken) {
@@ -88,26 +88,12 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   const app = createWebApp({
     logger,
     db: services.runtime.db,
-    queue,
+    pingRedis: () => queue.counts(),
     slackRouter: services.slack?.router,
     apiRouter: createApiRouter({ runtime: services.runtime, queue, config, logger, metrics: services.metrics }),
   });
-  const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, policy.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  services.server = server;
-  services.url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  await listen(app, config.port, policy.host, services, stops);
   logger.info({ url: services.url }, 'web role listening');
-  stops.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
   // Socket Mode and the Discord gateway are ingress too; they start after the server is up.
   if (services.slack) {
     await services.slack.start();
@@ -150,8 +136,6 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
     queueName: options.queueName,
     concurrency: config.workerConcurrency,
     logger,
-    // Chat turns count in /metrics like API runs (in --role all; a lone worker keeps its own registry).
-    onTurn: (turn) => recordTurn(services, turn),
     ...options.worker,
   });
   services.worker = worker;
@@ -165,13 +149,36 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   stops.push(() => pruner.stop());
 }
 
-function recordTurn(services: Services, turn: TurnInfo): void {
-  services.metrics.recordRun({
-    status: turn.ok ? 'completed' : 'failed',
-    ms: turn.ms,
-    usage: turn.usage,
-    costUsd: turn.costUsd,
-    source: turn.platform,
-    errorCode: turn.errorCode,
+/** /health and /ready of a worker that runs without the web role: its probes need an HTTP port. */
+async function startWorkerProbes(config: Config, options: StartOptions, services: Services, stops: Array<() => Promise<void>>) {
+  // Its own connection: BullMQ's retry every command forever, so a ping through them would hang, not fail.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {}); // a failed ping says it; the worker's own connection logs the outage
+  stops.push(async () => redis.disconnect());
+  const app = createWebApp({ logger: options.logger, db: services.runtime.db, pingRedis: () => redis.ping() });
+  // The same bind rule as the web role's: loopback unless a key or HOST opens it (Dockerfile sets HOST).
+  await listen(app, config.port, apiListenPolicy(config).host, services, stops).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE') throw err;
+    throw new Error(`PORT ${config.port} is taken (by the web role on this machine?): start the worker with its own PORT`);
   });
+  options.logger.info({ url: services.url }, 'worker probes listening (/health, /ready)');
+}
+
+/** Listens on port and host, records the URL, and registers closing the server as a stop. */
+async function listen(app: RequestListener, port: number, host: string, services: Services, stops: Array<() => Promise<void>>) {
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  services.server = server;
+  services.url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 }

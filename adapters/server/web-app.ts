@@ -1,13 +1,13 @@
 import express, { type Express, type Router } from 'express';
 import type { Database } from '../../db/database.js';
-import type { MessageQueue } from '../../queue/message-queue.js';
 import { describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface WebAppOptions {
   logger: Logger;
-  db?: Database;
-  queue?: MessageQueue;
+  db?: Pick<Database, 'query'>;
+  /** Resolves when Redis answers: the web role asks its queue, a lone worker pings its connection. */
+  pingRedis?: () => Promise<unknown>;
   /** Bolt's HTTP receiver for POST /slack/events (verifies signatures itself). */
   slackRouter?: Router;
   /** The AgentOS-compatible HTTP API and console. */
@@ -15,7 +15,15 @@ export interface WebAppOptions {
 }
 
 /**
- * The one HTTP app on PORT: health and readiness, Slack's event endpoint and the HTTP API.
+ * A probe that has not answered by then counts as unreachable: a command on a Redis client that is
+ * reconnecting can wait indefinitely (BullMQ's worker connection retries every command forever), and
+ * the orchestrator's probe (5 s in docker-compose) would time out without learning what is missing.
+ */
+const PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * The one HTTP app on PORT: health and readiness, Slack's event endpoint and the HTTP API. A lone
+ * worker serves it too, with only /health and /ready.
  * Slack's router comes first and reads the raw body itself, because its signature covers the bytes.
  */
 export function createWebApp(options: WebAppOptions): Express {
@@ -25,13 +33,15 @@ export function createWebApp(options: WebAppOptions): Express {
 
   // Readiness (not liveness): every store this process depends on answers.
   app.get('/ready', async (_req, res) => {
+    const probes = {
+      database: options.db && (() => options.db!.query('SELECT 1')),
+      redis: options.pingRedis,
+    };
+    const results = await Promise.allSettled(Object.values(probes).map((probe) => (probe ? withTimeout(probe()) : undefined)));
     const checks: Record<string, string> = {};
-    const results = await Promise.allSettled([
-      options.db ? options.db.query('SELECT 1') : Promise.resolve(undefined),
-      options.queue ? options.queue.counts() : Promise.resolve(undefined),
-    ]);
-    checks.database = !options.db ? 'not used' : results[0].status === 'fulfilled' ? 'ok' : 'unreachable';
-    checks.redis = !options.queue ? 'not used' : results[1].status === 'fulfilled' ? 'ok' : 'unreachable';
+    Object.entries(probes).forEach(([name, probe], i) => {
+      checks[name] = !probe ? 'not used' : results[i]!.status === 'fulfilled' ? 'ok' : 'unreachable';
+    });
     const ok = Object.values(checks).every((v) => v !== 'unreachable');
     if (!ok) {
       options.logger.warn(
@@ -58,4 +68,12 @@ export function createWebApp(options: WebAppOptions): Express {
     if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'Something went wrong.' });
   });
   return app;
+}
+
+function withTimeout(probe: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+  });
+  return Promise.race([probe, timeout]).finally(() => clearTimeout(timer));
 }

@@ -117,3 +117,56 @@ export async function listUsers(
     total,
   };
 }
+
+/** Every finished run of one source, status and (for failures) error code, summed for /metrics. */
+export interface RunTotals {
+  /** The session's platform: api, slack, discord or cli. */
+  source: string;
+  status: 'completed' | 'failed';
+  /** A failed run's error code; undefined for completed runs. */
+  code?: string;
+  runs: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  /** Summed wall time (finished_at - started_at, both from the database's clock). */
+  seconds: number;
+  /** How many runs took at most each of the given bucket bounds (cumulative, as Prometheus counts). */
+  atMost: number[];
+}
+
+/**
+ * All finished runs in the table, whichever process ran them, grouped small enough to render as
+ * Prometheus series. A failed run's code is the prefix describeError wrote ("llm_error: …"); errors
+ * that are not ours have none and count as 'internal', as the worker and API label them.
+ */
+export async function runTotals(db: Queryable, bucketSeconds: readonly number[]): Promise<RunTotals[]> {
+  const buckets = bucketSeconds.map((_, i) => `count(*) FILTER (WHERE d.seconds <= $${i + 1}) AS le${i}`).join(', ');
+  const { rows } = await db.query<Record<string, string | null>>(
+    `SELECT s.platform AS source, r.status,
+            CASE WHEN r.status = 'failed' THEN coalesce(substring(r.error FROM '^([a-z]+(?:_[a-z]+)*): '), 'internal') END AS code,
+            count(*) AS runs,
+            coalesce(sum((r.usage->>'promptTokens')::bigint), 0) AS prompt,
+            coalesce(sum((r.usage->>'completionTokens')::bigint), 0) AS completion,
+            coalesce(sum(r.cost_usd), 0) AS cost,
+            coalesce(sum(d.seconds), 0) AS seconds,
+            ${buckets}
+       FROM runs r
+       JOIN sessions s ON s.id = r.session_id
+      CROSS JOIN LATERAL (SELECT extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds) d
+      WHERE r.status IN ('completed', 'failed')
+      GROUP BY 1, 2, 3`,
+    [...bucketSeconds],
+  );
+  return rows.map((r) => ({
+    source: r.source!,
+    status: r.status as RunTotals['status'],
+    code: r.code ?? undefined,
+    runs: Number(r.runs),
+    promptTokens: Number(r.prompt),
+    completionTokens: Number(r.completion),
+    costUsd: Number(r.cost),
+    seconds: Number(r.seconds),
+    atMost: bucketSeconds.map((_, i) => Number(r[`le${i}`])),
+  }));
+}
