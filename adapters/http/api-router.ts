@@ -16,7 +16,7 @@ import { type LiveRuns, runRoutes } from './runs.js';
 import { sessionRoutes } from './sessions.js';
 
 export { apiListenPolicy, type ListenPolicy } from './auth.js';
-export { createMetrics, type Metrics, type RunRecord } from './metrics.js';
+export { createMetrics, type Metrics } from './metrics.js';
 
 export interface ApiDeps {
   /** Runs the team in-process (conversation service) and owns the session store and database. */
@@ -94,7 +94,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.send(await metrics.render());
   });
   router.use(catalogRoutes(config));
-  router.use(runRoutes({ runtime, metrics, live }));
+  router.use(runRoutes({ runtime, live }));
   router.use(sessionRoutes({ runtime, live }));
   const memoryStore = deps.memoryStore === null ? undefined : (deps.memoryStore ?? runtime.memoryStore);
   router.use(memoryRoutes({ runtime, memoryStore, embedder: runtime.embedder }));

@@ -3,27 +3,8 @@ import type { Queryable } from '../../db/database.js';
 import { type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
 import type { MessageQueue } from '../../queue/message-queue.js';
 import type { Logger } from '../../src/logger.js';
-import type { TokenUsage } from '../../src/ports/session-store.js';
-
-/** One finished team run, as the API reports it. */
-export interface RunRecord {
-  status: 'completed' | 'failed';
-  /** Wall time of the run. */
-  ms: number;
-  usage?: TokenUsage;
-  costUsd?: number;
-  /** Where it ran: 'api' or the worker's platform ('slack', 'discord'). */
-  source?: string;
-  /** MovebotError code of a failed run. */
-  errorCode?: string;
-}
 
 export interface Metrics {
-  /**
-   * @deprecated Runs are read from the `runs` table at scrape time, so this records nothing; it stays
-   * until adapters/http/runs.ts stops calling it.
-   */
-  recordRun(run: RunRecord): void;
   /** Counts an answered HTTP API request by route pattern and status (this process only). */
   recordRequest(route: string, status: number): void;
   /** The Prometheus text exposition of every metric. */
@@ -78,7 +59,6 @@ export function createMetrics(options: {
 
   return {
     contentType: registry.contentType,
-    recordRun() {},
     recordRequest(route, status) {
       requests.inc({ route, status: String(status) });
     },

@@ -8,7 +8,6 @@ import type { Runtime } from '../../src/runtime.js';
 import type { TeamEvent, TeamOutcome } from '../../src/team/types.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
-import type { Metrics } from './metrics.js';
 
 /** Text streamed so far by runs still in progress, for GET /sessions/{id}/runs while a run streams. */
 export type LiveRuns = Map<string, { content: string }>;
@@ -61,7 +60,7 @@ export function outcomeContent(outcome: TeamOutcome | undefined, fallback: strin
  * person), so an agent run runs the whole team turn and streams the same answer, with AgentOS's
  * agent event names (no `Team` prefix); its session is filed under the agent's id.
  */
-export function runRoutes(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns }): Router {
+export function runRoutes(deps: { runtime: Runtime; live: LiveRuns }): Router {
   const router = createRouterWithParsers();
   router.post('/teams/:teamId/runs', async (req, res) => {
     if (req.params.teamId !== TEAM_ID) return sendError(res, 404, 'not_found', `No team with id "${req.params.teamId}".`);
@@ -82,11 +81,11 @@ function createRouterWithParsers(): Router {
   return router;
 }
 
-async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns }, req: Request, res: Response, target: RunTarget) {
+async function run(deps: { runtime: Runtime; live: LiveRuns }, req: Request, res: Response, target: RunTarget) {
   const parsed = RunFormSchema.safeParse(req.body ?? {});
   if (!parsed.success) return sendError(res, 400, 'bad_request', parsed.error.issues[0]?.message ?? 'Invalid form.');
   const form = parsed.data;
-  const { runtime, metrics, live } = deps;
+  const { runtime, live } = deps;
   const { store, clock, logger } = runtime;
   const started = clock.now();
 
@@ -174,7 +173,6 @@ async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns },
   } catch (err) {
     if (runId) live.delete(runId);
     const code = err instanceof MovebotError ? err.code : 'internal';
-    metrics.recordRun({ status: 'failed', ms: clock.now() - started, source: 'api', errorCode: code });
     logger.warn({ err: describeError(err), sessionId }, 'API run failed');
     const text = userFacingError(err);
     if (stream) {
@@ -187,7 +185,6 @@ async function run(deps: { runtime: Runtime; metrics: Metrics; live: LiveRuns },
   runId ??= result.runId;
   if (result.runId) live.delete(result.runId);
   const ms = clock.now() - started;
-  if (!result.reused) metrics.recordRun({ status: 'completed', ms, usage: result.usage, costUsd: result.costUsd, source: 'api' });
   const content = outcomeContent(result.outcome, result.reply.content);
   const metricsOut = {
     input_tokens: result.usage?.promptTokens ?? 0,
