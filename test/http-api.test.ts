@@ -230,9 +230,16 @@ describe('metrics and the console JSON', () => {
     expect(text).toMatch(/movebot_http_requests_total\{route="GET \/sessions",status="200"\} \d+/);
   });
 
-  it('reads runs, tokens, cost, latency and error codes of every source from the runs table', async () => {
+  it('counts runs, tokens, cost, latency and error codes of every source, and keeps them when sessions go', async () => {
     // As a worker process would leave them: runs of a Discord thread this web process never saw.
     const { store } = api.runtime;
+    const scrape = async () => (await fetch(`${api.url}/metrics`)).text();
+    const value = (text: string, series: RegExp) => Number(series.exec(text)?.[1] ?? 0);
+    const prompt = /^movebot_llm_tokens_total\{kind="prompt"\} (\d+)$/m;
+    const cost = /^movebot_llm_cost_usd_total (\S+)$/m;
+    const failedCount = /^movebot_run_duration_seconds_count\{status="failed"\} (\d+)$/m;
+    const before = await scrape();
+
     const session = await store.getOrCreateSession({ threadKey: 'discord:G9:C9', platform: 'discord' });
     const finished = async (result: Parameters<typeof store.finishRun>[1]) =>
       store.finishRun((await store.startRun({ sessionId: session.id, input: 'x' })).id, result);
@@ -245,28 +252,23 @@ describe('metrics and the console JSON', () => {
     await finished({ status: 'failed', error: 'socket hang up: ECONNRESET' });
     await store.startRun({ sessionId: session.id, input: 'still running' });
 
-    const text = await (await fetch(`${api.url}/metrics`)).text();
+    const text = await scrape();
     expect(text).toMatch(/^movebot_runs_total\{status="completed",source="discord"\} 1$/m);
     expect(text).toMatch(/^movebot_runs_total\{status="failed",source="discord"\} 2$/m);
     expect(text).toMatch(/^movebot_errors_total\{code="llm_timeout",source="discord"\} 1$/m);
     // "socket hang up:" is not one of our codes' shape, so the error counts as internal.
     expect(text).toMatch(/^movebot_errors_total\{code="internal",source="discord"\} 1$/m);
-    // Tokens, cost and latency are totals over every source: the earlier tests' runs count in them too.
-    const rows = (
-      await api.db.db.query<{ prompt: string; cost: string; failed: string }>(
-        `SELECT sum((usage->>'promptTokens')::bigint) AS prompt, sum(cost_usd) AS cost,
-              count(*) FILTER (WHERE status = 'failed') AS failed FROM runs`,
-      )
-    ).rows[0]!;
-    expect(Number(/^movebot_llm_tokens_total\{kind="prompt"\} (\d+)$/m.exec(text)?.[1])).toBe(
-      Number(rows.prompt),
-    );
-    expect(Number(/^movebot_llm_cost_usd_total (\S+)$/m.exec(text)?.[1])).toBeCloseTo(Number(rows.cost), 6);
-    expect(Number(rows.cost)).toBeGreaterThanOrEqual(0.25);
-    expect(Number(/^movebot_run_duration_seconds_count\{status="failed"\} (\d+)$/m.exec(text)?.[1])).toBe(
-      Number(rows.failed),
-    );
+    // Tokens, cost and latency are totals over every source: these runs add exactly theirs.
+    expect(value(text, prompt) - value(before, prompt)).toBe(100);
+    expect(value(text, cost) - value(before, cost)).toBeCloseTo(0.25, 6);
+    expect(value(text, failedCount) - value(before, failedCount)).toBe(2);
     expect(text).toMatch(/^movebot_run_duration_seconds_bucket\{status="failed",le="\+Inf"\} \d+$/m);
+
+    // Counters never go back: deleting the session (and so its runs) leaves the totals as they were.
+    expect((await fetch(`${api.url}/sessions/${session.id}`, { method: 'DELETE' })).status).toBe(204);
+    const after = await scrape();
+    expect(after).toMatch(/^movebot_runs_total\{status="failed",source="discord"\} 2$/m);
+    expect(value(after, prompt)).toBe(value(text, prompt));
   });
 
   it('GET /console/api/stats summarises runs per hour, latency percentiles and usage per day from the runs table', async () => {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Queryable } from '../../db/database.js';
-import { type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
+import { RUN_DURATION_BUCKETS, type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
 import type { MessageQueue } from '../../queue/message-queue.js';
 import type { Logger } from '../../src/logger.js';
 
@@ -12,12 +12,11 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300];
 
 /**
- * Prometheus metrics. Runs, latency, tokens, cost and failed runs by error code come from the `runs`
- * table at scrape time, so one scrape of any web process sees every run, wherever it ran (the API,
- * or a worker process answering Slack and Discord). Queue depth is read from Redis, also shared.
+ * Prometheus metrics. Runs, latency, tokens, cost and failed runs by error code come from the totals
+ * the database keeps as runs finish (run_totals), so one scrape of any web process sees every run,
+ * wherever it ran (the API, or a worker process answering Slack and Discord). Queue depth is read from Redis, also shared.
  * Only the HTTP request counter is this process's own.
  */
 export function createMetrics(options: {
@@ -50,8 +49,8 @@ export function createMetrics(options: {
 
   const runSeries = async (): Promise<string> => {
     // Likewise the database: the run series go missing (and /ready says why), the rest still answers.
-    const totals = await runTotals(options.db, DURATION_BUCKETS).catch((err: unknown) => {
-      options.logger?.warn({ err: String(err) }, 'metrics: could not read the runs table');
+    const totals = await runTotals(options.db).catch((err: unknown) => {
+      options.logger?.warn({ err: String(err) }, 'metrics: could not read the run totals');
       return undefined;
     });
     return totals ? renderRuns(totals) : '';
@@ -107,7 +106,7 @@ function renderRuns(totals: RunTotals[]): string {
       labels: { status: t.status },
       seconds: 0,
       count: 0,
-      atMost: DURATION_BUCKETS.map(() => 0),
+      atMost: RUN_DURATION_BUCKETS.map(() => 0),
     };
     d.seconds += t.seconds;
     d.count += t.runs;
@@ -120,14 +119,14 @@ function renderRuns(totals: RunTotals[]): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const { labels, value } of series.values()) lines.push(`${name}${labelText(labels)} ${value}`);
   };
-  const everyProcess = 'read from the runs table at scrape time, so every process counts';
+  const everyProcess = 'kept in the database as runs finish, so every process counts';
   family('movebot_runs_total', 'counter', `Finished team runs by outcome and source (${everyProcess})`, runs);
   lines.push(
     `# HELP movebot_run_duration_seconds Wall time of finished team runs (${everyProcess})`,
     '# TYPE movebot_run_duration_seconds histogram',
   );
   for (const d of durations.values()) {
-    DURATION_BUCKETS.forEach((le, i) => {
+    RUN_DURATION_BUCKETS.forEach((le, i) => {
       lines.push(
         `movebot_run_duration_seconds_bucket${labelText({ ...d.labels, le: String(le) })} ${d.atMost[i]}`,
       );

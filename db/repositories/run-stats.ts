@@ -135,28 +135,24 @@ export interface RunTotals {
   atMost: number[];
 }
 
+/** Upper bounds (seconds) of the run duration histogram; fixed by migration 12 (run_totals). */
+export const RUN_DURATION_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300];
+
 /**
- * All finished runs in the table, whichever process ran them, grouped small enough to render as
- * Prometheus series. A failed run's code is the prefix describeError wrote ("llm_error: …"); errors
- * that are not ours have none and count as 'internal', as the worker and API label them.
+ * Every run that ever finished, whichever process ran it, as the `run_totals` rows a trigger keeps
+ * (migration 12), so a scrape costs the same at any table size and deleted sessions still count. A
+ * failed run's code is the prefix describeError wrote ("llm_error: …"); errors that are not ours
+ * have none and count as 'internal', as the worker and API label them.
  */
-export async function runTotals(db: Queryable, bucketSeconds: readonly number[]): Promise<RunTotals[]> {
-  const buckets = bucketSeconds.map((_, i) => `count(*) FILTER (WHERE d.seconds <= $${i + 1}) AS le${i}`).join(', ');
+export async function runTotals(db: Queryable): Promise<RunTotals[]> {
+  // Rows are per duration bucket; a bound counts every run in its bucket and below (cumulative).
+  const atMost = RUN_DURATION_BUCKETS.map((_, i) => `sum(runs) FILTER (WHERE bucket <= ${i}) AS le${i}`).join(', ');
   const { rows } = await db.query<Record<string, string | null>>(
-    `SELECT s.platform AS source, r.status,
-            CASE WHEN r.status = 'failed' THEN coalesce(substring(r.error FROM '^([a-z]+(?:_[a-z]+)*): '), 'internal') END AS code,
-            count(*) AS runs,
-            coalesce(sum((r.usage->>'promptTokens')::bigint), 0) AS prompt,
-            coalesce(sum((r.usage->>'completionTokens')::bigint), 0) AS completion,
-            coalesce(sum(r.cost_usd), 0) AS cost,
-            coalesce(sum(d.seconds), 0) AS seconds,
-            ${buckets}
-       FROM runs r
-       JOIN sessions s ON s.id = r.session_id
-      CROSS JOIN LATERAL (SELECT extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds) d
-      WHERE r.status IN ('completed', 'failed')
+    `SELECT source, status, NULLIF(code, '') AS code, sum(runs) AS runs,
+            sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, sum(cost_usd) AS cost,
+            sum(seconds) AS seconds, ${atMost}
+       FROM run_totals
       GROUP BY 1, 2, 3`,
-    [...bucketSeconds],
   );
   return rows.map((r) => ({
     source: r.source!,
@@ -167,6 +163,6 @@ export async function runTotals(db: Queryable, bucketSeconds: readonly number[])
     completionTokens: Number(r.completion),
     costUsd: Number(r.cost),
     seconds: Number(r.seconds),
-    atMost: bucketSeconds.map((_, i) => Number(r[`le${i}`])),
+    atMost: RUN_DURATION_BUCKETS.map((_, i) => Number(r[`le${i}`] ?? 0)),
   }));
 }
