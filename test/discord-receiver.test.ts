@@ -77,6 +77,11 @@ async function startReceiver(options: { messageContent: boolean; redisUrl?: stri
   return started;
 }
 
+/** The worker role's adapter (REST only), which answers and opens threads in production. */
+function workerAdapter() {
+  return createDiscordChatAdapter({ token: TOKEN, applicationId: discord.applicationId, apiUrl: discord.restUrl, redis, logger: silentLogger });
+}
+
 function move(from: string, to: string, details?: string) {
   return discord.dispatchInteraction({
     channelId: CHANNEL,
@@ -152,13 +157,7 @@ describe('Discord receiver', () => {
     move('Seattle', 'Austin');
     const [first] = await waitFor(async () => ((await jobs()).length === 1 ? jobs() : undefined), { what: 'a job' });
     // The worker answers and opens the thread, as it does in production.
-    const adapter = createDiscordChatAdapter({
-      token: TOKEN,
-      applicationId: discord.applicationId,
-      apiUrl: discord.restUrl,
-      redis,
-      logger: silentLogger,
-    });
+    const adapter = workerAdapter();
     const ref = await adapter.postPlaceholder(first!.data, 'Looking into Seattle → Austin…');
     await adapter.deliverAnswer(
       first!.data,
@@ -232,13 +231,7 @@ describe('Discord receiver', () => {
     });
     await waitFor(async () => (await jobs()).length === 1, { what: 'the mention job' });
     const first = (await jobs())[0]!.data;
-    const adapter = createDiscordChatAdapter({
-      token: TOKEN,
-      applicationId: discord.applicationId,
-      apiUrl: discord.restUrl,
-      redis,
-      logger: silentLogger,
-    });
+    const adapter = workerAdapter();
     await adapter.postPlaceholder(first, 'Thinking about your question…');
     await waitFor(() => receiver.client.channels.cache.get(mention.id), { what: 'the thread in the cache' });
 
