@@ -84,6 +84,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
+  // Turns being answered, so a shutdown past its deadline can stop them and put their jobs back.
+  const inFlight = new Set<AbortController>();
   // Failure notices being posted; closing waits for them, they need Redis and the database.
   const notices = new Set<Promise<void>>();
 
@@ -121,15 +123,24 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     }
     const started = Date.now();
     let finalAttempt = !attemptsLeft(job);
+    const release = new AbortController();
+    inFlight.add(release);
     try {
-      const spent = await answer(job, data, lock);
+      const spent = await answer(job, data, lock, release.signal);
       finalAttempt = true;
       options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, ...spent });
     } catch (err) {
+      if (release.signal.aborted) {
+        // Released at the shutdown deadline: back in the queue at once, no attempt spent. The re-run
+        // finds the placeholder in reply state and edits it, so the thread still gets one answer.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       if (err instanceof UnrecoverableError) finalAttempt = true;
       options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: errorCodeOf(err) });
       throw err;
     } finally {
+      inFlight.delete(release);
       // The thread moves on only when this message is settled for good.
       if (finalAttempt) await redis.zrem(keys.pending, jobId);
       await lock.release();
@@ -170,6 +181,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     job: Job<ChatJob>,
     data: ChatJob,
     lock: ThreadLock,
+    released: AbortSignal,
   ): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
@@ -206,12 +218,14 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         emit: (event) => {
           if (event.type !== 'done' && board.apply(event)) progress.push(board.render());
         },
+        signal: released,
       });
       await progress.stop();
       spent = { usage: turn.usage, costUsd: turn.costUsd };
       chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
     } catch (err) {
       await progress.stop();
+      if (released.aborted) throw err; // not a failure: the job goes back to the queue (processJob)
       const transient = isTransient(err);
       logger.warn({ jobId, err: describeError(err), transient, attemptsLeft: attemptsLeft(job) }, 'turn failed');
       if (transient && attemptsLeft(job)) {
@@ -276,8 +290,14 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         timer = setTimeout(() => resolve('expired'), deadlineMs);
       });
       if ((await Promise.race([graceful, expired])) === 'expired') {
-        logger.warn('shutdown deadline passed; unfinished jobs will be re-run by another worker');
-        await worker.close(true);
+        // Turns still running are stopped and their jobs put back in the queue for another worker,
+        // rather than left active until BullMQ's stall check notices them (up to a minute later).
+        logger.warn({ running: inFlight.size }, 'shutdown deadline passed; releasing unfinished jobs');
+        for (const release of inFlight) release.abort(new Error('worker shutting down'));
+        const released = new Promise<'stuck'>((resolve) => {
+          timer = setTimeout(() => resolve('stuck'), RELEASE_GRACE_MS);
+        });
+        if ((await Promise.race([graceful, released])) === 'stuck') await worker.close(true);
       }
       clearTimeout(timer);
       await Promise.all([...notices]);
@@ -287,6 +307,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     },
   };
 }
+
+/** How long released turns get to wind down and requeue before the worker closes regardless. */
+const RELEASE_GRACE_MS = 5_000;
 
 function attemptsLeft(job: Job): boolean {
   return job.attemptsMade + 1 < (job.opts.attempts ?? 1);

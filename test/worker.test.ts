@@ -186,6 +186,50 @@ describe('chat worker', () => {
     await s.queue.close();
   });
 
+  it('puts a job still running at the shutdown deadline back in the queue; the next worker answers it once', async () => {
+    const s = await system();
+    // The intake call is held until after the deadline, so the turn cannot finish in time.
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    team.fakes.openai.reset();
+    team.fakes.openai.route({ system: 'intake step' }, async () => {
+      await held;
+      return undefined; // on to the scripted answer
+    });
+    scriptTeam(team.fakes.openai);
+    const j = job('Should I move from Seattle to Austin?');
+    await s.queue.enqueue(j);
+    await waitFor(() => s.chat.calls.some((c) => c.op === 'placeholder'), { timeoutMs: 10_000, what: 'the placeholder' });
+    await team.fakes.openai.waitForRequests(1, 10_000);
+
+    await s.worker.close(200);
+    // Released, not left active until the stall check: no attempt spent, nothing said in the thread yet.
+    const released = (await s.queue.queue.getJob(chatJobId(j)))!;
+    expect(['waiting', 'delayed']).toContain(await released.getState());
+    expect(released.attemptsMade).toBe(0);
+    expect(s.chat.thread('C1', j.thread!).map((m) => m.text)).toEqual(['Looking into Seattle → Austin…']);
+
+    letThrough();
+    const next = createChatWorker({
+      runtime: team.runtime,
+      adapters: { slack: s.chat.adapter },
+      redisUrl: REDIS_URL,
+      queueName: s.queue.queue.name,
+      logger: silentLogger,
+      threadRetryMs: 20,
+    });
+    try {
+      await waitFor(() => s.chat.calls.some((c) => c.op === 'answer'), { timeoutMs: 20_000, what: 'the answer' });
+      expect(s.chat.calls.filter((c) => c.op === 'placeholder')).toHaveLength(1);
+      expect(s.chat.thread('C1', j.thread!)[0]!.text).toMatch(/^\*\*Move\*\* for Seattle, WA → Austin, TX/);
+    } finally {
+      await next.close(5_000);
+      await s.queue.close();
+    }
+  });
+
   it('takes a burst of first messages on a fresh connection without refusing any', async () => {
     const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName: `movebot-test-${randomUUID()}` });
     try {
