@@ -74,6 +74,29 @@ describe.each<DbKind>(['postgres', 'pglite'])('shared knowledge search on %s', (
     expect(await repo.search('traffic', vector('traffic'), 3)).toEqual([]);
   });
 
+  it("keeps what tools fetched to the conversation's cities when asked, and loaded guides always", async () => {
+    const t = await createTestDatabase(kind);
+    open.push(t);
+    const clock = createManualClock();
+    const repo = createKnowledgeRepository(await searchDatabase(kind, t), clock);
+    const docs = [
+      ['city-research:v1:denver co', 'brave-search', 'People say traffic at rush hour is bad in Denver'],
+      ['city-research:v1:austin tx', 'brave-search', 'People say traffic at rush hour is bad in Austin'],
+      ['https://www.nerdwallet.com/cost-of-living-calculator/compare/boise-id-vs-austinburg-oh', 'nerdwallet', 'Traffic at rush hour costs commuters time'],
+      ['file:///guides/moving.md', 'document', 'Traffic at rush hour is the first thing movers mention'],
+    ] as const;
+    for (const [cacheKey, sourceKind, content] of docs) {
+      await repo.indexDocument({ cacheKey, sourceKind, sourceUrl: cacheKey, expiresAt: null, chunks: [{ content, embedding: vector(content) }] });
+    }
+    const question = 'What do people say about traffic at rush hour?';
+    const contents = (hits: { content: string }[]) => hits.map((h) => h.content).sort();
+    const expected = [docs[1][2], docs[3][2]].sort();
+    for (const embedding of [vector(question), undefined]) {
+      expect(contents(await repo.search(question, embedding, 6, { about: ['Austin', 'seattle-wa'] }))).toEqual(expected);
+      expect(await repo.search(question, embedding, 6)).toHaveLength(4);
+    }
+  });
+
   it('keeps an unchanged chunk as it is when its document is indexed again, and rewrites a changed one', async () => {
     const t = await createTestDatabase(kind);
     open.push(t);

@@ -121,6 +121,15 @@ describe('shared knowledge base', () => {
     expect(Number(rows[0]?.n)).toBeGreaterThan(0);
     const braveBefore = team.fakes.brave.requests.length;
     const scrapesBefore = team.fakes.firecrawl.requests.length;
+    // Another conversation's research, worded like the question: not this thread's cities, not offered.
+    const elsewhere = 'What did people say about the traffic in Denver? Compared with Miami, Miami traffic is worse';
+    await team.runtime.knowledge.indexDocument({
+      cacheKey: 'city-research:v1:miami fl',
+      sourceKind: 'brave-search',
+      sourceUrl: 'https://www.reddit.com/r/Miami/comments/traffic',
+      expiresAt: null,
+      chunks: [{ content: elsewhere, embedding: (await team.runtime.embedder.embed([elsewhere]))[0]! }],
+    });
 
     team.fakes.openai.reset();
     scriptTeam(team.fakes.openai);
@@ -132,5 +141,6 @@ describe('shared knowledge base', () => {
     const prompt = messageText(call.messages[1]?.content);
     expect(prompt).toContain('source="knowledge-base"');
     expect(prompt).toMatch(/reddit\.com\/r\//);
+    expect(prompt).not.toContain('r/Miami/comments/traffic');
   });
 });

@@ -26,8 +26,13 @@ export interface KnowledgeRepository {
     expiresAt?: Date | null;
     chunks: KnowledgeChunk[];
   }): Promise<void>;
-  /** Nearest unexpired chunks to `embedding`, or full-text matches for `query` without one. */
-  search(query: string, embedding: number[] | undefined, k: number): Promise<KnowledgeHit[]>;
+  /**
+   * Nearest unexpired chunks to `embedding`, or full-text matches for `query` without one. With `about`
+   * (city names), what a tool fetched counts only when its cache key names one of those cities:
+   * Reddit threads about Denver are no answer in an Austin conversation. Loaded documents (guides,
+   * source kind 'document') always count.
+   */
+  search(query: string, embedding: number[] | undefined, k: number, options?: { about?: string[] }): Promise<KnowledgeHit[]>;
   /** Deletes documents (and their chunks) that expired before `before`; returns how many. */
   pruneExpired(before: Date): Promise<number>;
 }
@@ -92,8 +97,15 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
       return rows[0]?.n ?? 0;
     },
 
-    async search(query, embedding, k) {
+    async search(query, embedding, k, options = {}) {
       const now = new Date(clock.now());
+      // Cities as space-padded words, matched against the cache key in the same form, so "austin"
+      // finds "city-research:v1:austin tx" and ".../seattle-wa-vs-austin-tx" but not "austinburg".
+      const about = options.about?.map((c) => ` ${c.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `).filter((c) => c.trim());
+      const aboutClause = `($4::text[] IS NULL OR d.source_kind = 'document' OR EXISTS (
+           SELECT 1 FROM unnest($4::text[]) AS city(words)
+            WHERE ' ' || trim(regexp_replace(lower(d.cache_key), '[^a-z0-9]+', ' ', 'g')) || ' ' LIKE '%' || city.words || '%'))`;
+      const aboutParam = about?.length ? about : null;
       if (embedding) {
         // The expiry filter applies after the HNSW scan, so expired chunks near the query could crowd
         // out fresh ones; an iterative scan keeps reading the index until k fresh chunks are found
@@ -105,11 +117,11 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
                SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind,
                  c.embedding <=> $1::vector AS distance
                FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
-               WHERE c.embedding IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > $2)
+               WHERE c.embedding IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > $2) AND ${aboutClause}
                ORDER BY c.embedding <=> $1::vector LIMIT $3
              )
              SELECT * FROM nearest ORDER BY distance`,
-            [db.vector(embedding), now, k],
+            [db.vector(embedding), now, k, aboutParam],
           );
           return result.rows;
         });
@@ -121,9 +133,9 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
         `SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind
          FROM knowledge_chunks c
          JOIN knowledge_documents d ON d.id = c.document_id
-         WHERE c.tsv @@ to_tsquery('english', $1) AND (d.expires_at IS NULL OR d.expires_at > $2)
+         WHERE c.tsv @@ to_tsquery('english', $1) AND (d.expires_at IS NULL OR d.expires_at > $2) AND ${aboutClause}
          ORDER BY ts_rank(c.tsv, to_tsquery('english', $1)) DESC LIMIT $3`,
-        [words.join(' | '), now, k],
+        [words.join(' | '), now, k, aboutParam],
       );
       return rows.map((r) => ({ content: r.content, url: r.source_url, sourceKind: r.source_kind }));
     },

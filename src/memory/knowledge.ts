@@ -102,14 +102,14 @@ export function createIndexingCache(deps: {
 
 /** Retrieval for follow-ups: similar chunks by embedding, or full-text matches when embeddings fail. */
 export function createKnowledgeLookup(deps: { repo: KnowledgeRepository; embedder?: Embedder; k?: number }): KnowledgeLookup {
-  return async (query) => {
+  return async (query, options) => {
     let vector: number[] | undefined;
     try {
       vector = deps.embedder ? (await deps.embedder.embed([query]))[0] : undefined;
     } catch {
       vector = undefined;
     }
-    const hits = await deps.repo.search(query, vector, deps.k ?? 6);
+    const hits = await deps.repo.search(query, vector, deps.k ?? 6, options);
     return hits.filter((h) => h.distance === undefined || h.distance < 0.8).map((h) => ({ content: h.content, url: h.url }));
   };
 }

@@ -11,7 +11,8 @@ import type { Recommendation, RecalledMemory, TeamEventListener } from './types.
 import { untrusted } from './untrusted.js';
 
 /** Public knowledge retrieved by similarity (issue: knowledge base); optional. */
-export type KnowledgeLookup = (query: string) => Promise<{ content: string; url: string }[]>;
+/** Similar chunks of the shared knowledge base; `about` keeps tool results to those cities' (see KnowledgeRepository.search). */
+export type KnowledgeLookup = (query: string, options?: { about?: string[] }) => Promise<{ content: string; url: string }[]>;
 
 /**
  * Answers a question about an analysis already given. Only the data the question needs is fetched
@@ -70,7 +71,9 @@ export async function answerFollowUp(args: {
     }
   }
   if (args.knowledge) {
-    const hits = await args.knowledge(args.message).catch(() => []);
+    // Shared by every thread: here "what did people say about traffic?" means this thread's cities.
+    const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '']).filter(Boolean);
+    const hits = await args.knowledge(args.message, { about }).catch(() => []);
     if (hits.length) data.push(untrusted('knowledge-base', hits.map((h) => `${h.url}\n${h.content}`).join('\n\n'), 6_000));
   }
 
