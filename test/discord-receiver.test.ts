@@ -304,6 +304,7 @@ describe('Discord command texts', () => {
     );
     expect(commandText('ask', options({ question: 'Is Denver sunny?' }))).toBe('Is Denver sunny?');
     expect(commandText('forget', options({ what: 'all' }))).toBe('forget everything');
+    expect(commandText('forget', options({ what: 'where I live?' }))).toBe('forget that where I live');
     // An empty option (an old client, a bad request) never wipes everything.
     expect(commandText('forget', options({ what: '' }))).toBeUndefined();
     expect(commandText('other-bots-command', options({}))).toBeUndefined();

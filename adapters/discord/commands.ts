@@ -79,7 +79,8 @@ export function commandText(commandName: string, options: CommandOptions): strin
       return 'what do you remember about me?';
     case 'forget': {
       // Everything only when asked for in words: an empty option must not wipe a user's memories.
-      const what = get('what');
+      // The command is explicit: a trailing "?" must not turn it into a question for the team.
+      const what = get('what')?.replace(/[\s?!.]+$/, '');
       if (!what) return undefined;
       return /^(everything|all|all of it)$/i.test(what) ? 'forget everything' : `forget that ${what}`;
     }
