@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
-import { createRuntime } from '../src/runtime.js';
+import { createRuntime } from '../adapters/server/runtime.js';
 import { createBenchDatabase } from './bench-database.js';
 import { startFakeServices } from './start-fakes.js';
 
@@ -100,8 +100,8 @@ async function turn(i: number, tag: string): Promise<{ wall: number; braveQuerie
     text: `Should I move from ${from} to ${to}?`,
   }, {
     emit: (e) => {
-      if (e.type === 'tool_called' && !e.cached && e.analyst === 'sentiment-analyst') braveQueries = Math.max(braveQueries, 2);
-      if (e.type === 'tool_called' && !e.cached && e.analyst === 'migration-researcher') braveQueries = Math.max(braveQueries, 4);
+      if (e.type === 'tool_call_completed' && !e.cached && e.analyst === 'sentiment-analyst') braveQueries = Math.max(braveQueries, 2);
+      if (e.type === 'tool_call_completed' && !e.cached && e.analyst === 'migration-researcher') braveQueries = Math.max(braveQueries, 4);
     },
   });
   if (result.outcome?.kind !== 'recommendation') throw new Error(`run ${i} did not recommend: ${result.reply.content}`);

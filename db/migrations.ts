@@ -234,4 +234,15 @@ SELECT s.platform, r.status, run_error_code(r.status, r.error), run_duration_buc
  GROUP BY 1, 2, 3, 4;
 `,
   },
+  {
+    id: 13,
+    name: 'runs: cancelled status and the tool calls of each run',
+    sql: () => `
+-- A run stopped on request keeps what it had written, marked cancelled.
+ALTER TABLE runs DROP CONSTRAINT runs_status_check;
+ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN ('running', 'completed', 'failed', 'cancelled'));
+-- What the run's tools did (name, arguments, result summary, sources): a reopened session shows them.
+ALTER TABLE runs ADD COLUMN tools jsonb NOT NULL DEFAULT '[]'::jsonb;
+`,
+  },
 ];

@@ -1,8 +1,8 @@
-import type { ChatAdapter, ReplyTarget } from '../adapters/chat-adapter.js';
+import type { ChatAdapter, ReplyTarget } from '../src/ports/chat-adapter.js';
 import type { ReplyStateStore } from '../db/repositories/reply-state.js';
 import { describeError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { ChatJob } from './chat-job.js';
+import type { ChatJob } from '../src/ports/turn-job.js';
 
 /**
  * Says in the thread, once per job, that it failed for good: a user must never be left with a

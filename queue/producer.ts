@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEFAULTS } from '../src/constants.js';
+import { QUEUE } from '../src/constants.js';
 import { MovebotError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import { type ChatJob, ChatJobSchema, chatJobId } from './chat-job.js';
-import { CHAT_QUEUE_NAME, type MessageQueue } from './message-queue.js';
+import { chatJobId, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
+import { CHAT_QUEUE_NAME, type MessageQueue } from '../src/ports/message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 
 /** KEYS: BullMQ's job hash (default `bull` prefix), the arrival counter, the thread's pending set. */
@@ -26,7 +27,7 @@ export interface MessageQueueOptions {
 export function createMessageQueue(options: MessageQueueOptions): MessageQueue & { readonly queue: Queue } {
   const queueName = options.queueName ?? CHAT_QUEUE_NAME;
   // Fail fast at ingress: a Slack request must not hang until its 3 s ack deadline.
-  const queue = new Queue<ChatJob>(queueName, {
+  const queue = new Queue<TurnJob>(queueName, {
     connection: redisOptionsFromUrl(options.redisUrl, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
@@ -59,8 +60,10 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
   return {
     queue,
     async enqueue(raw) {
-      const job = ChatJobSchema.parse(raw);
-      const jobId = chatJobId(job);
+      const parsed = TurnJobSchema.parse(raw);
+      const jobId = chatJobId(parsed);
+      const job = { ...parsed, runId: parsed.runId ?? randomUUID() };
+      const runId = job.runId;
       try {
         return await withTimeout(options.timeoutMs ?? 2_000, async () => {
           await connected();
@@ -76,15 +79,15 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
             threadKeys(queueName, job.threadKey).pending,
             jobId,
           );
-          if (registered === 0) return { enqueued: false, jobId };
+          if (registered === 0) return { enqueued: false, jobId, runId };
           await queue.add('chat', job, {
             jobId,
-            attempts: DEFAULTS.jobAttempts,
-            backoff: { type: 'exponential', delay: 2_000 },
+            attempts: QUEUE.attempts,
+            backoff: { type: 'exponential', delay: QUEUE.retryDelayMs },
             removeOnComplete: { age: 24 * 3600, count: 10_000 },
             removeOnFail: { age: 7 * 24 * 3600 },
           });
-          return { enqueued: true, jobId };
+          return { enqueued: true, jobId, runId };
         });
       } catch (err) {
         throw new MovebotError('queue_unavailable', `could not enqueue the message: ${(err as Error).message}`, {

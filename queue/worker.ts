@@ -1,28 +1,34 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../adapters/chat-adapter.js';
-import { PLATFORM_LIMITS } from '../adapters/chat-adapter.js';
-import { createReplyStateStore } from '../db/repositories/reply-state.js';
-import { type IncomingMessage, userFacingError } from '../src/conversation/conversation-service.js';
-import { DEFAULTS } from '../src/constants.js';
+import type { Clock } from '../src/clock.js';
+import { DEFAULTS, QUEUE } from '../src/constants.js';
+import type { ConversationService, IncomingMessage } from '../src/conversation/conversation-service.js';
+import { userFacingError } from '../src/conversation/conversation-service.js';
 import { describeError, MovebotError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { Message, TokenUsage } from '../src/ports/session-store.js';
-import type { Runtime } from '../src/runtime.js';
-import { createProgressBoard } from '../src/team/progress.js';
-import { reportFileName } from '../src/team/report.js';
-import type { Recommendation, TeamOutcome } from '../src/team/types.js';
-import { extractCityPair } from '../src/tools/city-resolver.js';
-import { type ChatJob, ChatJobSchema } from './chat-job.js';
+import type { ChatAdapter, ChatAnswer } from '../src/ports/chat-adapter.js';
+import { PLATFORM_LIMITS } from '../src/ports/chat-adapter.js';
+import { CHAT_QUEUE_NAME } from '../src/ports/message-queue.js';
+import type { ReplyStateStore } from '../src/ports/reply-state.js';
+import type { RunEventLog } from '../src/ports/run-events.js';
+import type { TokenUsage } from '../src/ports/session-store.js';
+import { type ChatJob, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
+import { runError, type TurnOutcome, type TurnRunner } from '../src/run/turn-runner.js';
+import { type ChatDelivery, chatAnswerOf, createChatDelivery, plainAnswer } from './chat-delivery.js';
 import { createEditBudget, EDIT_BUDGET_REDIS_OPTIONS } from './edit-budget.js';
 import { postFailureNotice } from './failure-notice.js';
-import { CHAT_QUEUE_NAME } from './message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 import { createThreadLock, type ThreadLock } from './thread-lock.js';
-import { createThrottledSender } from './throttle.js';
 
 export interface ChatWorkerOptions {
-  runtime: Runtime;
+  /** The one pipeline: runs the turn and writes its events. */
+  runner: TurnRunner;
+  /** Stores a final failure notice as the answer (history shows it; a re-run does not retry forever). */
+  conversation: Pick<ConversationService, 'recordFailure'>;
+  replies: ReplyStateStore;
+  /** The run event log, for the `run_error` of a job BullMQ fails without running it. */
+  events: RunEventLog;
+  clock: Clock;
   adapters: Partial<Record<ChatJob['platform'], ChatAdapter>>;
   redisUrl: string;
   queueName?: string;
@@ -59,16 +65,17 @@ export interface ChatWorker {
 }
 
 /**
- * The worker role: runs the team for each queued chat message and replies through the platform.
- * Messages of one thread are answered one at a time in arrival order; other threads run in parallel.
+ * The worker role: answers each queued turn through the turn runner, from any surface. Chat turns
+ * are also shown in their thread (placeholder, progress, answer); API turns only write their run's
+ * events, which the web role relays. Messages of one thread are answered one at a time in arrival
+ * order; other threads run in parallel.
  */
 export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
-  const { runtime, logger } = options;
+  const { logger, replies } = options;
   const queueName = options.queueName ?? CHAT_QUEUE_NAME;
-  const replies = createReplyStateStore(runtime.db);
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
-  const lockMs = options.lockDurationMs ?? 30_000;
+  const lockMs = options.lockDurationMs ?? QUEUE.lockDurationMs;
   // Shared by all workers through Redis; its own client, so an outage skips progress instead of holding answers.
   const budgetRedis = new Redis(options.redisUrl, EDIT_BUDGET_REDIS_OPTIONS);
   budgetRedis.on('error', (err) => logger.debug({ err: err.message }, 'edit budget redis error'));
@@ -76,24 +83,24 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     createEditBudget({
       redis: budgetRedis,
       perMinute: options.progressEditsPerMinute ?? PLATFORM_LIMITS[platform].progressEditsPerMinute,
-      clock: runtime.clock,
+      clock: options.clock,
       keyPrefix: `movebot:${queueName}:edit-budget:`,
       onError: (err) =>
         logger.debug({ err: describeError(err) }, 'edit budget unavailable; progress edit skipped'),
     });
   const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
-  const lookup = new Queue<ChatJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
+  const lookup = new Queue<TurnJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
   // Turns being answered, so a shutdown past its deadline can stop them and put their jobs back.
   const inFlight = new Set<AbortController>();
   // Failure notices being posted; closing waits for them, they need Redis and the database.
   const notices = new Set<Promise<void>>();
 
-  const worker = new Worker<ChatJob>(queueName, (job, token) => processJob(job, token), {
+  const worker = new Worker<TurnJob>(queueName, (job, token) => processJob(job, token), {
     connection: redisOptionsFromUrl(options.redisUrl),
     concurrency: options.concurrency ?? DEFAULTS.workerConcurrency,
     lockDuration: lockMs,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? QUEUE.stalledIntervalMs,
     maxStalledCount: 2,
   });
   worker.on('failed', (job, err) => {
@@ -107,8 +114,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
 
-  async function processJob(job: Job<ChatJob>, token?: string): Promise<void> {
-    const parsed = ChatJobSchema.safeParse(job.data);
+  async function processJob(job: Job<TurnJob>, token?: string): Promise<void> {
+    const parsed = TurnJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid chat job: ${parsed.error.message}`);
     const data = parsed.data;
     const keys = threadKeys(queueName, data.threadKey);
@@ -118,7 +125,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     if (!lock) {
       // Another message of this thread goes first (or another run of this one is still going); look
       // again shortly without spending an attempt.
-      await job.moveToDelayed(Date.now() + (options.threadRetryMs ?? 250), token);
+      await job.moveToDelayed(Date.now() + (options.threadRetryMs ?? QUEUE.threadRetryMs), token);
       throw new DelayedError();
     }
     const started = Date.now();
@@ -126,7 +133,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     const release = new AbortController();
     inFlight.add(release);
     try {
-      const spent = await answer(job, data, lock, release.signal);
+      const spent = await answer(job, data, lock, release.signal, finalAttempt);
       finalAttempt = true;
       options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, ...spent });
     } catch (err) {
@@ -178,104 +185,83 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
 
   /** Answers one job; returns what the team's model calls used, when it ran. */
   async function answer(
-    job: Job<ChatJob>,
-    data: ChatJob,
+    job: Job<TurnJob>,
+    data: TurnJob,
     lock: ThreadLock,
     released: AbortSignal,
+    finalAttempt: boolean,
   ): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
-    const adapter = options.adapters[data.platform];
-    if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
-    const jobId = job.id!;
-    const state = await replies.get(jobId);
-    if (state?.status === 'answered') return {};
-
-    const target: ReplyTarget = data;
-    let ref: PostedRef | null = state?.placeholder ?? null;
-    if (!ref) {
-      await lock.assertHeld();
-      ref = await adapter.postPlaceholder(target, initialText(data.text));
-      await replies.savePlaceholder(jobId, data.platform, data.channel, ref);
-    }
-    const placeholder = ref;
-    const board = createProgressBoard();
-    const budgetKey = `${data.platform}:${data.workspace}`;
-    const progress = createThrottledSender(
-      // Out of budget, this update is dropped; the next one (or the answer) catches the thread up.
-      async (text) => {
-        if (await editBudgets[data.platform].tryTake(budgetKey)) {
-          await adapter.updateProgress(target, placeholder, text);
-        }
-      },
-      PLATFORM_LIMITS[data.platform].editIntervalMs,
-      (err) => logger.debug({ err: describeError(err) }, 'progress update failed'),
-    );
-    const incoming = incomingOf(data);
-
-    let chatAnswer: ChatAnswer;
-    let spent: Pick<TurnInfo, 'usage' | 'costUsd'> = {};
+    const delivery = data.platform === 'api' ? undefined : chatDeliveryFor(job.id!, data as ChatJob, lock);
+    if (delivery && !(await delivery.open())) return {}; // answered before this re-run
+    const runId = data.runId ?? job.id!;
+    let outcome: TurnOutcome;
     try {
-      const turn = await runtime.conversation.handle(incoming, {
-        emit: (event) => {
-          if (event.type !== 'done' && board.apply(event)) progress.push(board.render());
-        },
-        signal: released,
-      });
-      await progress.stop();
-      spent = { usage: turn.usage, costUsd: turn.costUsd };
-      chatAnswer = answerFrom(turn.outcome ?? outcomeFromStored(turn.reply), runtime);
+      outcome = await options.runner.run(
+        { runId, message: incomingOf(data) },
+        { signal: released, attempt: job.attemptsMade + 1, finalAttempt, onEvent: delivery?.onEvent },
+      );
     } catch (err) {
-      await progress.stop();
+      await delivery?.settle();
       if (released.aborted) throw err; // not a failure: the job goes back to the queue (processJob)
-      const transient = isTransient(err);
-      logger.warn({ jobId, err: describeError(err), transient, attemptsLeft: attemptsLeft(job) }, 'turn failed');
-      if (transient && attemptsLeft(job)) {
-        await adapter
-          .updateProgress(target, placeholder, `Hit a snag (${userFacingError(err)}). Retrying…`)
-          .catch(() => {});
+      const transient = err instanceof MovebotError ? err.transient : true;
+      logger.warn({ jobId: job.id, err: describeError(err), transient, attemptsLeft: !finalAttempt }, 'turn failed');
+      if (transient && !finalAttempt) {
+        await delivery?.note(`Hit a snag (${userFacingError(err)}). Retrying…`);
         throw err;
       }
       // Final: say so in the thread, never leave the placeholder hanging.
       const text = userFacingError(err);
-      await runtime.conversation.recordFailure(incoming, text).catch(() => {});
-      chatAnswer = { outcome: { kind: 'error', text } };
+      await options.conversation.recordFailure(incomingOf(data), text).catch(() => {});
+      if (delivery) await deliver(job, delivery, { outcome: { kind: 'error', text } }, finalAttempt);
+      const final = new UnrecoverableError(text);
+      final.cause = err;
+      throw final;
     }
-    await lock.assertHeld();
+    await delivery?.settle();
+    if (delivery) await deliver(job, delivery, chatAnswerOf(outcome, options.clock), finalAttempt);
+    return outcome.status === 'completed' ? { usage: outcome.result.usage, costUsd: outcome.result.costUsd } : {};
+  }
+
+  function chatDeliveryFor(jobId: string, data: ChatJob, lock: ThreadLock): ChatDelivery {
+    const adapter = options.adapters[data.platform];
+    if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
+    return createChatDelivery({ jobId, job: data, adapter, replies, lock, budget: editBudgets[data.platform], logger });
+  }
+
+  async function deliver(job: Job<TurnJob>, delivery: ChatDelivery, chatAnswer: ChatAnswer, finalAttempt: boolean) {
     try {
-      await adapter.deliverAnswer(target, placeholder, chatAnswer, {
-        alreadyPosted: Object.keys(state?.parts ?? {}),
-        onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
-      });
+      await delivery.deliver(chatAnswer);
     } catch (err) {
       // A retry delivers again (reply state says what is posted); on the last try, or when the platform
       // refuses the message itself (Slack invalid_blocks, Discord 50035), say it in plain text instead.
-      if (isTransient(err) && attemptsLeft(job)) throw err;
-      logger.error({ jobId, err: describeError(err) }, 'answer could not be delivered; posting it as plain text');
-      await postFailureNotice({ adapter, replies, logger }, jobId, data, plainAnswer(chatAnswer)).catch((e) =>
-        logger.error({ jobId, err: describeError(e) }, 'plain-text answer could not be posted either'),
+      if (isTransient(err) && !finalAttempt) throw err;
+      logger.error({ jobId: job.id, err: describeError(err) }, 'answer could not be delivered; posting it as plain text');
+      await delivery.deliverPlain(plainAnswer(chatAnswer)).catch((e) =>
+        logger.error({ jobId: job.id, err: describeError(e) }, 'plain-text answer could not be posted either'),
       );
       const final = new UnrecoverableError(`answer not delivered: ${describeError(err)}`);
       final.cause = err;
       throw final;
     }
-    await replies.markAnswered(jobId, chatAnswer.outcome.kind === 'error' ? 'failed' : 'answered');
-    if (chatAnswer.outcome.kind === 'error') throw new UnrecoverableError(chatAnswer.outcome.text);
-    return spent;
   }
 
-  async function noticeFinalFailure(job: Job<ChatJob>, err: Error): Promise<void> {
-    const parsed = ChatJobSchema.safeParse(job.data);
-    const adapter = parsed.success ? options.adapters[parsed.data.platform] : undefined;
-    if (!parsed.success || !adapter) return; // nowhere to say it
+  async function noticeFinalFailure(job: Job<TurnJob>, err: Error): Promise<void> {
+    const parsed = TurnJobSchema.safeParse(job.data);
+    if (!parsed.success) return; // nowhere to say it
     const data = parsed.data;
     const jobId = job.id!;
+    // Readers of the run's events learn it ended; a second run_error after the processor's own is harmless.
+    await options.events.append(data.runId ?? jobId, runError(err)).catch(() => {});
+    const adapter = data.platform === 'api' ? undefined : options.adapters[data.platform];
+    if (!adapter) return;
     try {
       await redis.zrem(threadKeys(queueName, data.threadKey).pending, jobId);
       const text = userFacingError(err);
       // History first, as the processor does (a no-op when the turn stored its reply already).
-      await runtime.conversation
+      await options.conversation
         .recordFailure(incomingOf(data), text)
         .catch((e) => logger.warn({ jobId, err: describeError(e) }, 'could not record the failure'));
-      await postFailureNotice({ adapter, replies, logger }, jobId, data, `⚠️ ${text}`);
+      await postFailureNotice({ adapter, replies, logger }, jobId, data as ChatJob, `⚠️ ${text}`);
     } catch (e) {
       logger.error({ jobId, err: describeError(e) }, 'could not post the failure notice');
     }
@@ -325,7 +311,7 @@ function errorCodeOf(err: unknown): string {
   return cause instanceof MovebotError ? cause.code : 'internal';
 }
 
-function incomingOf(data: ChatJob): IncomingMessage {
+function incomingOf(data: TurnJob): IncomingMessage {
   return {
     platform: data.platform,
     workspace: data.workspace,
@@ -334,33 +320,4 @@ function incomingOf(data: ChatJob): IncomingMessage {
     user: { platformUserId: data.userId, displayName: data.userName ?? null },
     text: data.text,
   };
-}
-
-/** The answer the platform would not take in its rich form, as plain text. */
-function plainAnswer(answer: ChatAnswer): string {
-  const { outcome } = answer;
-  if (outcome.kind === 'error') return `⚠️ ${outcome.text}`;
-  return `⚠️ I couldn't post my answer here in full, so here it is as plain text:\n\n${outcome.text}`;
-}
-
-function initialText(text: string): string {
-  const pair = extractCityPair(text);
-  return pair.from && pair.to ? `Looking into ${pair.from} → ${pair.to}…` : 'Thinking about your question…';
-}
-
-function answerFrom(outcome: TeamOutcome, runtime: Runtime): ChatAnswer {
-  if (outcome.kind !== 'recommendation') return { outcome };
-  return {
-    outcome,
-    report: { fileName: reportFileName(outcome.recommendation, runtime.clock), markdown: outcome.markdown },
-  };
-}
-
-/** Rebuilds the outcome of a turn answered before (the job re-ran after storing its answer). */
-function outcomeFromStored(reply: Message): TeamOutcome {
-  const meta = reply.metadata as { kind?: string; report?: string; recommendation?: Recommendation };
-  if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
-    return { kind: 'recommendation', text: reply.content, recommendation: meta.recommendation, markdown: meta.report };
-  }
-  return { kind: 'answer', text: reply.content };
 }

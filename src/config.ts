@@ -170,12 +170,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     });
   }
   if (needsPlatforms(role)) {
-    if (!has('SLACK_BOT_TOKEN') && !has('DISCORD_TOKEN') && role !== 'worker') {
-      problems.push({
-        variable: 'SLACK_BOT_TOKEN',
-        problem: 'set SLACK_BOT_TOKEN (Slack) or DISCORD_TOKEN (Discord): the server has no platform to serve',
-      });
-    }
+    // Neither Slack nor Discord is fine: an API-only deployment serves the AgentOS API and the console.
     if (has('SLACK_BOT_TOKEN') && !has('SLACK_SIGNING_SECRET') && !has('SLACK_APP_TOKEN')) {
       problems.push({
         variable: 'SLACK_SIGNING_SECRET',

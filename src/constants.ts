@@ -20,11 +20,35 @@ export const DEFAULTS = {
   /** Brave's free tier allows one request per second. */
   braveMinIntervalMs: 1_000,
   workerConcurrency: 8,
-  jobAttempts: 3,
   shutdownDeadlineMs: 30_000,
   /** How often a worker deletes expired knowledge, and how long past expiry a document is kept. */
   knowledgePruneEveryMs: 3600_000,
   knowledgePruneGraceMs: 3600_000,
   /** Chunks one knowledge:add document may have (~9 MB of text): it is written in one statement. */
   maxDocumentChunks: 10_000,
+} as const;
+
+/** The per-run event log (Redis Streams): what any web replica replays and follows. */
+export const RUN_EVENTS = {
+  /** Events kept per run (approximate trim): a long answer streams a few hundred deltas. */
+  maxLength: 10_000,
+  /** How long a run's events stay readable after its last event. */
+  ttlSeconds: 3600,
+  /** How long one blocking read waits before it looks again (and notices a closed client). */
+  blockMs: 15_000,
+  /** SSE comment line interval, so proxies keep an idle stream open. */
+  keepAliveMs: 15_000,
+} as const;
+
+/** BullMQ and per-thread ordering. */
+export const QUEUE = {
+  /** BullMQ's job lock; the thread lock lives as long, so a crashed worker's thread frees with it. */
+  lockDurationMs: 30_000,
+  /** How often BullMQ looks for jobs whose worker stopped renewing their lock. */
+  stalledIntervalMs: 30_000,
+  /** How long a waiting message of a busy thread sleeps before it looks again. */
+  threadRetryMs: 250,
+  /** Queue attempts of a turn and the first retry's delay (doubling). */
+  attempts: 3,
+  retryDelayMs: 2_000,
 } as const;

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'not_found'
   | 'platform_error'
   | 'queue_unavailable'
-  | 'embedding_failed';
+  | 'embedding_failed'
+  | 'run_cancelled';
 
 export class MovebotError extends Error {
   readonly code: ErrorCode;
@@ -45,4 +46,14 @@ export function describeError(err: unknown): string {
   if (err instanceof MovebotError) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A run stopped because someone asked it to; `partial` is the answer text written until then. */
+export class RunCancelledError extends MovebotError {
+  readonly partial: string;
+  constructor(partial: string, options: { cause?: unknown } = {}) {
+    super('run_cancelled', 'the run was stopped on request', options);
+    this.name = 'RunCancelledError';
+    this.partial = partial;
+  }
 }

@@ -71,9 +71,10 @@ describe('configuration', () => {
     }
   });
 
-  it('requires an LLM for the CLI and a platform for the web role', () => {
+  it('requires an LLM for the CLI, and no platform for the web role (API-only)', () => {
     expect(problemsOf(() => loadConfig('cli', {}))).toEqual(['OPENAI_API_KEY']);
-    expect(problemsOf(() => loadConfig('web', {}))).toEqual(['SLACK_BOT_TOKEN']);
+    // Neither Slack nor Discord: an API-only web role.
+    expect(loadConfig('web', {}).slack.botToken).toBeUndefined();
   });
 
   it('exits 2 with one message and no stack trace from an entry point', async () => {

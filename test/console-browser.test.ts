@@ -60,7 +60,7 @@ async function seed() {
 }
 
 beforeAll(async () => {
-  api = await startApi({ apiKey: KEY, queue: true });
+  api = await startApi({ apiKey: KEY });
   await seed();
   profileDir = mkdtempSync(join(tmpdir(), 'movebot-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {

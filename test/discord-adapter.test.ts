@@ -1,7 +1,7 @@
 import { REST, Routes } from 'discord.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatAnswer, ReplyTarget } from '../adapters/chat-adapter.js';
+import type { ChatAnswer, ReplyTarget } from '../src/ports/chat-adapter.js';
 import { createDiscordChatAdapter, ORIGINAL } from '../adapters/discord/chat-adapter.js';
 import { saveInteraction } from '../adapters/discord/interaction-store.js';
 import { renderAnswer, threadName } from '../adapters/discord/render.js';

@@ -9,6 +9,8 @@ import { silentLogger } from '../src/logger.js';
 import { createDiscordFake, type DiscordFake, type MessageRecord } from './fakes/discord-fake.js';
 import { waitFor } from './fakes/fake-http.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
+import { workerDeps } from '../adapters/server/services.js';
+import { createRedisRunCancellation, createRedisRunEventLog } from '../queue/run-event-stream.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
 const GUILD = '920000000000000001';
@@ -22,6 +24,9 @@ let redis: Redis;
 let receiver: DiscordReceiver;
 let worker: ChatWorker;
 let queue: ReturnType<typeof createMessageQueue>;
+
+const runEvents = createRedisRunEventLog({ redisUrl: process.env.REDIS_URL!, logger: silentLogger });
+const runCancellation = createRedisRunCancellation({ redisUrl: process.env.REDIS_URL!, logger: silentLogger });
 
 beforeAll(async () => {
   discord = await createDiscordFake({
@@ -50,7 +55,7 @@ beforeAll(async () => {
     logger: silentLogger,
   });
   worker = createChatWorker({
-    runtime: team.runtime,
+    ...workerDeps(team.runtime, runEvents, runCancellation),
     adapters: { discord: adapter },
     redisUrl: REDIS_URL,
     queueName,
@@ -59,6 +64,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await Promise.all([runEvents.close(), runCancellation.close()]);
   await worker?.close(5_000);
   await receiver?.stop();
   await queue?.close();

@@ -6,7 +6,7 @@ import { commandText } from '../adapters/discord/commands.js';
 import { interactionKey } from '../adapters/discord/interaction-store.js';
 import { createDiscordReceiver, discordThreadKey, stripMention } from '../adapters/discord/receiver.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
-import type { ChatJob } from '../queue/chat-job.js';
+import type { ChatJob } from '../src/ports/turn-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { silentLogger } from '../src/logger.js';
 import type { SessionStore } from '../src/ports/session-store.js';

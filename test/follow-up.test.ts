@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
-import type { TeamEvent } from '../src/team/types.js';
+import type { RunEvent } from '../src/ports/run-events.js';
 import type { TeamFakes } from './helpers/team-env.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
@@ -9,7 +9,7 @@ const team = useTeamRuntime();
 let thread = 0;
 
 async function ask(text: string, threadKey = `cli:follow-up:${++thread}`) {
-  const events: TeamEvent[] = [];
+  const events: RunEvent[] = [];
   const message: IncomingMessage = { platform: 'cli', workspace: 'local', threadKey, user: { platformUserId: 'u1' }, text };
   const turn = await team.runtime.conversation.handle(message, { emit: (e) => events.push(e) });
   return { turn, events, threadKey, analystsRan: events.some((e) => e.type === 'analyst_started') };

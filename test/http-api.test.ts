@@ -32,7 +32,7 @@ async function slackTurn(text: string, user = 'U123', ts = '1700000000.000100') 
 }
 
 beforeAll(async () => {
-  [api, noMemory] = await Promise.all([startApi({ queue: true }), startApi({ memory: false })]);
+  [api, noMemory] = await Promise.all([startApi(), startApi({ memory: false })]);
 });
 afterAll(async () => {
   await Promise.all([api?.close(), noMemory?.close()]);
@@ -54,7 +54,7 @@ describe('catalog', () => {
     });
     expect(body[0].members.map((m: { id: string }) => m.id)).toEqual(['cost-analyst', 'sentiment-analyst', 'migration-researcher']);
     expect((await get('/teams/move-decision-team')).body.id).toBe('move-decision-team');
-    expect(await get('/teams/other')).toEqual({ status: 404, body: { error: 'not_found', message: 'No team with id "other".' } });
+    expect(await get('/teams/other')).toEqual({ status: 404, body: { error: 'not_found', message: 'No team with id "other".', detail: 'No team with id "other".' } });
   });
 
   it('GET /agents and /agents/{id} list the three analysts, each with a db_id and model', async () => {
@@ -196,7 +196,7 @@ describe('memories (always one user)', () => {
   it('requires a user and valid input, answering 4xx JSON', async () => {
     expect(await get('/memories')).toEqual({
       status: 400,
-      body: { error: 'bad_request', message: 'user_id is required: memories always belong to one user.' },
+      body: { error: 'bad_request', message: 'user_id is required: memories always belong to one user.', detail: 'user_id is required: memories always belong to one user.' },
     });
     expect((await send('POST', '/memories', { user_id: 'mia' })).status).toBe(400);
     expect((await send('POST', '/memories', { memory: 'x'.repeat(3000), user_id: 'mia' })).status).toBe(400);
@@ -215,7 +215,7 @@ describe('memories (always one user)', () => {
   it('answers 503 with a JSON error when the server has no memory store', async () => {
     const res = await fetch(`${noMemory.url}/memories?user_id=mia`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ error: 'memory_unavailable', message: 'User memories are not enabled on this server.' });
+    expect(await res.json()).toEqual({ error: 'memory_unavailable', message: 'User memories are not enabled on this server.', detail: 'User memories are not enabled on this server.' });
   });
 });
 

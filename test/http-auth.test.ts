@@ -45,7 +45,7 @@ describe('with AGENTOS_API_KEY', () => {
       const none = await fetch(`${api.url}${path}`);
       expect(none.status, path).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer');
-      expect(await none.json()).toEqual({ error: 'unauthorized', message: 'Send Authorization: Bearer <AGENTOS_API_KEY>.' });
+      expect(await none.json()).toEqual({ error: 'unauthorized', message: 'Send Authorization: Bearer <AGENTOS_API_KEY>.', detail: 'Send Authorization: Bearer <AGENTOS_API_KEY>.' });
       for (const wrong of [`${KEY}x`, KEY.slice(0, -1), 'x', '']) {
         expect((await fetch(`${api.url}${path}`, { headers: bearer(wrong) })).status, `${path} ${wrong}`).toBe(401);
       }
@@ -80,7 +80,7 @@ describe('with AGENTOS_API_KEY', () => {
 
   it('answers /health with CORS headers when the router serves it (the Agent UI checks it from the browser)', async () => {
     // Mounted alone: the web app must mount the router before its own /health for this to hold there.
-    const app = express().use(createApiRouter({ runtime: api.runtime, memoryStore: null }));
+    const app = express().use(createApiRouter({ runtime: api.runtime, events: api.events, cancellation: api.cancellation, memoryStore: null }));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
@@ -122,7 +122,7 @@ describe('with AGENTOS_API_KEY', () => {
   it('does not guard paths that are not the API’s (they fall through to the app’s 404)', async () => {
     const res = await fetch(`${api.url}/slack/other`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: 'not_found', message: 'No such endpoint.' });
+    expect(await res.json()).toEqual({ error: 'not_found', message: 'No such endpoint.', detail: 'No such endpoint.' });
   });
 });
 

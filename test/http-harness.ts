@@ -6,12 +6,16 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { createApiRouter } from '../adapters/http/api-router.js';
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js';
 import { createWebApp } from '../adapters/server/web-app.js';
+import { workerDeps } from '../adapters/server/services.js';
 import { createMessageQueue } from '../queue/producer.js';
-import type { MessageQueue } from '../queue/message-queue.js';
+import { createRedisRunCancellation, createRedisRunEventLog } from '../queue/run-event-stream.js';
+import { createChatWorker } from '../queue/worker.js';
+import type { RunCancellation, RunEventLog } from '../src/ports/run-events.js';
+import type { MessageQueue } from '../src/ports/message-queue.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import type { MemoryStore } from '../src/ports/memory-store.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createRuntime, type Runtime } from '../adapters/server/runtime.js';
 import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.js';
 
@@ -26,7 +30,9 @@ export interface ApiHarness {
   fakes: TeamFakes;
   db: TestDatabase;
   metrics: Metrics;
-  queue?: MessageQueue & { queue: Queue };
+  queue: MessageQueue & { queue: Queue };
+  events: RunEventLog;
+  cancellation: RunCancellation;
   memoryStore?: MemoryStore;
   close(): Promise<void>;
 }
@@ -36,7 +42,6 @@ export async function startApi(
     apiKey?: string;
     host?: string;
     memory?: boolean;
-    queue?: boolean;
     rateLimit?: { burst: number; perSecond: number };
   } = {},
 ): Promise<ApiHarness> {
@@ -47,16 +52,35 @@ export async function startApi(
     agentosApiKey: options.apiKey,
   };
   const runtime = await createRuntime(config, { logger: silentLogger });
-  const queue = options.queue
-    ? createMessageQueue({ redisUrl: process.env.REDIS_URL!, queueName: `movebot-http-${randomUUID()}` })
-    : undefined;
+  // API runs are answered by a worker, as in production: the queue, the run event log and one worker.
+  const redisUrl = process.env.REDIS_URL!;
+  const queueName = `movebot-http-${randomUUID()}`;
+  const queue = createMessageQueue({ redisUrl, queueName });
+  const events = createRedisRunEventLog({ redisUrl, logger: silentLogger });
+  const cancellation = createRedisRunCancellation({ redisUrl, logger: silentLogger });
+  const worker = createChatWorker({
+    ...workerDeps(runtime, events, cancellation),
+    adapters: {},
+    redisUrl,
+    queueName,
+    logger: silentLogger,
+    threadRetryMs: 20,
+  });
   const memoryStore = options.memory === false ? undefined : runtime.memoryStore;
   const metrics = createMetrics({ db: runtime.db, queue });
   const app = createWebApp({
     logger: silentLogger,
     db: runtime.db,
-    pingRedis: queue && (() => queue.counts()),
-    apiRouter: createApiRouter({ runtime, memoryStore: memoryStore ?? null, queue, metrics, rateLimit: options.rateLimit }),
+    pingRedis: () => queue.counts(),
+    apiRouter: createApiRouter({
+      runtime,
+      events,
+      cancellation,
+      memoryStore: memoryStore ?? null,
+      queue,
+      metrics,
+      rateLimit: options.rateLimit,
+    }),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, options.host ?? '127.0.0.1', () => resolve(s));
@@ -69,14 +93,18 @@ export async function startApi(
     db,
     metrics,
     queue,
+    events,
+    cancellation,
     memoryStore,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await queue?.queue.obliterate({ force: true }).catch(() => {});
-      await queue?.close();
+      await worker.close(5_000);
+      await queue.queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      await Promise.all([events.close(), cancellation.close()]);
       await runtime.close();
       await fakes.close();
       await db.cleanup();
@@ -97,7 +125,7 @@ export async function streamRun(
   const pending: Array<void | Promise<void>> = [];
   const parser = createParser({
     onEvent(message: EventSourceMessage) {
-      const event = { name: message.event ?? 'message', data: JSON.parse(message.data) as Record<string, unknown> };
+      const event = { name: message.event ?? 'message', id: message.id, data: JSON.parse(message.data) as Record<string, unknown> };
       events.push(event);
       pending.push(options.onEvent?.(event));
     },
@@ -112,6 +140,8 @@ export async function streamRun(
 
 export interface ParsedEvent {
   name: string;
+  /** The SSE `id:` (resume with `Last-Event-ID`). */
+  id?: string;
   data: Record<string, unknown>;
 }
 

@@ -13,7 +13,7 @@ import { silentLogger } from '../src/logger.js';
 import { createEmbedder } from '../src/memory/embedder.js';
 import { createKnowledgeLookup } from '../src/memory/knowledge.js';
 import { chunkMarkdown } from '../src/memory/knowledge-loader.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createRuntime, type Runtime } from '../adapters/server/runtime.js';
 import { messageText } from './fakes/openai-fake.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';

@@ -17,8 +17,23 @@ describe.each(['postgres', 'pglite'] as const)('run totals for /metrics (%s)', (
         await store.finishRun(run.id, result);
         return run.id;
       };
-      await finish({ status: 'completed', usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, costUsd: 0.5 });
-      await finish({ status: 'failed', error: 'llm_timeout: slow' });
+      // Written as the code of that time did (today's repository also writes later columns).
+      const old = (id: string, status: string, usage: object, cost: number, error: string | null) =>
+        t.db.query(
+          `INSERT INTO runs (id, session_id, status, input, usage, cost_usd, error, finished_at)
+           VALUES ($1, $2, 'running', 'x', '{}', 0, NULL, NULL)`,
+          [id, session.id],
+        ).then(() =>
+          t.db.query(`UPDATE runs SET status = $2, usage = $3::jsonb, cost_usd = $4, error = $5, finished_at = now() WHERE id = $1`, [
+            id,
+            status,
+            JSON.stringify(usage),
+            cost,
+            error,
+          ]),
+        );
+      await old('old-1', 'completed', { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, 0.5, null);
+      await old('old-2', 'failed', {}, 0, 'llm_timeout: slow');
 
       await migrate(t.db, { dimensions: TEST_DIMENSIONS });
       const again = await finish({ status: 'completed', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 }, costUsd: 0.25 });

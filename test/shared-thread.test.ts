@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TeamState } from '../src/team/coordinator.js';
 import { profileFor, withProfile } from '../src/team/thread-state.js';
-import type { TeamEvent } from '../src/team/types.js';
+import type { RunEvent } from '../src/ports/run-events.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
 
@@ -13,7 +13,7 @@ const ANA_MEMORIES = ['You earn $185,000 a year', 'You prefer walkable cities'];
 const ANA_FACTS = /185,?000|185k|walkable/i;
 
 async function say(user: string, text: string) {
-  const events: TeamEvent[] = [];
+  const events: RunEvent[] = [];
   const turn = await team.runtime.conversation.handle(
     { platform: 'slack', workspace: 'T1', threadKey: THREAD, user: { platformUserId: user }, text },
     { emit: (e) => events.push(e) },

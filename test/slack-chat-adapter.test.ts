@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatAnswer, ReplyTarget } from '../adapters/chat-adapter.js';
+import type { ChatAnswer, ReplyTarget } from '../src/ports/chat-adapter.js';
 import { renderAnswerMessages } from '../adapters/slack/slack-blocks.js';
 import { createSlackChatAdapter } from '../adapters/slack/slack-chat-adapter.js';
 import { toMrkdwn } from '../adapters/slack/slack-mrkdwn.js';

@@ -6,7 +6,7 @@ import { createWebApp } from '../adapters/server/web-app.js';
 import { BARE_MENTION_TEXT } from '../adapters/slack/slack-normalize.js';
 import { createSlackReceiver } from '../adapters/slack/slack-receiver.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
-import type { ChatJob } from '../queue/chat-job.js';
+import type { ChatJob } from '../src/ports/turn-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { silentLogger } from '../src/logger.js';
 import type { SessionStore } from '../src/ports/session-store.js';

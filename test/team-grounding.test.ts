@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
-import type { TeamEvent } from '../src/team/types.js';
+import type { RunEvent } from '../src/ports/run-events.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
 
@@ -11,7 +11,7 @@ let thread = 0;
 const INVENTED = /45%|64%|\$3,999/;
 
 async function ask(text: string, threadKey = `cli:grounding:${++thread}`) {
-  const events: TeamEvent[] = [];
+  const events: RunEvent[] = [];
   const message: IncomingMessage = { platform: 'cli', workspace: 'local', threadKey, user: { platformUserId: 'u1' }, text };
   const turn = await team.runtime.conversation.handle(message, { emit: (e) => events.push(e) });
   const streamed = events.flatMap((e) => (e.type === 'content_delta' ? [e.text] : [])).join('');

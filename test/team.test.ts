@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
 import { createTeam } from '../src/team/coordinator.js';
-import type { TeamEvent } from '../src/team/types.js';
+import type { RunEvent } from '../src/ports/run-events.js';
 import { createCityResolver } from '../src/tools/city-resolver.js';
 import { waitFor } from './fakes/fake-http.js';
 import { messageText } from './fakes/openai-fake.js';
@@ -13,7 +13,7 @@ const team = useTeamRuntime();
 let thread = 0;
 
 function ask(text: string, threadKey = `cli:test:${++thread}`, user = 'u1') {
-  const events: TeamEvent[] = [];
+  const events: RunEvent[] = [];
   const message: IncomingMessage = {
     platform: 'cli',
     workspace: 'local',
@@ -101,7 +101,7 @@ describe('the move-decision team', () => {
     expect(types[0]).toBe('run_started');
     expect(types).toContain('cities_resolved');
     expect(types.filter((x) => x === 'analyst_finished')).toHaveLength(3);
-    expect(types.at(-1)).toBe('done');
+    expect(types.at(-1)).toBe('synthesizing');
 
     const run = await team.runtime.store.getRun(turn.runId!);
     expect(run?.status).toBe('completed');
@@ -242,7 +242,7 @@ describe('the move-decision team', () => {
     expect(follow.events.some((e) => e.type === 'content_delta')).toBe(true);
     // The cost figures came from the cache: no new scrape, and no analyst was re-run.
     expect(team.fakes.firecrawl.requests).toHaveLength(0);
-    expect(follow.events.some((e) => e.type === 'tool_called' && e.cached)).toBe(true);
+    expect(follow.events.some((e) => e.type === 'tool_call_completed' && e.cached)).toBe(true);
     expect(follow.events.some((e) => e.type === 'analyst_started')).toBe(false);
     const followCall = team.fakes.openai.chatRequests.find((r) => messageText(r.messages[0]?.content).includes('follow-up question'))!;
     const prompt = messageText(followCall.messages[1]?.content);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { type ChatJob, chatJobId } from '../queue/chat-job.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type ChatJob, chatJobId } from '../src/ports/turn-job.js';
 import { createMessageQueue } from '../queue/producer.js';
 import { type ChatWorker, createChatWorker, type TurnInfo } from '../queue/worker.js';
 import { silentLogger } from '../src/logger.js';
@@ -10,8 +10,15 @@ import { messageText } from './fakes/openai-fake.js';
 import { waitFor } from './fakes/fake-http.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
+import { workerDeps } from '../adapters/server/services.js';
+import { createRedisRunCancellation, createRedisRunEventLog } from '../queue/run-event-stream.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
+const runEvents = createRedisRunEventLog({ redisUrl: REDIS_URL, logger: silentLogger });
+const runCancellation = createRedisRunCancellation({ redisUrl: REDIS_URL, logger: silentLogger });
+afterAll(async () => {
+  await Promise.all([runEvents.close(), runCancellation.close()]);
+});
 const team = useTeamRuntime({ role: 'worker' });
 
 let n = 0;
@@ -36,7 +43,7 @@ async function system(options: { progressEditsPerMinute?: number } = {}) {
   const queue = createMessageQueue({ redisUrl: REDIS_URL, queueName });
   const turns: TurnInfo[] = [];
   const worker: ChatWorker = createChatWorker({
-    runtime: team.runtime,
+    ...workerDeps(team.runtime, runEvents, runCancellation),
     adapters: { slack: chat.adapter },
     redisUrl: REDIS_URL,
     queueName,
@@ -213,7 +220,7 @@ describe('chat worker', () => {
 
     letThrough();
     const next = createChatWorker({
-      runtime: team.runtime,
+      ...workerDeps(team.runtime, runEvents, runCancellation),
       adapters: { slack: s.chat.adapter },
       redisUrl: REDIS_URL,
       queueName: s.queue.queue.name,

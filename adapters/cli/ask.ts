@@ -13,10 +13,12 @@ import { loadConfigOrExit } from '../../src/config.js';
 import { userFacingError } from '../../src/conversation/conversation-service.js';
 import { describeError } from '../../src/errors.js';
 import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
-import { createRuntime } from '../../src/runtime.js';
+import { createRuntime } from '../server/runtime.js';
 import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
 import { reportFileName } from '../../src/team/report.js';
-import type { TeamEvent } from '../../src/team/types.js';
+import type { RunEvent } from '../../src/ports/run-events.js';
+import { createInMemoryRunEvents } from '../../src/run/in-memory-run-events.js';
+import { createTurnRunner } from '../../src/run/turn-runner.js';
 
 const USAGE = 'usage: npm run ask -- "Should I move from Seattle to Austin?" [--user ID] [--session ID]';
 
@@ -48,18 +50,33 @@ async function main(): Promise<number> {
   }
   const sessionId = parsed.values.session ?? randomUUID();
   const progress = createProgressRenderer();
+  // The same turn runner the workers use, in this process: its events stay in memory (no Redis).
+  const events = createInMemoryRunEvents();
+  const runner = createTurnRunner({ conversation: runtime.conversation, events, cancellation: events.cancellation, logger });
+  // Ctrl-C stops the run like a Stop button: what was written so far is kept in the session.
+  const runId = randomUUID();
+  const onSigint = () => void events.cancellation.request(runId);
+  process.once('SIGINT', onSigint);
   try {
-    const turn = await runtime.conversation.handle(
+    const outcome = await runner.run(
       {
-        platform: 'cli',
-        workspace: 'local',
-        threadKey: `cli:local:${sessionId}`,
-        user: { platformUserId: parsed.values.user ?? process.env.USER ?? 'local', displayName: parsed.values.user ?? null },
-        text: question,
+        runId,
+        message: {
+          platform: 'cli',
+          workspace: 'local',
+          threadKey: `cli:local:${sessionId}`,
+          user: { platformUserId: parsed.values.user ?? process.env.USER ?? 'local', displayName: parsed.values.user ?? null },
+          text: question,
+        },
       },
-      { emit: progress.onEvent },
+      { finalAttempt: true, onEvent: progress.onEvent },
     );
     progress.finish();
+    if (outcome.status === 'cancelled') {
+      process.stdout.write(`${outcome.partial}\n(stopped)\n`);
+      return 130;
+    }
+    const turn = outcome.result;
     process.stdout.write(`${turn.reply.content}\n`);
     process.stderr.write(`\nsession: ${sessionId} (continue with --session ${sessionId})\n`);
     if (turn.outcome?.kind === 'recommendation') {
@@ -76,6 +93,8 @@ async function main(): Promise<number> {
     process.stderr.write(`movebot: ${userFacingError(err)} (${describeError(err)})\n`);
     return 1;
   } finally {
+    process.off('SIGINT', onSigint);
+    await events.close();
     await runtime.close();
   }
 }
@@ -97,7 +116,7 @@ function createProgressRenderer() {
     drawn = 0;
   };
   return {
-    onEvent(event: TeamEvent) {
+    onEvent(event: RunEvent) {
       if (!tty) {
         const line = describeEvent(event);
         if (line) process.stderr.write(`… ${line}\n`);

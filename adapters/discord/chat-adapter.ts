@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../chat-adapter.js';
+import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
 import { dropInteraction, type InteractionCredentials, loadInteraction } from './interaction-store.js';
 import { type DiscordMessageBody, renderAnswer, renderReport, renderStatus, threadName } from './render.js';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { PLATFORM_LIMITS } from '../chat-adapter.js';
+import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 
 /**
  * Interaction tokens are credentials (anyone holding one can post as the bot for 15 minutes), and

@@ -10,8 +10,8 @@ import {
   Partials,
 } from 'discord.js';
 import { Redis } from 'ioredis';
-import type { ChatJob } from '../../queue/chat-job.js';
-import type { MessageQueue } from '../../queue/message-queue.js';
+import type { ChatJob } from '../../src/ports/turn-job.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';

@@ -1,5 +1,5 @@
-import type { ChatAnswer } from '../chat-adapter.js';
-import { PLATFORM_LIMITS } from '../chat-adapter.js';
+import type { ChatAnswer } from '../../src/ports/chat-adapter.js';
+import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
 
 const LIMITS = PLATFORM_LIMITS.discord;

@@ -1,33 +1,37 @@
 import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { MessageQueue } from '../../queue/message-queue.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { MemoryStore } from '../../src/ports/memory-store.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { RunCancellation, RunEventLog } from '../../src/ports/run-events.js';
+import type { Runtime } from '../server/runtime.js';
 import { createApiGuard, cors, isLoopback } from './auth.js';
 import { catalogRoutes } from './catalog.js';
 import { consoleRoutes } from './console-routes.js';
 import { jsonErrorHandler, sendError } from './http-errors.js';
 import { memoryRoutes } from './memories.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { type LiveRuns, runRoutes } from './runs.js';
+import { runRoutes } from './runs.js';
 import { sessionRoutes } from './sessions.js';
 
 export { apiListenPolicy, type ListenPolicy } from './auth.js';
 export { createMetrics, type Metrics } from './metrics.js';
 
 export interface ApiDeps {
-  /** Runs the team in-process (conversation service) and owns the session store and database. */
+  /** The stores (sessions, memories, database) and the config; the web role never runs a turn. */
   runtime: Runtime;
+  /** The run event log and stop requests, shared with the workers through Redis. */
+  events: RunEventLog;
+  cancellation: RunCancellation;
   /** Defaults to runtime.config; `agentosApiKey` is the bearer key (absent: loopback only). */
   config?: Config;
   logger?: Logger;
   clock?: Clock;
   /** User memories; defaults to runtime.memoryStore, `null` disables /memories (503). */
   memoryStore?: MemoryStore | null;
-  /** Queue counts for /metrics and the console. */
+  /** Where API turns go (and queue counts for /metrics and the console). */
   queue?: MessageQueue;
   /** BullMQ queue for the console's failed-job list and retry; taken from `queue.queue` when absent. */
   bullQueue?: Queue;
@@ -68,7 +72,6 @@ export function createApiRouter(deps: ApiDeps): Router {
   const clock = deps.clock ?? runtime.clock;
   const bullQueue = deps.bullQueue ?? bullQueueOf(deps.queue);
   const metrics = deps.metrics ?? createMetrics({ db: runtime.db, queue: deps.queue, logger });
-  const live: LiveRuns = new Map();
   const guard = createApiGuard({ apiKey: config.agentosApiKey, clock, rateLimit: deps.rateLimit });
 
   const router = express.Router();
@@ -94,8 +97,10 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.send(await metrics.render());
   });
   router.use(catalogRoutes(config));
-  router.use(runRoutes({ runtime, live }));
-  router.use(sessionRoutes({ runtime, live }));
+  router.use(
+    runRoutes({ store: runtime.store, queue: deps.queue, events: deps.events, cancellation: deps.cancellation, clock, logger }),
+  );
+  router.use(sessionRoutes({ runtime, events: deps.events }));
   const memoryStore = deps.memoryStore === null ? undefined : (deps.memoryStore ?? runtime.memoryStore);
   router.use(memoryRoutes({ runtime, memoryStore, embedder: runtime.embedder }));
   router.use(consoleRoutes({ runtime, queue: deps.queue, bullQueue }));

@@ -4,8 +4,8 @@ import type { Queue } from 'bullmq';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { latencyPerDay, listUsers, runsPerHour, usagePerDay } from '../../db/repositories/run-stats.js';
-import type { MessageQueue } from '../../queue/message-queue.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
+import type { Runtime } from '../server/runtime.js';
 import { sendError } from './http-errors.js';
 
 /**

@@ -2,15 +2,23 @@ import type { NextFunction, Request, Response } from 'express';
 import { describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 
-/** Every API error body: a stable code for programs and a sentence for people. Never a stack trace. */
+/**
+ * Every API error body: a stable code for programs and a sentence for people. Never a stack trace.
+ * `detail` repeats the sentence because that is the field Agno clients (the Agent UI) show.
+ */
 export interface ApiErrorBody {
   error: string;
   message: string;
+  detail: string;
+}
+
+export function errorBody(error: string, message: string): ApiErrorBody {
+  return { error, message, detail: message };
 }
 
 export function sendError(res: Response, status: number, error: string, message: string): void {
   if (res.headersSent) return;
-  res.status(status).json({ error, message } satisfies ApiErrorBody);
+  res.status(status).json(errorBody(error, message));
 }
 
 /**

@@ -5,7 +5,7 @@ import { describeError } from '../../src/errors.js';
 import type { Embedder } from '../../src/memory/embedder.js';
 import type { Memory, MemoryStore } from '../../src/ports/memory-store.js';
 import type { User } from '../../src/ports/session-store.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../server/runtime.js';
 import { sendError } from './http-errors.js';
 import { UserQuerySchema, userKeyOf } from './sessions.js';
 

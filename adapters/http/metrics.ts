@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Queryable } from '../../db/database.js';
 import { RUN_DURATION_BUCKETS, type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
-import type { MessageQueue } from '../../queue/message-queue.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface Metrics {

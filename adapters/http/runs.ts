@@ -2,21 +2,26 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
-import { type IncomingMessage, type TurnResult, userFacingError } from '../../src/conversation/conversation-service.js';
+import type { Clock } from '../../src/clock.js';
 import { describeError, MovebotError } from '../../src/errors.js';
-import type { Runtime } from '../../src/runtime.js';
-import type { TeamEvent, TeamOutcome } from '../../src/team/types.js';
+import type { Logger } from '../../src/logger.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
+import type { RunCancellation, RunEventLog, StoredRunEvent } from '../../src/ports/run-events.js';
+import type { Run, SessionStore } from '../../src/ports/session-store.js';
+import { foldRunEvents, isFinished, type RunSnapshot, type RunStatusName } from '../../src/run/run-status.js';
+import { runError } from '../../src/run/turn-runner.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
+import { agentOsEvent, openEventStream, type RunTarget } from './run-stream.js';
 
-/** Text streamed so far by runs still in progress, for GET /sessions/{id}/runs while a run streams. */
-export type LiveRuns = Map<string, { content: string }>;
-
-/** Who a run is addressed to: the team, or one analyst (which runs the team; see runRoutes). */
-interface RunTarget {
-  kind: 'team' | 'agent';
-  id: string;
-  name: string;
+export interface RunRouteDeps {
+  store: SessionStore;
+  /** Where API turns go: a worker answers them, like Slack and Discord turns. */
+  queue?: MessageQueue;
+  events: RunEventLog;
+  cancellation: RunCancellation;
+  clock: Clock;
+  logger: Logger;
 }
 
 const RunFormSchema = z.object({
@@ -34,60 +39,55 @@ const RunFormSchema = z.object({
   user_id: z.string().trim().max(200, 'user_id is too long').optional(),
 });
 
-/** Splits an answer that arrived in one piece into stream-sized deltas at word boundaries. */
-export function chunkText(text: string, size = 200): string[] {
-  const chunks: string[] = [];
-  let rest = text;
-  while (rest.length > size) {
-    const cut = rest.lastIndexOf(' ', size);
-    const at = cut > size / 2 ? cut + 1 : size;
-    chunks.push(rest.slice(0, at));
-    rest = rest.slice(at);
-  }
-  if (rest) chunks.push(rest);
-  return chunks;
-}
-
-/** What API clients see as the answer: the full Markdown report for a recommendation, else the text. */
-export function outcomeContent(outcome: TeamOutcome | undefined, fallback: string): string {
-  return outcome?.kind === 'recommendation' ? outcome.markdown : (outcome?.text ?? fallback);
-}
+const TEAM: RunTarget = { kind: 'team', id: TEAM_ID, name: 'Move Decision Team' };
 
 /**
- * POST /teams/{team_id}/runs and POST /agents/{agent_id}/runs (form, urlencoded or JSON body).
- *
- * An analyst cannot answer alone (it needs the coordinator's intake to know the cities and the
- * person), so an agent run runs the whole team turn and streams the same answer, with AgentOS's
- * agent event names (no `Team` prefix); its session is filed under the agent's id.
+ * The AgentOS run endpoints, for the team and (same names under /agents/{agent_id}) each analyst:
+ *   POST …/runs                     enqueue a turn; stream its events (SSE) or wait for the answer
+ *   GET  …/runs/{run_id}            the run as JSON: status and content so far
+ *   GET  …/runs/{run_id}/stream     SSE from the first event, or after `Last-Event-ID`, then live
+ *   POST …/runs/{run_id}/cancel     stop it, wherever it runs
+ * The web role keeps no run state: a worker runs the turn, and every replica reads its events from the
+ * run's Redis Stream. An analyst cannot answer alone (it needs the coordinator's intake), so an agent
+ * run runs the team turn, with AgentOS's agent event names (no `Team` prefix).
  */
-export function runRoutes(deps: { runtime: Runtime; live: LiveRuns }): Router {
-  const router = createRouterWithParsers();
-  router.post('/teams/:teamId/runs', async (req, res) => {
-    if (req.params.teamId !== TEAM_ID) return sendError(res, 404, 'not_found', `No team with id "${req.params.teamId}".`);
-    await run(deps, req, res, { kind: 'team', id: TEAM_ID, name: 'Move Decision Team' });
-  });
-  router.post('/agents/:agentId/runs', async (req, res) => {
-    const id = String(req.params.agentId);
-    if (!isAgentId(id)) return sendError(res, 404, 'not_found', `No agent with id "${id}".`);
-    await run(deps, req, res, { kind: 'agent', id, name: id });
-  });
-  return router;
-}
-
-function createRouterWithParsers(): Router {
+export function runRoutes(deps: RunRouteDeps): Router {
   const router = express.Router();
   const form = multer({ limits: { fieldSize: 64 * 1024, fields: 20, files: 0 } }).none();
-  router.use(['/teams/:id/runs', '/agents/:id/runs'], form, express.urlencoded({ extended: false, limit: '100kb' }), express.json({ limit: '100kb' }));
+  router.post(
+    ['/teams/:id/runs', '/agents/:id/runs'],
+    form,
+    express.urlencoded({ extended: false, limit: '100kb' }),
+    express.json({ limit: '100kb' }),
+    (req, res) => withTarget(req, res, (target) => startRun(deps, req, res, target)),
+  );
+  router.get(['/teams/:id/runs/:runId', '/agents/:id/runs/:runId'], (req, res) =>
+    withTarget(req, res, (target) => showRun(deps, String(req.params.runId), res, target)),
+  );
+  router.get(['/teams/:id/runs/:runId/stream', '/agents/:id/runs/:runId/stream'], (req, res) =>
+    withTarget(req, res, (target) => streamRun(deps, req, res, target)),
+  );
+  router.post(['/teams/:id/runs/:runId/cancel', '/agents/:id/runs/:runId/cancel'], (req, res) =>
+    withTarget(req, res, () => cancelRun(deps, String(req.params.runId), res)),
+  );
   return router;
 }
 
-async function run(deps: { runtime: Runtime; live: LiveRuns }, req: Request, res: Response, target: RunTarget) {
+async function withTarget(req: Request, res: Response, handle: (target: RunTarget) => Promise<void>) {
+  const id = String(req.params.id);
+  const team = req.path.startsWith('/teams/');
+  if (team ? id !== TEAM_ID : !isAgentId(id)) {
+    return sendError(res, 404, 'not_found', `No ${team ? 'team' : 'agent'} with id "${id}".`);
+  }
+  await handle(team ? TEAM : { kind: 'agent', id, name: id });
+}
+
+async function startRun(deps: RunRouteDeps, req: Request, res: Response, target: RunTarget) {
   const parsed = RunFormSchema.safeParse(req.body ?? {});
   if (!parsed.success) return sendError(res, 400, 'bad_request', parsed.error.issues[0]?.message ?? 'Invalid form.');
+  if (!deps.queue) return sendError(res, 503, 'queue_unavailable', 'Runs need the queue (Redis), which this process does not have.');
   const form = parsed.data;
-  const { runtime, live } = deps;
-  const { store, clock, logger } = runtime;
-  const started = clock.now();
+  const { store, events } = deps;
 
   // A new API session gets its id up front, so the thread key, the owner and the anonymous user agree.
   const requested = form.session_id ? await store.getSession(form.session_id) : undefined;
@@ -97,139 +97,140 @@ async function run(deps: { runtime: Runtime; live: LiveRuns }, req: Request, res
   const threadKey = requested?.threadKey ?? `api:${sessionId}`;
   if (!requested) {
     const owner = await store.upsertUser({ platform: 'api', workspace: 'api', platformUserId }, form.user_id ?? null);
-    await store.getOrCreateSession({
-      id: sessionId,
-      threadKey,
-      platform: 'api',
-      ownerUserId: owner.id,
-      title: form.message.slice(0, 80),
-      componentId: target.id,
-    });
+    await store.getOrCreateSession({ id: sessionId, threadKey, platform: 'api', ownerUserId: owner.id, title: form.message.slice(0, 80), componentId: target.id });
   }
-  const message: IncomingMessage = {
-    platform: 'api',
-    workspace: 'api',
-    threadKey,
-    user: { platformUserId, displayName: form.user_id ?? null },
-    text: form.message,
-  };
 
-  const prefix = target.kind === 'team' ? 'Team' : '';
-  const stream = form.stream ? openEventStream(res) : undefined;
-  let runId: string | undefined;
-  let streamed = '';
-  let toolCalls = 0;
-  const base = () => ({
-    created_at: Math.floor(clock.now() / 1000),
+  const runId = randomUUID();
+  // Listed in the session at once (the Agent UI reloads the session's runs on TeamRunStarted, and an
+  // empty list would wipe its chat); the worker takes the row over when it starts.
+  await store.startRun({ id: runId, sessionId, input: form.message });
+  await events.append(runId, { type: 'run_queued', runId, sessionId });
+  try {
+    await deps.queue.enqueue({
+      platform: 'api',
+      workspace: 'api',
+      channel: 'api',
+      messageId: runId,
+      userId: platformUserId,
+      ...(form.user_id ? { userName: form.user_id } : {}),
+      text: form.message,
+      threadKey,
+      runId,
+      sessionId,
+      receivedAt: new Date(deps.clock.now()).toISOString(),
+    });
+  } catch (err) {
+    deps.logger.warn({ err: describeError(err), runId }, 'API run could not be queued');
+    await events.append(runId, runError(err)).catch(() => {});
+    await store.finishRun(runId, { status: 'failed', error: describeError(err) }).catch(() => {});
+    const code = err instanceof MovebotError ? err.code : 'internal';
+    return sendError(res, 503, code, 'The service cannot take new questions right now. Please try again shortly.');
+  }
+  if (form.stream) return relay(deps, res, runId, sessionId, undefined, target);
+  return answerWhenDone(deps, res, runId, sessionId, target);
+}
+
+/** Waits for the run's end (the client may leave; the run goes on) and answers it as JSON. */
+async function answerWhenDone(deps: RunRouteDeps, res: Response, runId: string, sessionId: string, target: RunTarget) {
+  const left = new AbortController();
+  res.on('close', () => left.abort());
+  let last: StoredRunEvent | undefined;
+  for await (const stored of deps.events.follow(runId, undefined, left.signal)) last = stored;
+  if (!last || left.signal.aborted) return;
+  const snap = foldRunEvents([last]);
+  const base = baseFields(target, runId, sessionId, last.at);
+  if (last.event.type === 'run_error') {
+    return sendError(res, statusFor(last.event.code), last.event.code, last.event.message);
+  }
+  const extra = last.event.type === 'run_completed' ? { kind: last.event.kind, metrics: last.event.metrics } : {};
+  res.json({ ...base, content: snap.content, content_type: 'str', ...extra, status: snap.status });
+}
+
+/** Streams a run's events as AgentOS SSE, each with an `id:` a client can resume after. */
+async function relay(deps: RunRouteDeps, res: Response, runId: string, sessionId: string, afterId: string | undefined, target: RunTarget) {
+  const sse = openEventStream(res);
+  const left = new AbortController();
+  res.on('close', () => left.abort());
+  try {
+    for await (const stored of deps.events.follow(runId, afterId, left.signal)) {
+      const out = agentOsEvent(stored.event, target);
+      if (out) sse.send(out.name, { ...baseFields(target, runId, sessionId, stored.at), ...out.fields }, stored.id);
+    }
+  } catch (err) {
+    deps.logger.warn({ err: describeError(err), runId }, 'run event relay failed');
+    sse.send(`${target.kind === 'team' ? 'Team' : ''}RunError`, {
+      ...baseFields(target, runId, sessionId, deps.clock.now()),
+      content: 'The live view of this run was interrupted; reconnect to continue where it stopped.',
+      error_type: 'stream_interrupted',
+    });
+  } finally {
+    sse.end();
+  }
+}
+
+async function streamRun(deps: RunRouteDeps, req: Request, res: Response, target: RunTarget) {
+  const runId = String(req.params.runId);
+  const found = await findRun(deps, runId);
+  if (!found) return sendError(res, 404, 'not_found', `No run with id "${runId}".`);
+  const header = req.get('last-event-id')?.trim();
+  const afterId = header && /^\d+-\d+$|^\d+$/.test(header) ? header : undefined;
+  if (found.source === 'database') {
+    // Its events have expired: what is left is the stored outcome, sent as the run's end.
+    const sse = openEventStream(res);
+    const name = `${target.kind === 'team' ? 'Team' : ''}${found.snap.status === 'COMPLETED' ? 'RunCompleted' : found.snap.status === 'CANCELLED' ? 'RunCancelled' : 'RunError'}`;
+    if (!afterId) sse.send(name, { ...baseFields(target, runId, found.snap.sessionId ?? '', found.snap.createdAt ?? 0), content: found.snap.content });
+    return sse.end();
+  }
+  await relay(deps, res, runId, found.snap.sessionId ?? '', afterId, target);
+}
+
+async function showRun(deps: RunRouteDeps, runId: string, res: Response, target: RunTarget) {
+  const found = await findRun(deps, runId);
+  if (!found) return sendError(res, 404, 'not_found', `No run with id "${runId}".`);
+  const { snap } = found;
+  res.json({
+    ...baseFields(target, runId, snap.sessionId ?? '', snap.createdAt ?? deps.clock.now()),
+    status: snap.status === 'PENDING' ? 'RUNNING' : snap.status,
+    content: snap.content,
+    content_type: 'str',
+    ...(snap.error ? { error: snap.error } : {}),
+  });
+}
+
+async function cancelRun(deps: RunRouteDeps, runId: string, res: Response) {
+  const found = await findRun(deps, runId);
+  if (!found) return sendError(res, 404, 'not_found', `No run with id "${runId}".`);
+  if (isFinished(found.snap.status)) {
+    return sendError(res, 409, 'run_finished', `The run has already ended (${found.snap.status}); there is nothing to cancel.`);
+  }
+  await deps.cancellation.request(runId);
+  res.json({ run_id: runId, session_id: found.snap.sessionId, status: found.snap.status === 'PENDING' ? 'RUNNING' : found.snap.status, cancel_requested: true });
+}
+
+/** The run from its event log, or from the database once its events have expired. */
+async function findRun(deps: RunRouteDeps, runId: string): Promise<{ snap: RunSnapshot; source: 'events' | 'database' } | undefined> {
+  const events = await deps.events.read(runId);
+  if (events.length) return { snap: foldRunEvents(events), source: 'events' };
+  const run = await deps.store.getRun(runId).catch(() => undefined);
+  return run ? { snap: snapshotOf(run), source: 'database' } : undefined;
+}
+
+function snapshotOf(run: Run): RunSnapshot {
+  const status: Record<Run['status'], RunStatusName> = { running: 'RUNNING', completed: 'COMPLETED', cancelled: 'CANCELLED', failed: 'ERROR' };
+  return { status: status[run.status], sessionId: run.sessionId, content: run.content ?? '', createdAt: run.startedAt.getTime() };
+}
+
+function baseFields(target: RunTarget, runId: string, sessionId: string, atMs: number) {
+  return {
+    created_at: Math.floor(atMs / 1000),
     session_id: sessionId,
     run_id: runId,
     ...(target.kind === 'team' ? { team_id: target.id, team_name: target.name } : { agent_id: target.id, agent_name: target.name }),
-  });
-  const send = (name: string, fields: Record<string, unknown> = {}) => stream?.send(`${prefix}${name}`, { ...base(), ...fields });
-  const appendLive = (text: string) => {
-    streamed += text;
-    if (runId) live.set(runId, { content: streamed });
   };
-
-  const emit = (event: TeamEvent) => {
-    switch (event.type) {
-      case 'run_started':
-        runId = event.runId;
-        live.set(runId, { content: '' });
-        send('RunStarted');
-        break;
-      case 'tool_called': {
-        const tool = {
-          tool_call_id: `${event.analyst}-${++toolCalls}`,
-          tool_name: event.tool,
-          tool_args: { detail: event.detail },
-          agent_id: event.analyst,
-        };
-        send('ToolCallStarted', { tool });
-        send('ToolCallCompleted', { tool: { ...tool, result: event.cached ? 'cached' : 'ok', tool_call_error: false } });
-        break;
-      }
-      case 'content_delta':
-        appendLive(event.text);
-        send('RunContent', { content: event.text, content_type: 'str' });
-        break;
-      case 'done':
-        // Most turns (reports, questions) arrive whole: stream them in pieces so clients render progressively.
-        if (!streamed) {
-          for (const piece of chunkText(outcomeContent(event.outcome, ''))) {
-            appendLive(piece);
-            send('RunContent', { content: piece, content_type: 'str' });
-          }
-        }
-        break;
-      default:
-        break;
-    }
-  };
-
-  let result: TurnResult;
-  try {
-    result = await runtime.conversation.handle(message, { emit });
-  } catch (err) {
-    if (runId) live.delete(runId);
-    const code = err instanceof MovebotError ? err.code : 'internal';
-    logger.warn({ err: describeError(err), sessionId }, 'API run failed');
-    const text = userFacingError(err);
-    if (stream) {
-      send('RunError', { content: text, error_type: code });
-      return stream.end();
-    }
-    return sendError(res, statusFor(code), code, text);
-  }
-
-  runId ??= result.runId;
-  if (result.runId) live.delete(result.runId);
-  const ms = clock.now() - started;
-  const content = outcomeContent(result.outcome, result.reply.content);
-  const metricsOut = {
-    input_tokens: result.usage?.promptTokens ?? 0,
-    output_tokens: result.usage?.completionTokens ?? 0,
-    total_tokens: result.usage?.totalTokens ?? 0,
-    cost_usd: result.costUsd ?? 0,
-    duration: ms / 1000,
-  };
-  const completed = { content, content_type: 'str', kind: result.outcome?.kind ?? 'answer', metrics: metricsOut };
-  if (stream) {
-    send('RunCompleted', completed);
-    return stream.end();
-  }
-  res.json({ ...base(), ...completed, status: 'COMPLETED' });
 }
 
 function statusFor(code: string): number {
   if (code === 'rate_limited' || code === 'db_error' || code === 'queue_unavailable') return 503;
   if (code.startsWith('llm_') || code === 'tool_error') return 502;
   return 500;
-}
-
-/** Server-Sent Events: `event: <Name>` + `data: <json>` where the JSON repeats `"event"` (Agno's format). */
-function openEventStream(res: Response) {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  let open = true;
-  // A client that leaves does not cancel the run: the answer is still stored in its session.
-  res.on('close', () => {
-    open = false;
-  });
-  // Proxies close idle connections; a comment line every 15 s keeps a long analysis alive.
-  const keepAlive = setInterval(() => open && res.write(': keep-alive\n\n'), 15_000);
-  keepAlive.unref();
-  return {
-    send(name: string, payload: Record<string, unknown>) {
-      if (open) res.write(`event: ${name}\ndata: ${JSON.stringify({ event: name, ...payload })}\n\n`);
-    },
-    end() {
-      clearInterval(keepAlive);
-      if (open) res.end();
-    },
-  };
 }

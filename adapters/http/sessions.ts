@@ -1,12 +1,13 @@
 import { type Request, type Response, type Router, Router as createRouter } from 'express';
 import { z } from 'zod';
 import { findUser } from '../../db/repositories/run-stats.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../server/runtime.js';
 import type { Message, Run, Session, User, UserKey } from '../../src/ports/session-store.js';
 import { ANALYSTS } from '../../src/team/types.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
-import type { LiveRuns } from './runs.js';
+import type { RunEventLog } from '../../src/ports/run-events.js';
+import { foldRunEvents } from '../../src/run/run-status.js';
 
 const AGENT_IDS: string[] = Object.keys(ANALYSTS);
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -52,11 +53,11 @@ function sessionView(s: Session, owner: User | undefined) {
 }
 
 /** One run as the Agent UI reloads it: the question, the answer (or the text streamed so far). */
-function runView(run: Run, session: Session, reply: Message | undefined, live: LiveRuns) {
+function runView(run: Run, session: Session, reply: Message | undefined, streamed: string | undefined) {
   const report = typeof reply?.metadata.report === 'string' ? reply.metadata.report : undefined;
   const content =
     run.status === 'running'
-      ? (live.get(run.id)?.content ?? '')
+      ? (streamed ?? '')
       : (report ?? reply?.content ?? run.content ?? 'This run failed. Please try again.');
   return {
     run_id: run.id,
@@ -65,7 +66,16 @@ function runView(run: Run, session: Session, reply: Message | undefined, live: L
     run_input: run.input,
     content,
     content_type: 'str',
-    status: run.status === 'running' ? 'RUNNING' : run.status === 'completed' ? 'COMPLETED' : 'ERROR',
+    status: RUN_STATUS[run.status],
+    // The run's tool calls, so a reopened session shows them as they were shown during the run.
+    tools: run.tools.map((t) => ({
+      tool_call_id: t.id,
+      tool_name: t.name,
+      tool_args: { detail: t.args },
+      result: t.summary,
+      tool_call_error: !t.ok,
+      sources: t.sources,
+    })),
     metrics: {
       input_tokens: run.usage.promptTokens,
       output_tokens: run.usage.completionTokens,
@@ -77,8 +87,10 @@ function runView(run: Run, session: Session, reply: Message | undefined, live: L
   };
 }
 
+const RUN_STATUS: Record<Run['status'], string> = { running: 'RUNNING', completed: 'COMPLETED', cancelled: 'CANCELLED', failed: 'ERROR' };
+
 /** GET /sessions, GET /sessions/{id}, GET /sessions/{id}/runs, DELETE /sessions/{id}: every platform's sessions. */
-export function sessionRoutes(deps: { runtime: Runtime; live: LiveRuns }): Router {
+export function sessionRoutes(deps: { runtime: Runtime; events: RunEventLog }): Router {
   const { store, db } = deps.runtime;
   const router = createRouter();
 
@@ -157,7 +169,11 @@ export function sessionRoutes(deps: { runtime: Runtime; live: LiveRuns }): Route
     if (!session) return;
     const [runs, messages] = await Promise.all([store.listRuns(session.id), store.listMessages(session.id)]);
     const replies = new Map(messages.filter((m) => m.replyTo).map((m) => [m.replyTo!, m]));
-    res.json(runs.map((r) => runView(r, session, r.userMessageId ? replies.get(r.userMessageId) : undefined, deps.live)));
+    // A run still going shows what it has written so far, read from its event log.
+    const streamed = await Promise.all(
+      runs.map((r) => (r.status === 'running' ? deps.events.read(r.id).then((e) => foldRunEvents(e).content, () => '') : undefined)),
+    );
+    res.json(runs.map((r, i) => runView(r, session, r.userMessageId ? replies.get(r.userMessageId) : undefined, streamed[i])));
   });
 
   router.delete('/sessions/:id', async (req, res) => {

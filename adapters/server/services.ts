@@ -1,16 +1,20 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import type { MessageQueue } from '../../queue/message-queue.js';
+import { createReplyStateStore } from '../../db/repositories/reply-state.js';
 import { createMessageQueue } from '../../queue/producer.js';
+import { createRedisRunCancellation, createRedisRunEventLog } from '../../queue/run-event-stream.js';
 import { type ChatWorker, type ChatWorkerOptions, createChatWorker } from '../../queue/worker.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { DEFAULTS } from '../../src/constants.js';
 import type { Logger } from '../../src/logger.js';
 import { startKnowledgePruning } from '../../src/memory/knowledge.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
-import type { ChatAdapter } from '../chat-adapter.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import type { ChatAdapter } from '../../src/ports/chat-adapter.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
+import type { RunCancellation, RunEventLog } from '../../src/ports/run-events.js';
+import { createTurnRunner } from '../../src/run/turn-runner.js';
 import { createDiscordChatAdapter } from '../discord/chat-adapter.js';
 import { createDiscordReceiver, type DiscordReceiver } from '../discord/receiver.js';
 import { apiListenPolicy, createApiRouter } from '../http/api-router.js';
@@ -27,6 +31,9 @@ export interface Services {
   url?: string;
   server?: Server;
   queue?: MessageQueue;
+  /** The run event log (Redis Streams) and stop requests, shared by every process through Redis. */
+  events: RunEventLog;
+  cancellation: RunCancellation;
   worker?: ChatWorker;
   slack?: SlackReceiver;
   discord?: DiscordReceiver;
@@ -42,22 +49,29 @@ export interface StartOptions {
   clock?: Clock;
   /** Overrides for tests: a random queue name, short stall intervals. */
   queueName?: string;
-  worker?: Partial<Omit<ChatWorkerOptions, 'runtime' | 'adapters' | 'redisUrl' | 'logger'>>;
+  worker?: Partial<Pick<ChatWorkerOptions, 'threadRetryMs' | 'lockDurationMs' | 'stalledIntervalMs' | 'threadLockMs' | 'progressEditsPerMinute' | 'concurrency' | 'onTurn'>>;
   shutdownDeadlineMs?: number;
 }
 
 /**
- * The composition root: what `npm start` (web + worker), `start:web` and `start:worker` run, and what
- * end-to-end tests boot. Web and worker share nothing but Redis and Postgres, so they scale apart.
+ * The composition root of the server roles: what `npm start` (web + worker), `start:web` and
+ * `start:worker` run, and what end-to-end tests boot. Web and worker share nothing but Redis and
+ * Postgres, so they scale apart: the web role verifies, enqueues and relays run events; only workers
+ * run turns (the CLI's root is adapters/cli/ask.ts).
  */
 export async function startServices(config: Config, options: StartOptions): Promise<Services> {
   const { logger, role } = options;
   const runtime = await createRuntime(config, { logger, clock: options.clock });
   const stops: Array<() => Promise<void>> = [];
+  const events = createRedisRunEventLog({ redisUrl: config.redisUrl, logger });
+  const cancellation = createRedisRunCancellation({ redisUrl: config.redisUrl, logger });
   const services: Services = {
     runtime,
+    events,
+    cancellation,
     async stop() {
       for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err: String(err) }, 'stop failed'));
+      await Promise.all([events.close(), cancellation.close()]);
       await runtime.close();
     },
   };
@@ -83,6 +97,7 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   if (config.slack.botToken) {
     services.slack = await createSlackReceiver({ config, queue, store: services.runtime.store, logger });
   }
+  const surfaces = ['api', services.slack && 'slack', config.discord.token && 'discord'].filter(Boolean);
   const policy = apiListenPolicy(config);
   if (policy.warning) logger.warn(policy.warning);
   const app = createWebApp({
@@ -90,10 +105,18 @@ async function startWeb(config: Config, options: StartOptions, services: Service
     db: services.runtime.db,
     pingRedis: () => queue.counts(),
     slackRouter: services.slack?.router,
-    apiRouter: createApiRouter({ runtime: services.runtime, queue, config, logger, metrics: services.metrics }),
+    apiRouter: createApiRouter({
+      runtime: services.runtime,
+      queue,
+      events: services.events,
+      cancellation: services.cancellation,
+      config,
+      logger,
+      metrics: services.metrics,
+    }),
   });
   await listen(app, config.port, policy.host, services, stops);
-  logger.info({ url: services.url }, 'web role listening');
+  logger.info({ url: services.url, surfaces }, `web role listening; surfaces: ${surfaces.join(', ')}`);
   // Socket Mode and the Discord gateway are ingress too; they start after the server is up.
   if (services.slack) {
     await services.slack.start();
@@ -130,7 +153,7 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
     });
   }
   const worker = createChatWorker({
-    runtime: services.runtime,
+    ...workerDeps(services.runtime, services.events, services.cancellation),
     adapters,
     redisUrl: config.redisUrl,
     queueName: options.queueName,
@@ -147,6 +170,22 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   });
   const pruner = startKnowledgePruning({ repo: services.runtime.knowledge, clock: services.runtime.clock, logger });
   stops.push(() => pruner.stop());
+}
+
+/** What a worker needs from the core: the turn runner (over the shared event log), reply state, the clock. */
+export function workerDeps(
+  runtime: Runtime,
+  events: RunEventLog,
+  cancellation: RunCancellation,
+): Pick<ChatWorkerOptions, 'runner' | 'conversation' | 'replies' | 'events' | 'clock'> {
+  const { conversation, logger } = runtime;
+  return {
+    runner: createTurnRunner({ conversation, events, cancellation, logger }),
+    conversation,
+    replies: createReplyStateStore(runtime.db),
+    events,
+    clock: runtime.clock,
+  };
 }
 
 /** /health and /ready of a worker that runs without the web role: its probes need an HTTP port. */

@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import type { Database } from '../../db/database.js';
 import { describeError } from '../../src/errors.js';
+import { errorBody } from '../http/http-errors.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface WebAppOptions {
@@ -61,11 +62,11 @@ export function createWebApp(options: WebAppOptions): Express {
 
   // Unknown routes and unexpected errors answer JSON, never an HTML stack trace.
   app.use((_req, res) => {
-    res.status(404).json({ error: 'not_found', message: 'No such endpoint.' });
+    res.status(404).json(errorBody('not_found', 'No such endpoint.'));
   });
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     options.logger.error({ err: describeError(err) }, 'unhandled request error');
-    if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'Something went wrong.' });
+    if (!res.headersSent) res.status(500).json(errorBody('internal', 'Something went wrong.'));
   });
   return app;
 }

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { headline } from '../../src/team/report.js';
 import type { Recommendation, Section } from '../../src/team/types.js';
-import { type ChatAnswer, PLATFORM_LIMITS } from '../chat-adapter.js';
+import { type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
 import { escapeMrkdwn, slackLink, toMrkdwn } from './slack-mrkdwn.js';
 

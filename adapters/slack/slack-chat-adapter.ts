@@ -1,7 +1,7 @@
 import { webApi } from '@slack/bolt';
 import { describeError, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../chat-adapter.js';
+import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
 import { renderAnswerMessages, renderStatusText, type SlackMessage } from './slack-blocks.js';
 import { toSlackLogger } from './slack-logger.js';
 import { slackClientOptions } from './slack-web-client.js';

@@ -1,4 +1,4 @@
-import type { ChatJob } from '../../queue/chat-job.js';
+import type { ChatJob } from '../../src/ports/turn-job.js';
 
 /**
  * Turns Slack `app_mention` and `message` events into ChatJobs, or says why an event is ignored.

@@ -1,6 +1,6 @@
 import { App, type AuthorizeResult, ExpressReceiver, type Receiver, webApi } from '@slack/bolt';
 import type { Router } from 'express';
-import type { MessageQueue } from '../../queue/message-queue.js';
+import type { MessageQueue } from '../../src/ports/message-queue.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';

@@ -1,37 +1,7 @@
+import type { ReplyState, ReplyStateStore } from '../../src/ports/reply-state.js';
 import type { Database } from '../database.js';
 
-/** Where the bot's reply to one platform message stands. */
-export interface ReplyState {
-  jobId: string;
-  /** The placeholder message that becomes the answer (a PostedRef). */
-  placeholder: { id: string; channel: string; thread?: string } | null;
-  /** Parts already posted after the placeholder, by part key → platform message id. */
-  parts: Record<string, string>;
-  /** `failed`: a failure notice was delivered; an operator's retry answers over it. */
-  status: 'pending' | 'placeholder' | 'answered' | 'failed';
-}
-
-/** Reply bookkeeping in Postgres: it outlives a killed worker, unlike anything in its memory. */
-export interface ReplyStateStore {
-  /** The state for a job, or undefined before anything was posted. */
-  get(jobId: string): Promise<ReplyState | undefined>;
-  /** Records the placeholder just posted. */
-  savePlaceholder(jobId: string, platform: string, channel: string, ref: ReplyState['placeholder']): Promise<void>;
-  /** Records one more posted part. */
-  addPart(jobId: string, partKey: string, messageId: string): Promise<void>;
-  /** Marks the answer fully delivered (`failed`: what was delivered is a failure notice). */
-  markAnswered(jobId: string, status?: 'answered' | 'failed'): Promise<void>;
-  /**
-   * Claims the one final failure notice of a job: marks it `failed` at once and returns the placeholder
-   * to edit (null when none was posted), or undefined when an answer or a notice is already delivered
-   * or claimed, so two callers (the run's own fallback, the worker's failed event) never both post.
-   */
-  claimFailureNotice(
-    jobId: string,
-    platform: string,
-    channel: string,
-  ): Promise<{ placeholder: ReplyState['placeholder'] } | undefined>;
-}
+export type { ReplyState, ReplyStateStore } from '../../src/ports/reply-state.js';
 
 export function createReplyStateStore(db: Database): ReplyStateStore {
   return {

@@ -1,4 +1,5 @@
-import type { Message, Run, Session, User } from '../../src/ports/session-store.js';
+import { z } from 'zod';
+import { type Message, type Run, RunToolCallSchema, type Session, type User } from '../../src/ports/session-store.js';
 
 /** Row → domain mappers. bigint ids travel as strings so they survive JSON and never lose precision. */
 
@@ -53,6 +54,7 @@ export const toRun = (r: Record<string, unknown>): Run => {
     },
     costUsd: Number(r.cost_usd ?? 0),
     error: (r.error as string | null) ?? null,
+    tools: z.array(RunToolCallSchema).parse(r.tools ?? []),
     startedAt: new Date(r.started_at as string),
     finishedAt: r.finished_at == null ? null : new Date(r.finished_at as string),
   };

@@ -187,6 +187,8 @@ export function createSessionStore(db: Database): SessionStore {
     async startRun(input) {
       const { rows } = await db.query(
         `INSERT INTO runs (id, session_id, user_message_id, status, input) VALUES ($1, $2, $3, 'running', $4)
+         ON CONFLICT (id) DO UPDATE SET status = 'running', error = NULL, finished_at = NULL,
+           user_message_id = coalesce(EXCLUDED.user_message_id, runs.user_message_id)
          RETURNING *`,
         [input.id ?? randomUUID(), input.sessionId, input.userMessageId ?? null, input.input],
       );
@@ -196,7 +198,7 @@ export function createSessionStore(db: Database): SessionStore {
     async finishRun(id, result) {
       await db.query(
         `UPDATE runs SET status = $2, content = $3, timings = $4::jsonb, usage = $5::jsonb, cost_usd = $6,
-           error = $7, finished_at = now()
+           error = $7, tools = $8::jsonb, finished_at = now()
          WHERE id = $1`,
         [
           id,
@@ -206,6 +208,7 @@ export function createSessionStore(db: Database): SessionStore {
           JSON.stringify(result.usage ?? {}),
           result.costUsd ?? 0,
           result.error ?? null,
+          JSON.stringify(result.tools ?? []),
         ],
       );
     },

@@ -1,12 +1,13 @@
 import type { Clock } from '../clock.js';
-import { describeError, MovebotError } from '../errors.js';
+import { describeError, MovebotError, RunCancelledError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isForgetEverything } from '../memory/memory-service.js';
-import type { Message, Run, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
+import type { RunEventListener } from '../ports/run-events.js';
+import type { Message, Run, RunToolCall, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
 import { renderSharedSummary } from '../team/report.js';
-import type { RecalledMemory, Recommendation, TeamEventListener, TeamOutcome } from '../team/types.js';
+import type { RecalledMemory, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from '../team/types.js';
 
 /** A user message from any surface, already verified and normalised by its adapter. */
 export interface IncomingMessage {
@@ -43,11 +44,35 @@ export interface TurnResult {
   /** Tokens and estimated cost of the team's model calls, when it ran (also stored on the run). */
   usage?: TokenUsage;
   costUsd?: number;
+  /** Milliseconds the turn took. */
+  ms?: number;
+}
+
+/** How one turn is run: where its events go and what can stop it. */
+export interface TurnOptions {
+  /** Receives `run_started` and the team's events as they happen. */
+  emit?: RunEventListener;
+  /** Aborts the turn's model and tool calls (a stop request, a shutdown, a deadline). */
+  signal?: AbortSignal;
+  /** The run's id (the queued job's); a new one when not given. */
+  runId?: string;
+  /** 1 for the first try; more for a retry or a job resumed after a crash. */
+  attempt?: number;
+  /**
+   * No retry follows this attempt. A transient failure of an attempt that will be retried leaves the
+   * run `running` (the retry takes it over), so it is counted once, at its end.
+   */
+  finalAttempt?: boolean;
+  /**
+   * True when `signal` aborted because someone asked the run to stop: then the text written so far is
+   * stored as the answer, marked cancelled, and the turn throws RunCancelledError.
+   */
+  isCancelled?: () => boolean;
 }
 
 export interface ConversationService {
   /** Stores the message, runs the team with the thread's history and the user's memories, stores the answer. */
-  handle(message: IncomingMessage, options?: { emit?: TeamEventListener; signal?: AbortSignal }): Promise<TurnResult>;
+  handle(message: IncomingMessage, options?: TurnOptions): Promise<TurnResult>;
   /** Stores a final failure notice as the answer, so the thread shows it and a re-run does not retry forever. */
   recordFailure(message: IncomingMessage, text: string): Promise<Message | undefined>;
   /** Resolves when background memory learning started so far has finished. */
@@ -98,18 +123,19 @@ export function createConversationService(deps: {
   }
 
   /** A memory command's answer as a run of its own, so API clients see it like any other exchange. */
-  async function commandTurn(turn: Turn, text: string, ms: number, emit: TeamEventListener | undefined): Promise<TurnResult> {
+  async function commandTurn(turn: Turn, text: string, ms: number): Promise<TurnResult> {
     const { session, user, userMessage, run } = turn;
     const metadata = { kind: 'memory', runId: run.id };
     const reply = await storeReply(turn, text, metadata);
     await store.finishRun(run.id, { status: 'completed', content: text, timings: { total: ms }, usage: NO_USAGE, costUsd: 0 });
     const outcome: TeamOutcome = { kind: 'answer', text };
-    emit?.({ type: 'done', outcome });
-    return { session, user, userMessage, reply, reused: false, outcome, runId: run.id, usage: NO_USAGE, costUsd: 0 };
+    return { session, user, userMessage, reply, reused: false, outcome, runId: run.id, usage: NO_USAGE, costUsd: 0, ms };
   }
 
-  async function teamTurn(turn: Turn, text: string, options: { emit?: TeamEventListener; signal?: AbortSignal }): Promise<TurnResult> {
+  async function teamTurn(turn: Turn, text: string, options: { emit: TeamEventListener; signal?: AbortSignal; tools: RunToolCall[] }): Promise<TurnResult> {
     const { session, user, userMessage, run } = turn;
+    // Stopped before it began (a stop request for a queued run): no model call at all.
+    options.signal?.throwIfAborted();
     const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 })).filter(
       (m) => m.seq < userMessage.seq && m.role !== 'system',
     );
@@ -148,6 +174,7 @@ export function createConversationService(deps: {
       timings: result.timings,
       usage: result.usage,
       costUsd: result.costUsd,
+      tools: options.tools,
     });
     if (deps.memory) {
       // Learning happens after the answer is stored, off the reply's critical path.
@@ -157,7 +184,26 @@ export function createConversationService(deps: {
         .finally(() => learning.delete(job));
       learning.add(job);
     }
-    return { session, user, userMessage, reply, reused: false, outcome, runId: run.id, usage: result.usage, costUsd: result.costUsd };
+    return {
+      session,
+      user,
+      userMessage,
+      reply,
+      reused: false,
+      outcome,
+      runId: run.id,
+      usage: result.usage,
+      costUsd: result.costUsd,
+      ms: result.timings.total,
+    };
+  }
+
+  /** A stopped turn keeps what it had written, as its answer and its run's content, marked cancelled. */
+  async function cancelledTurn(turn: Turn, partial: string, tools: RunToolCall[], err: unknown): Promise<never> {
+    const content = partial.trim();
+    await storeReply(turn, content || '(stopped before any answer was written)', { kind: 'cancelled', runId: turn.run.id });
+    await store.finishRun(turn.run.id, { status: 'cancelled', content, tools });
+    throw new RunCancelledError(content, { cause: err });
   }
 
   return {
@@ -174,17 +220,35 @@ export function createConversationService(deps: {
 
       // Every answered message is a run, memory commands too: API clients stream and list each exchange.
       const started = deps.clock.now();
-      const run = await store.startRun({ sessionId: session.id, userMessageId: userMessage.id, input: message.text });
-      options.emit?.({ type: 'run_started', runId: run.id, sessionId: session.id });
+      const run = await store.startRun({ id: options.runId, sessionId: session.id, userMessageId: userMessage.id, input: message.text });
+      const emit = options.emit ?? (() => {});
+      emit({ type: 'run_started', runId: run.id, sessionId: session.id, platform: message.platform, attempt: options.attempt ?? 1 });
       const turn: Turn = { ...opened, existing, run };
+      // What the run wrote and which tools it called: kept on the run, and kept if it is stopped.
+      let written = '';
+      const tools: RunToolCall[] = [];
+      const observe: TeamEventListener = (event) => {
+        if (event.type === 'content_delta') written += event.text;
+        if (event.type === 'tool_call_completed') tools.push(toolCallOf(event));
+        emit(event);
+      };
       try {
         const commandAnswer = await deps.memory?.command?.(user, message.text);
-        if (commandAnswer === undefined) return await teamTurn(turn, message.text, options);
-        if (isForgetEverything(message.text)) await store.forgetUserState(user.id);
-        return await commandTurn(turn, commandAnswer, deps.clock.now() - started, options.emit);
+        let result: TurnResult;
+        if (commandAnswer === undefined) {
+          result = await teamTurn(turn, message.text, { emit: observe, signal: options.signal, tools });
+        } else {
+          if (isForgetEverything(message.text)) await store.forgetUserState(user.id);
+          result = await commandTurn(turn, commandAnswer, deps.clock.now() - started);
+        }
+        // An answer no model streamed (a question back, a memory command) is its own one content event,
+        // so a client that renders content events shows every answer.
+        if (!written && result.outcome && result.outcome.kind !== 'recommendation') emit({ type: 'content_delta', text: result.outcome.text });
+        return result;
       } catch (err) {
-        await store.finishRun(run.id, { status: 'failed', error: describeError(err) }).catch(() => {});
-        options.emit?.({ type: 'failed', message: userFacingError(err), code: errorCode(err) });
+        if (options.isCancelled?.()) return await cancelledTurn(turn, written, tools, err);
+        const retried = !options.finalAttempt && (!(err instanceof MovebotError) || err.transient);
+        if (!retried) await store.finishRun(run.id, { status: 'failed', error: describeError(err), tools }).catch(() => {});
         throw err;
       }
     },
@@ -234,6 +298,10 @@ function sharedContent(reply: Message): string {
   return reply.content;
 }
 
+function toolCallOf(e: Extract<TeamEvent, { type: 'tool_call_completed' }>): RunToolCall {
+  return { id: e.callId, name: e.tool, args: e.args, ok: e.ok, summary: e.summary, sources: e.sources };
+}
+
 function errorCode(err: unknown): string {
   return err instanceof MovebotError ? err.code : 'internal';
 }
@@ -253,6 +321,8 @@ export function userFacingError(err: unknown): string {
       return "None of my data sources (NerdWallet, Reddit search) answered, so I can't give a grounded recommendation right now. Please try again later.";
     case 'db_error':
       return 'My storage is unavailable at the moment. Please try again shortly.';
+    case 'run_cancelled':
+      return 'The answer was stopped.';
     default:
       return 'Something went wrong while answering. Please try again.';
   }

@@ -40,9 +40,12 @@ export interface LlmClient {
   stream(call: LlmCall, onDelta: (text: string) => void): Promise<LlmResult>;
   /**
    * A completion whose JSON must satisfy `schema`. Invalid output gets one repair attempt (the
-   * validation errors are sent back); a second failure throws `llm_bad_output`.
+   * validation errors are sent back); a second failure throws `llm_bad_output`. With `onPartial`, the
+   * first attempt is streamed and `onPartial` receives the JSON text written so far after each delta.
    */
-  structured<T>(call: LlmCall & { schema: z.ZodType<T>; schemaName: string }): Promise<LlmResult & { value: T }>;
+  structured<T>(
+    call: LlmCall & { schema: z.ZodType<T>; schemaName: string; onPartial?: (jsonSoFar: string) => void },
+  ): Promise<LlmResult & { value: T }>;
 }
 
 /** Adds up tokens and estimated cost across the calls of one run. */
@@ -136,47 +139,61 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     }
   }
 
+  async function stream(call: LlmCall, onDelta: (text: string) => void, responseFormat?: OpenAI.ResponseFormatJSONSchema): Promise<LlmResult> {
+    const model = call.model ?? options.model;
+    try {
+      const chunks = await client.chat.completions.create(
+        {
+          model,
+          messages: call.messages,
+          temperature: call.temperature ?? 0.3,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(responseFormat ? { response_format: responseFormat } : {}),
+        },
+        { signal: call.signal },
+      );
+      let content = '';
+      let usage = emptyUsage();
+      for await (const chunk of chunks) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) {
+          content += delta;
+          onDelta(delta);
+        }
+        if (chunk.usage) usage = toUsage(chunk.usage);
+      }
+      call.meter?.record(model, usage, call.label);
+      return { content, usage, model };
+    } catch (err) {
+      throw toLlmError(err, call.label);
+    }
+  }
+
   return {
     model: options.model,
     complete: (call) => complete(call),
 
-    async stream(call, onDelta) {
-      const model = call.model ?? options.model;
-      try {
-        const stream = await client.chat.completions.create(
-          {
-            model,
-            messages: call.messages,
-            temperature: call.temperature ?? 0.3,
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal: call.signal },
-        );
-        let content = '';
-        let usage = emptyUsage();
-        for await (const chunk of stream) {
-          const delta = chunk.choices[0]?.delta?.content;
-          if (delta) {
-            content += delta;
-            onDelta(delta);
-          }
-          if (chunk.usage) usage = toUsage(chunk.usage);
-        }
-        call.meter?.record(model, usage, call.label);
-        return { content, usage, model };
-      } catch (err) {
-        throw toLlmError(err, call.label);
-      }
-    },
+    stream: (call, onDelta) => stream(call, onDelta),
 
-    async structured<T>(call: LlmCall & { schema: z.ZodType<T>; schemaName: string }) {
+    async structured<T>(call: LlmCall & { schema: z.ZodType<T>; schemaName: string; onPartial?: (jsonSoFar: string) => void }) {
       const jsonSchema = jsonSchemaFor(call.schema);
       const format: OpenAI.ResponseFormatJSONSchema = {
         type: 'json_schema',
         json_schema: { name: call.schemaName, schema: jsonSchema, strict: false },
       };
-      const first = await complete(call, format);
+      let soFar = '';
+      const onPartial = call.onPartial;
+      const first = onPartial
+        ? await stream(
+            { temperature: 0.2, ...call },
+            (delta) => {
+              soFar += delta;
+              onPartial(soFar);
+            },
+            format,
+          )
+        : await complete(call, format);
       const attempt = parseJson(first.content, call.schema);
       if (attempt.ok) return { ...first, value: attempt.value };
 

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** A person on one platform workspace. Memories belong to this id, never to a display name. */
 export interface User {
   id: string;
@@ -60,7 +62,20 @@ export interface NewMessage {
   metadata?: Record<string, unknown>;
 }
 
-export type RunStatus = 'running' | 'completed' | 'failed';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One tool call of a run, as API clients show it (AgentOS `tools`); stored in `runs.tools`. */
+export const RunToolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Short argument summary, e.g. "seattle-wa-vs-austin-tx". */
+  args: z.string(),
+  ok: z.boolean(),
+  /** "NerdWallet: 27% lower overall", "8 Reddit threads", or why it failed. */
+  summary: z.string(),
+  sources: z.array(z.string()),
+});
+export type RunToolCall = z.infer<typeof RunToolCallSchema>;
 
 export interface TokenUsage {
   promptTokens: number;
@@ -80,6 +95,7 @@ export interface Run {
   usage: TokenUsage;
   costUsd: number;
   error: string | null;
+  tools: RunToolCall[];
   startedAt: Date;
   finishedAt: Date | null;
 }
@@ -135,7 +151,10 @@ export interface SessionStore {
   findReply(userMessageId: string): Promise<Message | undefined>;
   /** Messages in seq order; with `limit`, the last `limit` of them. */
   listMessages(sessionId: string, options?: { limit?: number }): Promise<Message[]>;
-  /** Records the start of a team run for a user message. */
+  /**
+   * Records the start of a team run for a user message. Starting a run id that exists again (a retry,
+   * a job resumed after a crash) marks it running again.
+   */
   startRun(input: { sessionId: string; userMessageId?: string | null; input: string; id?: string }): Promise<Run>;
   /** Records how a run ended. */
   finishRun(
@@ -147,6 +166,7 @@ export interface SessionStore {
       usage?: TokenUsage;
       costUsd?: number;
       error?: string | null;
+      tools?: RunToolCall[];
     },
   ): Promise<void>;
   /** A run by id. */

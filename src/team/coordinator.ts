@@ -5,16 +5,17 @@ import { createUsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
-import { type AgentModels, type AnalystContext, recordingTools, type TeamTools } from './analysts/analyst-context.js';
+import { type AgentModels, type AnalystContext, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import { runCostAnalyst } from './analysts/cost-analyst.js';
 import { runMigrationResearcher } from './analysts/migration-researcher.js';
 import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
-import { figureSource, groundFields } from './grounding.js';
+import { createGrounder, figureSource, groundFields } from './grounding.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
 import { SynthesisSchema } from './schemas.js';
+import { streamedField } from './streamed-field.js';
 import { profileFor, type TeamState, withProfile } from './thread-state.js';
 import type { AnalystId, CityRef, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
 
@@ -72,7 +73,6 @@ export function createTeam(options: TeamOptions): Team {
       const emit: TeamEventListener = (e) => input.emit?.(e);
       const done = (outcome: TeamOutcome, state: TeamState): TeamRunResult => {
         timings.total = clock.now() - started;
-        emit({ type: 'done', outcome });
         return { outcome, state, usage: meter.usage, costUsd: meter.costUsd, timings };
       };
 
@@ -140,7 +140,7 @@ export function createTeam(options: TeamOptions): Team {
         meter,
         signal: input.signal ?? new AbortController().signal,
         emit,
-        tools: recordingTools(options.tools, evidence),
+        tools: observedTools(options.tools, emit, evidence),
         models,
         from: decision.from,
         to: decision.to,
@@ -171,7 +171,11 @@ export function createTeam(options: TeamOptions): Team {
 
       emit({ type: 'synthesizing' });
       const synthStart = clock.now();
+      // The justification streams as the model writes it, grounded sentence by sentence like the final text.
+      const grounder = createGrounder(source);
+      const show = (text: string) => text && emit({ type: 'content_delta', text });
       const { value: draft } = await options.llm.structured({
+        onPartial: streamedField('detailed_justification', (delta) => show(grounder.push(delta))),
         label: 'coordinator-synthesis',
         model: models.coordinator,
         meter,
@@ -183,6 +187,7 @@ export function createTeam(options: TeamOptions): Team {
           { role: 'user', content: synthesisBrief(ctx, { cost, sentiment, migration }) },
         ],
       });
+      show(grounder.end());
       timings.synthesis = clock.now() - synthStart;
       // The prompt forbids new figures; models still write them. A sentence with one is dropped.
       const synthesis = groundFields(draft, source);

@@ -1,7 +1,7 @@
 import { describeError } from '../errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { CityResolver } from '../tools/city-resolver.js';
-import { type TeamTools, formatResults } from './analysts/analyst-context.js';
+import { formatResults, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
 import { createGrounder, figureSource } from './grounding.js';
 import { PROMPTS } from './prompts.js';
@@ -35,7 +35,8 @@ export async function answerFollowUp(args: {
   history: HistoryMessage[];
   memories: RecalledMemory[];
 }): Promise<string> {
-  const { last, tools } = args;
+  const { last } = args;
+  const tools = observedTools(args.tools, args.emit);
   const topics = new Set(args.intake.follow_up_topics);
   const data: string[] = [];
 
@@ -45,7 +46,6 @@ export async function answerFollowUp(args: {
     if (from.kind === 'found' && to.kind === 'found') {
       try {
         const c = await tools.costOfLiving.compare(from.city, to.city);
-        args.emit({ type: 'tool_called', analyst: 'cost-analyst', tool: 'get_cost_of_living_comparison', detail: c.url, cached: c.cached });
         data.push(untrusted(c.url, c.excerpt, 8_000));
       } catch (err) {
         data.push(`(Cost data could not be fetched again: ${describeError(err)})`);
@@ -55,7 +55,6 @@ export async function answerFollowUp(args: {
   if (topics.has('migration') && tools.redditResearch) {
     try {
       const r = await tools.redditResearch.research(last.from.display, last.to.display);
-      args.emit({ type: 'tool_called', analyst: 'migration-researcher', tool: 'search_reddit_migration', detail: last.to.display, cached: r.cached });
       data.push(untrusted('reddit-via-brave-search', formatResults(r.results), 8_000));
     } catch (err) {
       data.push(`(Reddit results could not be fetched again: ${describeError(err)})`);
@@ -64,7 +63,6 @@ export async function answerFollowUp(args: {
   if (topics.has('sentiment') && tools.cityResearch) {
     try {
       const r = await tools.cityResearch.research(last.to.display);
-      args.emit({ type: 'tool_called', analyst: 'sentiment-analyst', tool: 'search_city_sentiment', detail: last.to.display, cached: r.cached });
       data.push(untrusted('brave-search', formatResults(r.results), 6_000));
     } catch (err) {
       data.push(`(City research could not be fetched again: ${describeError(err)})`);

@@ -1,4 +1,5 @@
-import { ANALYSTS, type AnalystId, type CityRef, type TeamEvent } from './types.js';
+import type { RunEvent } from '../ports/run-events.js';
+import { ANALYSTS, type AnalystId, type CityRef } from './types.js';
 
 type Status = { state: 'waiting' | 'working' | 'done' | 'unavailable'; ms?: number; reason?: string; cached?: boolean };
 
@@ -8,7 +9,7 @@ type Status = { state: 'waiting' | 'working' | 'done' | 'unavailable'; ms?: numb
  */
 export interface ProgressBoard {
   /** Applies an event; returns true when the visible status changed. */
-  apply(event: TeamEvent): boolean;
+  apply(event: RunEvent): boolean;
   /** The board as plain lines (Markdown-safe). */
   render(): string;
 }
@@ -29,7 +30,7 @@ export function createProgressBoard(from?: string, to?: string): ProgressBoard {
         case 'analyst_started':
           analysts.set(e.analyst, { state: 'working' });
           return true;
-        case 'tool_called': {
+        case 'tool_call_completed': {
           const s = analysts.get(e.analyst);
           if (s) s.cached = e.cached;
           return false;
@@ -49,8 +50,9 @@ export function createProgressBoard(from?: string, to?: string): ProgressBoard {
           if (phase === 'answering') return false;
           phase = 'answering';
           return true;
-        case 'done':
-        case 'failed':
+        case 'run_completed':
+        case 'run_error':
+        case 'run_cancelled':
           phase = 'done';
           return true;
         default:
@@ -75,7 +77,7 @@ export function createProgressBoard(from?: string, to?: string): ProgressBoard {
 }
 
 /** One plain line per event, for logs and non-TTY progress output. */
-export function describeEvent(e: TeamEvent): string | undefined {
+export function describeEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run_started':
       return 'run started';
@@ -83,16 +85,18 @@ export function describeEvent(e: TeamEvent): string | undefined {
       return `comparing ${display(e.from)} → ${display(e.to)}`;
     case 'analyst_started':
       return `${ANALYSTS[e.analyst].name} started`;
-    case 'tool_called':
-      return `${ANALYSTS[e.analyst].name} used ${e.tool} (${e.detail})${e.cached ? ' [cache]' : ''}`;
+    case 'tool_call_completed':
+      return `${ANALYSTS[e.analyst].name} used ${e.tool} (${e.args}): ${e.summary}${e.cached ? ' [cache]' : ''}`;
     case 'analyst_finished':
       return `${ANALYSTS[e.analyst].name} ${e.ok ? 'finished' : `unavailable: ${e.reason}`} in ${seconds(e.ms)}`;
     case 'synthesizing':
       return 'Team Coordinator synthesizing the recommendation';
-    case 'done':
+    case 'run_completed':
       return 'done';
-    case 'failed':
+    case 'run_error':
       return `failed: ${e.message}`;
+    case 'run_cancelled':
+      return 'stopped';
     default:
       return undefined;
   }

@@ -70,9 +70,10 @@ export type RecommendationKind = (typeof RECOMMENDATIONS)[number];
 export const SynthesisSchema = z.object({
   recommendation: z.enum(RECOMMENDATIONS),
   confidence_level: z.enum(['High', 'Medium', 'Low']),
+  // Written third, so the prose users watch being written starts early in the stream.
+  detailed_justification: z.string().default(''),
   key_supporting_factors: list(),
   key_concerns: list(),
-  detailed_justification: z.string().default(''),
   next_steps: list(),
   /** Indexes into the memories shown to the model that the recommendation relied on. */
   memories_used: z.array(z.number().int()).default([]),

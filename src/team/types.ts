@@ -1,3 +1,4 @@
+import type { RunEvent } from '../ports/run-events.js';
 import type { CostAnalysis, MigrationInsights, Quote, RecommendationKind, SentimentAnalysis, UserProfile } from './schemas.js';
 
 export type AnalystId = 'cost-analyst' | 'sentiment-analyst' | 'migration-researcher';
@@ -76,17 +77,23 @@ export type TeamOutcome =
   | { kind: 'recommendation'; text: string; recommendation: Recommendation; markdown: string }
   | { kind: 'answer'; text: string };
 
-/** Typed progress for adapters and the CLI to render. */
-export type TeamEvent =
-  | { type: 'run_started'; runId: string; sessionId: string }
-  | { type: 'cities_resolved'; from: CityRef; to: CityRef }
-  | { type: 'analyst_started'; analyst: AnalystId }
-  | { type: 'tool_called'; analyst: AnalystId; tool: string; detail: string; cached: boolean }
-  | { type: 'analyst_finished'; analyst: AnalystId; ok: boolean; ms: number; reason?: string }
-  | { type: 'synthesizing' }
-  | { type: 'content_delta'; text: string }
-  | { type: 'done'; outcome: TeamOutcome }
-  | { type: 'failed'; message: string; code: string };
+/**
+ * What the team says while it works: the middle of a run's events (src/ports/run-events.ts); the turn
+ * runner adds the run's start and end around them.
+ */
+export type TeamEvent = Extract<
+  RunEvent,
+  {
+    type:
+      | 'cities_resolved'
+      | 'analyst_started'
+      | 'analyst_finished'
+      | 'tool_call_started'
+      | 'tool_call_completed'
+      | 'synthesizing'
+      | 'content_delta';
+  }
+>;
 
 export type TeamEventListener = (event: TeamEvent) => void;
 

@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../adapters/chat-adapter.js';
+import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
 
 export interface ThreadMessage {
   id: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, type Runtime } from '../../adapters/server/runtime.js';
 import { startTeamFakes, type TeamFakes } from './team-env.js';
 import { scriptTeam } from './team-script.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';

@@ -5,6 +5,7 @@ import type { NerdWalletCity } from '../../tools/city-resolver.js';
 import type { SearchResult } from '../../tools/brave-search.js';
 import type { UserProfile } from '../schemas.js';
 import type { AnalystId, CityRef, RecalledMemory, TeamEventListener } from '../types.js';
+import { describeError } from '../../errors.js';
 
 /** The tools the team reaches. A missing one (no API key configured) makes its section unavailable. */
 export interface TeamTools {
@@ -60,33 +61,64 @@ export function formatResults(results: SearchResult[]): string {
 }
 
 /**
- * The tools with every result also added to `evidence`: what the team's prose is later checked
- * against, so a figure it states must stand in something a tool returned.
+ * The tools as one run sees them: every call is announced (`tool_call_started`/`_completed`, with the
+ * sources it read, so surfaces can show them) and every result is added to `evidence`, which the team's
+ * prose is later checked against: a figure it states must stand in something a tool returned.
  */
-export function recordingTools(tools: TeamTools, evidence: string[]): TeamTools {
+export function observedTools(tools: TeamTools, emit: TeamEventListener, evidence: string[] = []): TeamTools {
   const { costOfLiving, redditResearch, cityResearch } = tools;
-  const kept = <R>(result: R, text: string): R => {
-    evidence.push(text);
-    return result;
-  };
+  let calls = 0;
+  async function observe<R>(
+    analyst: AnalystId,
+    tool: string,
+    args: string,
+    call: () => Promise<R>,
+    describe: (result: R) => { summary: string; sources: string[]; cached: boolean; evidence: string },
+  ): Promise<R> {
+    const callId = `${analyst}-${++calls}`;
+    emit({ type: 'tool_call_started', callId, analyst, tool, args });
+    try {
+      const result = await call();
+      const { evidence: text, ...done } = describe(result);
+      evidence.push(text);
+      emit({ type: 'tool_call_completed', callId, analyst, tool, args, ok: true, ...done });
+      return result;
+    } catch (err) {
+      emit({ type: 'tool_call_completed', callId, analyst, tool, args, ok: false, cached: false, summary: describeError(err), sources: [] });
+      throw err;
+    }
+  }
+  const searched = (r: { results: SearchResult[]; cached: boolean }, what: string) => ({
+    summary: `${r.results.length} ${what}`,
+    sources: r.results.map((x) => x.url),
+    cached: r.cached,
+    evidence: formatResults(r.results),
+  });
   return {
     costOfLiving: costOfLiving && {
-      compare: async (from, to) => {
-        const c = await costOfLiving.compare(from, to);
-        return kept(c, `${c.excerpt}\n${JSON.stringify(c.figures)}`);
-      },
+      compare: (from, to) =>
+        observe('cost-analyst', 'get_cost_of_living_comparison', `${from.url_format}-vs-${to.url_format}`, () => costOfLiving.compare(from, to), (c) => ({
+          summary: costSummary(c),
+          sources: [c.url],
+          cached: c.cached,
+          evidence: `${c.excerpt}\n${JSON.stringify(c.figures)}`,
+        })),
     },
     redditResearch: redditResearch && {
-      research: async (from, to) => {
-        const r = await redditResearch.research(from, to);
-        return kept(r, formatResults(r.results));
-      },
+      research: (from, to) =>
+        observe('migration-researcher', 'search_reddit_migration', `${from} → ${to}`, () => redditResearch.research(from, to), (r) =>
+          searched(r, 'Reddit threads'),
+        ),
     },
     cityResearch: cityResearch && {
-      research: async (city) => {
-        const r = await cityResearch.research(city);
-        return kept(r, formatResults(r.results));
-      },
+      research: (city) =>
+        observe('sentiment-analyst', 'search_city_sentiment', city, () => cityResearch.research(city), (r) => searched(r, 'results')),
     },
   };
+}
+
+function costSummary(c: CostComparison): string {
+  const o = c.figures.overall;
+  if (!o) return 'NerdWallet comparison';
+  return o.direction === 'same' ? 'NerdWallet: about the same overall' : `NerdWallet: ${o.percent}% ${o.direction} overall`;
 }

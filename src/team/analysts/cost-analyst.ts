@@ -39,15 +39,10 @@ export async function runCostAnalyst(ctx: AnalystContext): Promise<Section<CostS
   if (!ctx.fromListed || !ctx.toListed) {
     return { status: 'unavailable', reason: ctx.unlistedReason ?? "NerdWallet's calculator does not list one of these cities" };
   }
-  const detail = `${ctx.fromListed.url_format}-vs-${ctx.toListed.url_format}`;
-  const called = (cached: boolean) =>
-    ctx.emit({ type: 'tool_called', analyst: 'cost-analyst', tool: 'get_cost_of_living_comparison', detail, cached });
   let comparison: Awaited<ReturnType<typeof tool.compare>>;
   try {
     comparison = await tool.compare(ctx.fromListed, ctx.toListed);
-    called(comparison.cached);
   } catch (err) {
-    called(false);
     return { status: 'unavailable', reason: `NerdWallet's comparison could not be fetched (${describeError(err)})` };
   }
   const figures = figureViews(comparison.figures);

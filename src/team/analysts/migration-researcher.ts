@@ -12,13 +12,6 @@ export async function runMigrationResearcher(ctx: AnalystContext): Promise<Secti
   let research: Awaited<ReturnType<typeof tool.research>>;
   try {
     research = await tool.research(ctx.from.display, ctx.to.display);
-    ctx.emit({
-      type: 'tool_called',
-      analyst: 'migration-researcher',
-      tool: 'search_reddit_migration',
-      detail: `${ctx.from.display} → ${ctx.to.display}`,
-      cached: research.cached,
-    });
   } catch (err) {
     return { status: 'unavailable', reason: `Reddit search failed (${describeError(err)})` };
   }

@@ -12,13 +12,6 @@ export async function runSentimentAnalyst(ctx: AnalystContext): Promise<Section<
     try {
       const research = await ctx.tools.cityResearch.research(ctx.to.display);
       results = research.results;
-      ctx.emit({
-        type: 'tool_called',
-        analyst: 'sentiment-analyst',
-        tool: 'search_city_sentiment',
-        detail: ctx.to.display,
-        cached: research.cached,
-      });
     } catch {
       // Sentiment can still be judged from general knowledge; the prompt says the search failed.
       note = 'The web search for residents\u2019 views failed; rely on general knowledge and say so.';

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * One user message from a chat platform, normalised by its adapter. Small, and free of tokens:
- * BullMQ stores job data in clear text in Redis.
+ * One user message from any queued surface (Slack, Discord, the HTTP API), normalised by its adapter:
+ * one turn for the worker's turn runner. Small, and free of tokens: BullMQ stores job data in clear
+ * text in Redis.
  */
-export const ChatJobSchema = z.object({
-  platform: z.enum(['slack', 'discord']),
+export const TurnJobSchema = z.object({
+  platform: z.enum(['slack', 'discord', 'api']),
   /** Slack team id or Discord guild id ('@dm' for Discord direct messages). */
   workspace: z.string().min(1),
   channel: z.string().min(1),
@@ -29,14 +30,24 @@ export const ChatJobSchema = z.object({
   ephemeral: z.boolean().optional(),
   /** ISO time the adapter received it. */
   receivedAt: z.string(),
+  /**
+   * The run's id: its event stream, its cancel key and its row in `runs`. Set by the producer when the
+   * adapter gives none; jobs queued before it existed use their job id.
+   */
+  runId: z.string().min(1).max(100).optional(),
+  /** API: the session the web role opened for the run (chat sessions are found by `threadKey`). */
+  sessionId: z.string().min(1).max(100).optional(),
 });
-export type ChatJob = z.infer<typeof ChatJobSchema>;
+export type TurnJob = z.infer<typeof TurnJobSchema>;
+/** A job that is answered in a chat thread (the worker needs a ChatAdapter for it). */
+export type ChatJob = TurnJob & { platform: 'slack' | 'discord' };
+
 
 /**
  * BullMQ job ids de-duplicate: the same platform message enqueued twice (a Slack retry, the
  * message + app_mention pair) yields one job. Ids may not contain ':' nor be only digits.
  */
-export function chatJobId(job: Pick<ChatJob, 'platform' | 'workspace' | 'channel' | 'messageId'>): string {
+export function chatJobId(job: Pick<TurnJob, 'platform' | 'workspace' | 'channel' | 'messageId'>): string {
   const digest = createHash('sha256')
     .update(`${job.platform}|${job.workspace}|${job.channel}|${job.messageId}`)
     .digest('hex')

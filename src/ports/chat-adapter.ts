@@ -1,5 +1,5 @@
-import type { ChatJob } from '../queue/chat-job.js';
-import type { TeamOutcome } from '../src/team/types.js';
+import type { TeamOutcome } from '../team/types.js';
+import type { ChatJob } from './turn-job.js';
 
 /**
  * Platform limits as data, in one table (vercel/chat style), so splitting and rendering code is

@@ -1,23 +1,23 @@
-import { createDatabase, type Database } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
-import { createKnowledgeCache } from '../db/repositories/knowledge-cache.js';
-import { createKnowledgeRepository, type KnowledgeRepository } from '../db/repositories/knowledge-repository.js';
-import { createMemoryStore } from '../db/repositories/memory-repository.js';
-import { createSessionStore } from '../db/repositories/session-repository.js';
-import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
-import { type ConversationService, createConversationService } from './conversation/conversation-service.js';
-import { createLlmClientFromConfig, createOpenAiSdk, type LlmClient } from './llm/llm-client.js';
-import type { Logger } from './logger.js';
-import { createEmbedder, type Embedder } from './memory/embedder.js';
-import { createIndexingCache, createKnowledgeLookup, type IndexingCache } from './memory/knowledge.js';
-import { createMemoryService, type MemoryService } from './memory/memory-service.js';
-import type { MemoryStore } from './ports/memory-store.js';
-import type { SessionStore } from './ports/session-store.js';
-import type { TeamTools } from './team/analysts/analyst-context.js';
-import { createTeam, type Team } from './team/coordinator.js';
-import { createCityResolver } from './tools/city-resolver.js';
-import { createTeamTools } from './tools/create-tools.js';
+import { createDatabase, type Database } from '../../db/database.js';
+import { migrate } from '../../db/migrate.js';
+import { createKnowledgeCache } from '../../db/repositories/knowledge-cache.js';
+import { createKnowledgeRepository, type KnowledgeRepository } from '../../db/repositories/knowledge-repository.js';
+import { createMemoryStore } from '../../db/repositories/memory-repository.js';
+import { createSessionStore } from '../../db/repositories/session-repository.js';
+import { type Clock, systemClock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import { type ConversationService, createConversationService } from '../../src/conversation/conversation-service.js';
+import { createLlmClientFromConfig, createOpenAiSdk, type LlmClient } from '../../src/llm/llm-client.js';
+import type { Logger } from '../../src/logger.js';
+import { createEmbedder, type Embedder } from '../../src/memory/embedder.js';
+import { createIndexingCache, createKnowledgeLookup, type IndexingCache } from '../../src/memory/knowledge.js';
+import { createMemoryService, type MemoryService } from '../../src/memory/memory-service.js';
+import type { MemoryStore } from '../../src/ports/memory-store.js';
+import type { SessionStore } from '../../src/ports/session-store.js';
+import type { TeamTools } from '../../src/team/analysts/analyst-context.js';
+import { createTeam, type Team } from '../../src/team/coordinator.js';
+import { createCityResolver } from '../../src/tools/city-resolver.js';
+import { createTeamTools } from '../../src/tools/create-tools.js';
 
 /** Everything a process (CLI, worker, API) shares: one database, one model client, one team. */
 export interface Runtime {

@@ -1,0 +1,116 @@
+import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
+import { userFacingError } from '../conversation/conversation-service.js';
+import { describeError, MovebotError, RunCancelledError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RunCancellation, RunEvent, RunEventListener, RunEventLog } from '../ports/run-events.js';
+import type { TeamOutcome } from '../team/types.js';
+
+/** One turn to answer: the user's message and the run id its events are filed under. */
+export interface TurnRequest {
+  runId: string;
+  message: IncomingMessage;
+}
+
+export interface RunTurnOptions {
+  /** Aborts the turn without it counting as a stop request (a worker shutting down hands the job back). */
+  signal?: AbortSignal;
+  /** 1 for the first try. */
+  attempt?: number;
+  /** No retry follows a failure of this attempt: a failure ends the run with `run_error`. */
+  finalAttempt?: boolean;
+  /** The surface's own view of the events (a chat thread's live plan), besides the run's log. */
+  onEvent?: RunEventListener;
+}
+
+export type TurnOutcome =
+  | { status: 'completed'; result: TurnResult; content: string }
+  | { status: 'cancelled'; partial: string };
+
+/**
+ * The one pipeline every turn goes through, from any surface: workers run it for Slack, Discord and
+ * HTTP API jobs; the CLI runs it in-process. It runs the conversation, appends every event to the
+ * run's log (Redis Streams between processes) and ends the log with exactly one of `run_completed`,
+ * `run_cancelled` or (on the last attempt) `run_error`. A stop request from any process aborts the
+ * turn's model and tool calls.
+ */
+export interface TurnRunner {
+  /** Runs the turn. Throws when it failed (after writing `run_error` when no retry follows). */
+  run(request: TurnRequest, options?: RunTurnOptions): Promise<TurnOutcome>;
+}
+
+export function createTurnRunner(deps: {
+  conversation: ConversationService;
+  events: RunEventLog;
+  cancellation: RunCancellation;
+  logger: Logger;
+}): TurnRunner {
+  const { events, logger } = deps;
+  return {
+    async run({ runId, message }, options = {}) {
+      // Appends go out in call order on one connection; the run waits for all of them before it ends.
+      const appends = new Set<Promise<unknown>>();
+      const publish = (event: RunEvent) => {
+        options.onEvent?.(event);
+        const p = events
+          .append(runId, event)
+          .catch((err) => logger.warn({ runId, err: describeError(err) }, 'run event not stored'))
+          .finally(() => appends.delete(p));
+        appends.add(p);
+      };
+      const flushed = async () => {
+        while (appends.size) await Promise.all([...appends]);
+      };
+
+      const stop = new AbortController();
+      const unwatch = deps.cancellation.watch(runId, () => stop.abort(new RunCancelledError('')));
+      try {
+        if (await deps.cancellation.isRequested(runId)) stop.abort(new RunCancelledError(''));
+        const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+        const result = await deps.conversation.handle(message, {
+          runId,
+          attempt: options.attempt,
+          finalAttempt: options.finalAttempt,
+          signal,
+          emit: publish,
+          isCancelled: () => stop.signal.aborted,
+        });
+        const content = outcomeContent(result.outcome, result.reply.content);
+        publish({
+          type: 'run_completed',
+          content,
+          kind: result.outcome?.kind ?? (result.reply.metadata.kind as string | undefined) ?? 'answer',
+          metrics: {
+            input_tokens: result.usage?.promptTokens ?? 0,
+            output_tokens: result.usage?.completionTokens ?? 0,
+            total_tokens: result.usage?.totalTokens ?? 0,
+            cost_usd: result.costUsd ?? 0,
+            duration: (result.ms ?? 0) / 1000,
+          },
+        });
+        return { status: 'completed', result, content };
+      } catch (err) {
+        if (err instanceof RunCancelledError) {
+          publish({ type: 'run_cancelled', content: err.partial });
+          return { status: 'cancelled', partial: err.partial };
+        }
+        const handedBack = options.signal?.aborted === true;
+        const retried = !options.finalAttempt && (!(err instanceof MovebotError) || err.transient);
+        if (!handedBack && !retried) publish(runError(err));
+        throw err;
+      } finally {
+        unwatch();
+        await flushed();
+      }
+    },
+  };
+}
+
+/** The `run_error` event of a run that failed for good: the code and the sentence a user reads. */
+export function runError(err: unknown): Extract<RunEvent, { type: 'run_error' }> {
+  return { type: 'run_error', code: err instanceof MovebotError ? err.code : 'internal', message: userFacingError(err) };
+}
+
+/** What API clients see as the answer: the full Markdown report for a recommendation, else the text. */
+export function outcomeContent(outcome: TeamOutcome | undefined, fallback: string): string {
+  return outcome?.kind === 'recommendation' ? outcome.markdown : (outcome?.text ?? fallback);
+}
