@@ -40,7 +40,9 @@ async function seed() {
     headers: bearer(KEY),
     body: new URLSearchParams({ message: 'Hi <img src=x onerror="document.title=1"> there', stream: 'false', user_id: 'ann' }),
   });
-  // A failed chat job: a BullMQ worker on the same queue whose processing throws.
+  // A failed chat job: a BullMQ worker on the same queue whose processing throws (the harness's own
+  // worker, which answered the API run above, is stopped first).
+  await api.stopWorker();
   const queue = api.queue!.queue;
   const job = await queue.add(
     'chat',

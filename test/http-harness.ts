@@ -34,6 +34,8 @@ export interface ApiHarness {
   events: RunEventLog;
   cancellation: RunCancellation;
   memoryStore?: MemoryStore;
+  /** Stops the worker that answers API runs (tests that then own the queue). */
+  stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startApi(
     events,
     cancellation,
     memoryStore,
+    stopWorker: () => worker.close(5_000),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -146,3 +149,26 @@ export interface ParsedEvent {
 }
 
 export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/** The SSE events of a response as they arrive; leaving the loop early drops the connection. */
+export async function* sseEvents(res: Response): AsyncGenerator<ParsedEvent> {
+  const queue: ParsedEvent[] = [];
+  const parser = createParser({
+    onEvent(message: EventSourceMessage) {
+      queue.push({ name: message.event ?? 'message', id: message.id, data: JSON.parse(message.data) as Record<string, unknown> });
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      while (queue.length) yield queue.shift()!;
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+    while (queue.length) yield queue.shift()!;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}

@@ -177,6 +177,8 @@ export interface OpenAIFake {
   ): RouteHandle;
   setResponder(script: ChatScript | undefined): void;
   setLatency(ms: number): void;
+  /** Paces streamed replies: `chars` per delta, `delayMs` apart (tests that act mid-stream). */
+  setStreamPacing(chars: number, delayMs: number): void;
   failNext(status: number | 'reset', options?: FailNextOptions & { endpoint?: 'chat' | 'embeddings' }): void;
   waitForRequests(count: number, timeoutMs?: number): Promise<OpenAIRecordedRequest[]>;
   /** Forgets recorded requests, routes, queued failures and the in-flight peak (keeps the responder). */
@@ -308,6 +310,10 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
     },
     setLatency(ms) {
       latencyMs = ms;
+    },
+    setStreamPacing(chars, delayMs) {
+      wire.chunkChars = chars;
+      wire.chunkDelayMs = delayMs;
     },
     failNext(status, failOptions = {}) {
       const { endpoint, ...rest } = failOptions;
