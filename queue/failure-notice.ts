@@ -1,5 +1,5 @@
 import type { ChatAdapter, ReplyTarget } from '../src/ports/chat-adapter.js';
-import type { ReplyStateStore } from '../db/repositories/reply-state.js';
+import type { ReplyStateStore } from '../src/ports/reply-state.js';
 import { describeError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { ChatJob } from '../src/ports/turn-job.js';

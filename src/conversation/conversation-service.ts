@@ -3,6 +3,7 @@ import { describeError, MovebotError, RunCancelledError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isForgetEverything } from '../memory/memory-service.js';
 import type { RunEventListener } from '../ports/run-events.js';
+import type { MemoryHooks } from '../ports/memory-store.js';
 import type { Message, Run, RunToolCall, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
@@ -22,15 +23,7 @@ export interface IncomingMessage {
   text: string;
 }
 
-/** Memory hooks (per-user recall before a run, learning after it); optional so the team runs without. */
-export interface MemoryHooks {
-  /** The asking user's memories relevant to this message (never anyone else's). */
-  recall(user: User, text: string): Promise<RecalledMemory[]>;
-  /** Learns durable facts from the user's own message after the turn. */
-  learn(args: { user: User; message: Message; session: Session }): Promise<void>;
-  /** Answers a memory command ("what do you remember about me?", "forget …") without a team run. */
-  command?(user: User, text: string): Promise<string | undefined>;
-}
+export type { MemoryHooks } from '../ports/memory-store.js';
 
 export interface TurnResult {
   session: Session;

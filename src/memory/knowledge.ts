@@ -1,4 +1,4 @@
-import type { KnowledgeRepository } from '../../db/repositories/knowledge-repository.js';
+import type { KnowledgeRepository } from '../ports/knowledge-repository.js';
 import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../constants.js';
 import { describeError } from '../errors.js';

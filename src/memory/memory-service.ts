@@ -1,4 +1,4 @@
-import type { MemoryHooks } from '../conversation/conversation-service.js';
+import type { MemoryHooks } from '../ports/memory-store.js';
 import { describeError } from '../errors.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';

@@ -1,3 +1,6 @@
+import type { RecalledMemory } from '../team/types.js';
+import type { Message, Session, User } from './session-store.js';
+
 /** A durable fact about one user, learned from that user's own words. */
 export interface Memory {
   id: string;
@@ -56,4 +59,14 @@ export interface MemoryStore {
   remove(userId: string, memoryIds: string[]): Promise<number>;
   /** Deletes all of this user's memories; returns how many were deleted. */
   removeAll(userId: string): Promise<number>;
+}
+
+/** Memory hooks (per-user recall before a run, learning after it); optional so the team runs without. */
+export interface MemoryHooks {
+  /** The asking user's memories relevant to this message (never anyone else's). */
+  recall(user: User, text: string): Promise<RecalledMemory[]>;
+  /** Learns durable facts from the user's own message after the turn. */
+  learn(args: { user: User; message: Message; session: Session }): Promise<void>;
+  /** Answers a memory command ("what do you remember about me?", "forget …") without a team run. */
+  command?(user: User, text: string): Promise<string | undefined>;
 }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { AnalystId } from '../team/types.js';
 
 /**
  * What one run of the team says while it works, in order: the one vocabulary every surface renders
  * (SSE for the API, the live plan and streamed text in Slack and Discord, the CLI's progress lines).
  * Workers append them to a per-run log; any web replica reads that log.
  */
-const AnalystIdSchema = z.enum(['cost-analyst', 'sentiment-analyst', 'migration-researcher']) satisfies z.ZodType<AnalystId>;
+// The team's analysts (src/team/types.ts derives AnalystId from this list).
+export const AnalystIdSchema = z.enum(['cost-analyst', 'sentiment-analyst', 'migration-researcher']);
 const CitySchema = z.object({ name: z.string(), display: z.string(), state: z.string().optional(), slug: z.string().optional() });
 const MetricsSchema = z.object({
   input_tokens: z.number(),

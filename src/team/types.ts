@@ -1,7 +1,8 @@
-import type { RunEvent } from '../ports/run-events.js';
+import type { z } from 'zod';
+import type { AnalystIdSchema, RunEvent } from '../ports/run-events.js';
 import type { CostAnalysis, MigrationInsights, Quote, RecommendationKind, SentimentAnalysis, UserProfile } from './schemas.js';
 
-export type AnalystId = 'cost-analyst' | 'sentiment-analyst' | 'migration-researcher';
+export type AnalystId = z.infer<typeof AnalystIdSchema>;
 
 export const ANALYSTS: Record<AnalystId, { name: string; role: string }> = {
   'cost-analyst': { name: 'Cost Analyst', role: "NerdWallet's cost-of-living comparison, scraped through Firecrawl" },
