@@ -8,7 +8,7 @@ import type { Message, Run, RunToolCall, Session, SessionStore, TokenUsage, User
 import type { Team, TeamState } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
 import { renderSharedSummary } from '../team/report.js';
-import type { RecalledMemory, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from '../team/types.js';
+import type { Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from '../team/types.js';
 
 /** A user message from any surface, already verified and normalised by its adapter. */
 export interface IncomingMessage {
