@@ -24,6 +24,8 @@
  * message (flags 128) that the first edit — or first follow-up — turns into the answer, as Discord does.
  * The bot's own messages come back as gateway events (MESSAGE_CREATE/UPDATE/DELETE, THREAD_CREATE).
  *
+ * Users (discord-user-events.ts): slash commands, messages and threads, delivered under the intent rules.
+ *
  * Gateway (discord-gateway-fake.ts): HELLO, heartbeats, IDENTIFY → READY + GUILD_CREATE (channels and
  * active threads), RESUME. Intents matter: MESSAGE_CREATE needs GuildMessages (DirectMessages for
  * DMs); without MessageContent, `content`/embeds/attachments/components are blanked unless the bot is
@@ -40,21 +42,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDiscordGateway } from './discord-gateway-fake.js';
 import {
-  channelObject,
   type DiscordUser,
   type GuildSpec,
   Intent,
-  interactionObject,
-  interactionToken,
   type MessageRecord,
-  memberObject,
-  messageObject,
   PRIVILEGED_INTENTS,
-  snowflake,
-  threadObject,
 } from './discord-payloads.js';
 import { createRestRoutes, type RestReply, restBody } from './discord-rest-fake.js';
-import { createDiscordState, type DiscordCall, type InteractionResponseRecord } from './discord-state.js';
+import { createDiscordState, type DiscordCall } from './discord-state.js';
+import { createDiscordUserEvents } from './discord-user-events.js';
 import { delay, type FakeExchange, sendJson, startHttpFake } from './fake-http.js';
 
 export type { DiscordUser, GuildSpec, MessageRecord, ThreadRecord } from './discord-payloads.js';
@@ -127,15 +123,14 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     ...(options.token !== undefined && { token: options.token }),
   });
 
-  /** Gateway delivery of a message event, honouring message intents and the MESSAGE_CONTENT rule. */
-  function emitMessage(t: string, d: Record<string, unknown>, mentionsBot: boolean, byBot: boolean): void {
-    const isDm = d.guild_id === undefined;
-    gateway.dispatch(t, (intents: number) => {
-      if (!(intents & (isDm ? Intent.DirectMessages : Intent.GuildMessages))) return undefined;
-      if (intents & Intent.MessageContent || isDm || mentionsBot || byBot) return d;
-      return { ...d, content: '', embeds: [], attachments: [], components: [] };
-    });
-  }
+  const users = createDiscordUserEvents({
+    state,
+    gateway,
+    bot,
+    applicationId,
+    guilds: options.guilds,
+    interactionDeadlineMs,
+  });
 
   const rest = createRestRoutes({
     state,
@@ -147,7 +142,7 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     emit(t, d) {
       if (t === 'THREAD_CREATE')
         gateway.dispatch(t, (intents: number) => (intents & Intent.Guilds ? d : undefined));
-      else emitMessage(t, d, false, true);
+      else users.emitMessage(t, d, false, true);
     },
   });
 
@@ -240,13 +235,6 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
   });
   baseUrl = server.url;
 
-  function channelPayload(channelId: string, guildId: string): Record<string, unknown> {
-    const thread = state.threads.get(channelId);
-    if (thread) return threadObject(thread);
-    const spec = options.guilds.find((g) => g.id === guildId)?.channels.find((c) => c.id === channelId);
-    return channelObject(spec ?? { id: channelId, name: 'unknown' }, guildId);
-  }
-
   return {
     /** Pass as discord.js `rest: { api }` (no version suffix). */
     restUrl: `${baseUrl}/api`,
@@ -256,115 +244,10 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     bot,
     /** Gateway introspection and control: identifies, intents, disconnectAll(code), invalidateSessions(). */
     gateway,
-    /**
-     * Delivers a slash command as INTERACTION_CREATE. `callback` resolves with the first callback
-     * response, or undefined once the deadline passed without one.
-     */
-    dispatchInteraction(input: {
-      channelId: string;
-      guildId?: string;
-      user: DiscordUser;
-      commandName: string;
-      options?: Record<string, string | number | boolean>;
-    }) {
-      const guildId = input.guildId ?? state.guildOf(input.channelId) ?? '';
-      const id = snowflake();
-      const token = interactionToken();
-      const registered = [...(state.guildCommands.get(guildId) ?? []), ...state.globalCommands];
-      const commandId = String(registered.find((c) => c.name === input.commandName)?.id ?? snowflake());
-      let settle: (r: InteractionResponseRecord | undefined) => void = () => undefined;
-      const callback = new Promise<InteractionResponseRecord | undefined>((resolve) => {
-        settle = resolve;
-      });
-      const timer = setTimeout(() => settle(undefined), interactionDeadlineMs + 50);
-      timer.unref();
-      state.interactions.set(id, {
-        id,
-        token,
-        guildId,
-        channelId: input.channelId,
-        user: input.user,
-        commandName: input.commandName,
-        options: input.options ?? {},
-        dispatchedAt: Date.now(),
-        responses: [],
-        expired: false,
-        settle: (r) => {
-          clearTimeout(timer);
-          settle(r);
-        },
-      });
-      gateway.dispatch(
-        'INTERACTION_CREATE',
-        interactionObject({
-          ...input,
-          guildId,
-          id,
-          token,
-          applicationId,
-          commandId,
-          channel: channelPayload(input.channelId, guildId),
-        }),
-      );
-      return { id, token, callback };
-    },
-    /**
-     * A user's message as MESSAGE_CREATE (stored too). No guild → a DM channel. `<@botId>` in the
-     * content counts as a mention of the bot.
-     */
-    dispatchMessage(input: {
-      channelId: string;
-      guildId?: string;
-      author: DiscordUser;
-      content: string;
-      mentions?: DiscordUser[];
-    }) {
-      const guildId = input.guildId ?? state.guildOf(input.channelId);
-      if (guildId === undefined) state.dmChannels.add(input.channelId);
-      const mentions = [...(input.mentions ?? [])];
-      if (input.content.includes(`<@${bot.id}>`) && !mentions.some((u) => u.id === bot.id))
-        mentions.push(bot);
-      const message: MessageRecord = state.store({
-        id: snowflake(),
-        channelId: input.channelId,
-        ...(guildId !== undefined && { guildId }),
-        author: input.author,
-        content: input.content,
-        embeds: [],
-        components: [],
-        attachments: [],
-        mentions,
-        flags: 0,
-        type: 0,
-        createdAt: new Date().toISOString(),
-        editedAt: null,
-      });
-      const member =
-        guildId !== undefined ? { member: { ...memberObject(input.author), user: undefined } } : {};
-      emitMessage(
-        'MESSAGE_CREATE',
-        { ...messageObject(message), ...member },
-        mentions.some((u) => u.id === bot.id),
-        false,
-      );
-      return message;
-    },
-    /** A public thread a user opens in a channel (owned by them, not the bot), as THREAD_CREATE. */
-    openUserThread(input: { parentId: string; owner: DiscordUser; name?: string }) {
-      const thread = {
-        id: snowflake(),
-        parentId: input.parentId,
-        guildId: state.guildOf(input.parentId) ?? '',
-        name: input.name ?? 'thinking about moving',
-        type: 11,
-        ownerId: input.owner.id,
-      };
-      state.threads.set(thread.id, thread);
-      gateway.dispatch('THREAD_CREATE', (intents: number) =>
-        intents & Intent.Guilds ? { ...threadObject(thread), newly_created: true } : undefined,
-      );
-      return thread;
-    },
+    /** What users do: slash commands, messages, threads they open (discord-user-events.ts). */
+    dispatchInteraction: users.dispatchInteraction,
+    dispatchMessage: users.dispatchMessage,
+    openUserThread: users.openUserThread,
     /** Any other gateway dispatch, sent as is to every session. */
     dispatch: (t: string, d: unknown) => gateway.dispatch(t, d),
     /** Current messages of a channel or thread in creation order, edits applied, deletions removed. */
