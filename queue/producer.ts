@@ -62,8 +62,8 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     async enqueue(raw) {
       const parsed = TurnJobSchema.parse(raw);
       const jobId = chatJobId(parsed);
+      // Each job is one run: its events and stop requests are filed under this id.
       const job = { ...parsed, runId: parsed.runId ?? randomUUID() };
-      const runId = job.runId;
       try {
         return await withTimeout(options.timeoutMs ?? 2_000, async () => {
           await connected();
@@ -79,7 +79,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
             threadKeys(queueName, job.threadKey).pending,
             jobId,
           );
-          if (registered === 0) return { enqueued: false, jobId, runId };
+          if (registered === 0) return { enqueued: false, jobId };
           await queue.add('chat', job, {
             jobId,
             attempts: QUEUE.attempts,
@@ -87,7 +87,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
             removeOnComplete: { age: 24 * 3600, count: 10_000 },
             removeOnFail: { age: 7 * 24 * 3600 },
           });
-          return { enqueued: true, jobId, runId };
+          return { enqueued: true, jobId };
         });
       } catch (err) {
         throw new MovebotError('queue_unavailable', `could not enqueue the message: ${(err as Error).message}`, {

@@ -5,7 +5,6 @@ import type { Logger } from '../src/logger.js';
 import {
   isTerminal,
   type RunCancellation,
-  type RunEvent,
   RunEventSchema,
   type RunEventLog,
   type StoredRunEvent,
@@ -28,6 +27,11 @@ export function createRedisRunEventLog(options: { redisUrl: string; logger: Logg
   // Each live reader blocks on XREAD on its own connection; closing the log ends them all.
   const readers = new Set<Redis>();
 
+  async function read(runId: string, afterId?: string): Promise<StoredRunEvent[]> {
+    const entries = (await redis.xrange(eventsKey(runId), afterId ? `(${afterId}` : '-', '+')) as StreamEntry[];
+    return entries.map(toStored);
+  }
+
   return {
     async append(runId, event) {
       const key = eventsKey(runId);
@@ -41,19 +45,23 @@ export function createRedisRunEventLog(options: { redisUrl: string; logger: Logg
       return String(id);
     },
 
-    async read(runId, afterId) {
-      const entries = (await redis.xrange(eventsKey(runId), afterId ? `(${afterId}` : '-', '+')) as StreamEntry[];
-      return entries.map(toStored);
-    },
+    read,
 
     async *follow(runId, afterId, signal) {
       if (signal.aborted) return;
+      // What is there already comes on the shared connection: replaying a finished run needs no other.
+      let last = afterId ?? '0-0';
+      for (const stored of await read(runId, afterId)) {
+        last = stored.id;
+        yield stored;
+        if (isTerminal(stored.event)) return;
+      }
+      // Live events: a blocking XREAD on a connection of its own, ended by the signal.
       const reader = redis.duplicate({ maxRetriesPerRequest: null });
       reader.on('error', (err) => options.logger.debug({ err: err.message }, 'run event reader error'));
       readers.add(reader);
       const stop = () => reader.disconnect();
       signal.addEventListener('abort', stop, { once: true });
-      let last = afterId ?? '0-0';
       try {
         for (;;) {
           const reply = (await reader.xread('BLOCK', RUN_EVENTS.blockMs, 'STREAMS', eventsKey(runId), last)) as
@@ -141,5 +149,5 @@ export function createRedisRunCancellation(options: { redisUrl: string; logger: 
 
 function toStored([id, fields]: StreamEntry): StoredRunEvent {
   const json = fields[fields.indexOf('e') + 1] ?? '{}';
-  return { id, at: Number(id.split('-')[0]), event: RunEventSchema.parse(JSON.parse(json)) as RunEvent };
+  return { id, at: Number(id.split('-')[0]), event: RunEventSchema.parse(JSON.parse(json)) };
 }

@@ -4,13 +4,13 @@ import type { Clock } from '../src/clock.js';
 import { DEFAULTS, QUEUE } from '../src/constants.js';
 import type { ConversationService, IncomingMessage } from '../src/conversation/conversation-service.js';
 import { userFacingError } from '../src/conversation/conversation-service.js';
-import { describeError, MovebotError } from '../src/errors.js';
+import { describeError, errorCodeOf, isTransient, willRetry } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { ChatAdapter, ChatAnswer } from '../src/ports/chat-adapter.js';
 import { PLATFORM_LIMITS } from '../src/ports/chat-adapter.js';
 import { CHAT_QUEUE_NAME } from '../src/ports/message-queue.js';
 import type { ReplyStateStore } from '../src/ports/reply-state.js';
-import type { RunEventLog } from '../src/ports/run-events.js';
+import { isTerminal, type RunEventLog } from '../src/ports/run-events.js';
 import type { TokenUsage } from '../src/ports/session-store.js';
 import { type ChatJob, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
 import { runError, type TurnOutcome, type TurnRunner } from '../src/run/turn-runner.js';
@@ -144,7 +144,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         throw new DelayedError();
       }
       if (err instanceof UnrecoverableError) finalAttempt = true;
-      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: errorCodeOf(err) });
+      options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: turnErrorCode(err) });
       throw err;
     } finally {
       inFlight.delete(release);
@@ -203,9 +203,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     } catch (err) {
       await delivery?.settle();
       if (released.aborted) throw err; // not a failure: the job goes back to the queue (processJob)
-      const transient = err instanceof MovebotError ? err.transient : true;
-      logger.warn({ jobId: job.id, err: describeError(err), transient, attemptsLeft: !finalAttempt }, 'turn failed');
-      if (transient && !finalAttempt) {
+      logger.warn({ jobId: job.id, err: describeError(err), transient: isTransient(err), attemptsLeft: !finalAttempt }, 'turn failed');
+      if (willRetry(err, finalAttempt)) {
         await delivery?.note(`Hit a snag (${userFacingError(err)}). Retrying…`);
         throw err;
       }
@@ -234,7 +233,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     } catch (err) {
       // A retry delivers again (reply state says what is posted); on the last try, or when the platform
       // refuses the message itself (Slack invalid_blocks, Discord 50035), say it in plain text instead.
-      if (isTransient(err) && !finalAttempt) throw err;
+      if (willRetry(err, finalAttempt)) throw err;
       logger.error({ jobId: job.id, err: describeError(err) }, 'answer could not be delivered; posting it as plain text');
       await delivery.deliverPlain(plainAnswer(chatAnswer)).catch((e) =>
         logger.error({ jobId: job.id, err: describeError(e) }, 'plain-text answer could not be posted either'),
@@ -250,8 +249,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     if (!parsed.success) return; // nowhere to say it
     const data = parsed.data;
     const jobId = job.id!;
-    // Readers of the run's events learn it ended; a second run_error after the processor's own is harmless.
-    await options.events.append(data.runId ?? jobId, runError(err)).catch(() => {});
+    // Readers of the run's events learn it ended, unless the run already said so itself.
+    await endRunLog(data.runId ?? jobId, err).catch(() => {});
     const adapter = data.platform === 'api' ? undefined : options.adapters[data.platform];
     if (!adapter) return;
     try {
@@ -265,6 +264,12 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     } catch (e) {
       logger.error({ jobId, err: describeError(e) }, 'could not post the failure notice');
     }
+  }
+
+  /** Ends a run's event log with `run_error` when a job failed for good without the runner ending it. */
+  async function endRunLog(runId: string, err: Error) {
+    const last = (await options.events.read(runId)).at(-1);
+    if (!last || !isTerminal(last.event)) await options.events.append(runId, runError(err));
   }
 
   return {
@@ -301,14 +306,9 @@ function attemptsLeft(job: Job): boolean {
   return job.attemptsMade + 1 < (job.opts.attempts ?? 1);
 }
 
-/** Unknown errors (network, a bug) may pass on a retry; our own say whether they can. */
-function isTransient(err: unknown): boolean {
-  return err instanceof MovebotError ? err.transient : true;
-}
-
-function errorCodeOf(err: unknown): string {
-  const cause = err instanceof UnrecoverableError ? err.cause : err;
-  return cause instanceof MovebotError ? cause.code : 'internal';
+/** The code of a turn's failure, also when it was wrapped to stop BullMQ's retries. */
+function turnErrorCode(err: unknown): string {
+  return errorCodeOf(err instanceof UnrecoverableError ? err.cause : err);
 }
 
 function incomingOf(data: TurnJob): IncomingMessage {

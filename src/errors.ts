@@ -41,6 +41,21 @@ export function isMovebotError(err: unknown, code?: ErrorCode): err is MovebotEr
   return err instanceof MovebotError && (code === undefined || err.code === code);
 }
 
+/** The stable code of any thrown value: ours, or `internal` for everything else. */
+export function errorCodeOf(err: unknown): string {
+  return err instanceof MovebotError ? err.code : 'internal';
+}
+
+/** Unknown errors (network, a bug) may pass on a retry; our own say whether they can. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof MovebotError ? err.transient : true;
+}
+
+/** Whether a queue retry follows this failure: a transient one, on any attempt but the last. */
+export function willRetry(err: unknown, finalAttempt: boolean | undefined): boolean {
+  return !finalAttempt && isTransient(err);
+}
+
 /** A short, safe description of any thrown value, for logs and run records (never for stack traces). */
 export function describeError(err: unknown): string {
   if (err instanceof MovebotError) return `${err.code}: ${err.message}`;

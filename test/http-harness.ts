@@ -126,16 +126,9 @@ export async function streamRun(
   const res = await fetch(url, { method: 'POST', body, headers: options.headers });
   const events: ParsedEvent[] = [];
   const pending: Array<void | Promise<void>> = [];
-  const parser = createParser({
-    onEvent(message: EventSourceMessage) {
-      const event = { name: message.event ?? 'message', id: message.id, data: JSON.parse(message.data) as Record<string, unknown> };
-      events.push(event);
-      pending.push(options.onEvent?.(event));
-    },
-  });
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    parser.feed(decoder.decode(chunk, { stream: true }));
+  for await (const event of sseEvents(res)) {
+    events.push(event);
+    pending.push(options.onEvent?.(event));
   }
   await Promise.all(pending);
   return { status: res.status, contentType: res.headers.get('content-type'), events };

@@ -3,12 +3,12 @@ import express, { type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import type { Clock } from '../../src/clock.js';
-import { describeError, MovebotError } from '../../src/errors.js';
+import { describeError, errorCodeOf } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { MessageQueue } from '../../src/ports/message-queue.js';
-import type { RunCancellation, RunEventLog, StoredRunEvent } from '../../src/ports/run-events.js';
+import type { RunCancellation, RunEvent, RunEventLog, StoredRunEvent } from '../../src/ports/run-events.js';
 import type { Run, SessionStore } from '../../src/ports/session-store.js';
-import { foldRunEvents, isFinished, type RunSnapshot, type RunStatusName } from '../../src/run/run-status.js';
+import { foldRunEvents, isFinished, RUN_STATUS_NAMES, type RunSnapshot } from '../../src/run/run-status.js';
 import { runError } from '../../src/run/turn-runner.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
@@ -123,8 +123,7 @@ async function startRun(deps: RunRouteDeps, req: Request, res: Response, target:
     deps.logger.warn({ err: describeError(err), runId }, 'API run could not be queued');
     await events.append(runId, runError(err)).catch(() => {});
     await store.finishRun(runId, { status: 'failed', error: describeError(err) }).catch(() => {});
-    const code = err instanceof MovebotError ? err.code : 'internal';
-    return sendError(res, 503, code, 'The service cannot take new questions right now. Please try again shortly.');
+    return sendError(res, 503, errorCodeOf(err), 'The service cannot take new questions right now. Please try again shortly.');
   }
   if (form.stream) return relay(deps, res, runId, sessionId, undefined, target);
   return answerWhenDone(deps, res, runId, sessionId, target);
@@ -137,13 +136,13 @@ async function answerWhenDone(deps: RunRouteDeps, res: Response, runId: string, 
   let last: StoredRunEvent | undefined;
   for await (const stored of deps.events.follow(runId, undefined, left.signal)) last = stored;
   if (!last || left.signal.aborted) return;
-  const snap = foldRunEvents([last]);
+  const { event } = last;
+  if (event.type === 'run_error') return sendError(res, statusFor(event.code), event.code, event.message);
   const base = baseFields(target, runId, sessionId, last.at);
-  if (last.event.type === 'run_error') {
-    return sendError(res, statusFor(last.event.code), last.event.code, last.event.message);
+  if (event.type === 'run_completed') {
+    return void res.json({ ...base, content: event.content, content_type: 'str', kind: event.kind, metrics: event.metrics, status: 'COMPLETED' });
   }
-  const extra = last.event.type === 'run_completed' ? { kind: last.event.kind, metrics: last.event.metrics } : {};
-  res.json({ ...base, content: snap.content, content_type: 'str', ...extra, status: snap.status });
+  if (event.type === 'run_cancelled') res.json({ ...base, content: event.content, content_type: 'str', status: 'CANCELLED' });
 }
 
 /** Streams a run's events as AgentOS SSE, each with an `id:` a client can resume after. */
@@ -177,8 +176,8 @@ async function streamRun(deps: RunRouteDeps, req: Request, res: Response, target
   if (found.source === 'database') {
     // Its events have expired: what is left is the stored outcome, sent as the run's end.
     const sse = openEventStream(res);
-    const name = `${target.kind === 'team' ? 'Team' : ''}${found.snap.status === 'COMPLETED' ? 'RunCompleted' : found.snap.status === 'CANCELLED' ? 'RunCancelled' : 'RunError'}`;
-    if (!afterId) sse.send(name, { ...baseFields(target, runId, found.snap.sessionId ?? '', found.snap.createdAt ?? 0), content: found.snap.content });
+    const end = agentOsEvent(terminalEventOf(found.snap), target);
+    if (end && !afterId) sse.send(end.name, { ...baseFields(target, runId, found.snap.sessionId ?? '', found.snap.createdAt ?? 0), ...end.fields });
     return sse.end();
   }
   await relay(deps, res, runId, found.snap.sessionId ?? '', afterId, target);
@@ -216,8 +215,17 @@ async function findRun(deps: RunRouteDeps, runId: string): Promise<{ snap: RunSn
 }
 
 function snapshotOf(run: Run): RunSnapshot {
-  const status: Record<Run['status'], RunStatusName> = { running: 'RUNNING', completed: 'COMPLETED', cancelled: 'CANCELLED', failed: 'ERROR' };
-  return { status: status[run.status], sessionId: run.sessionId, content: run.content ?? '', createdAt: run.startedAt.getTime() };
+  return { status: RUN_STATUS_NAMES[run.status], sessionId: run.sessionId, content: run.content ?? '', createdAt: run.startedAt.getTime() };
+}
+
+/** The end of a run whose events expired, as the event it ended with. */
+function terminalEventOf(snap: RunSnapshot): RunEvent {
+  if (snap.status === 'CANCELLED') return { type: 'run_cancelled', content: snap.content };
+  if (snap.status === 'COMPLETED') {
+    const metrics = { input_tokens: 0, output_tokens: 0, total_tokens: 0, cost_usd: 0, duration: 0 };
+    return { type: 'run_completed', content: snap.content, kind: 'answer', metrics };
+  }
+  return { type: 'run_error', code: 'internal', message: 'This run did not finish.' };
 }
 
 function baseFields(target: RunTarget, runId: string, sessionId: string, atMs: number) {

@@ -7,7 +7,7 @@ import { ANALYSTS } from '../../src/team/types.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
 import { sendError } from './http-errors.js';
 import type { RunEventLog } from '../../src/ports/run-events.js';
-import { foldRunEvents } from '../../src/run/run-status.js';
+import { foldRunEvents, RUN_STATUS_NAMES } from '../../src/run/run-status.js';
 
 const AGENT_IDS: string[] = Object.keys(ANALYSTS);
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -66,7 +66,7 @@ function runView(run: Run, session: Session, reply: Message | undefined, streame
     run_input: run.input,
     content,
     content_type: 'str',
-    status: RUN_STATUS[run.status],
+    status: RUN_STATUS_NAMES[run.status],
     // The run's tool calls, so a reopened session shows them as they were shown during the run.
     tools: run.tools.map((t) => ({
       tool_call_id: t.id,
@@ -86,8 +86,6 @@ function runView(run: Run, session: Session, reply: Message | undefined, streame
     created_at: seconds(run.startedAt),
   };
 }
-
-const RUN_STATUS: Record<Run['status'], string> = { running: 'RUNNING', completed: 'COMPLETED', cancelled: 'CANCELLED', failed: 'ERROR' };
 
 /** GET /sessions, GET /sessions/{id}, GET /sessions/{id}/runs, DELETE /sessions/{id}: every platform's sessions. */
 export function sessionRoutes(deps: { runtime: Runtime; events: RunEventLog }): Router {

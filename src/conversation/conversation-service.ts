@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { describeError, MovebotError, RunCancelledError } from '../errors.js';
+import { describeError, errorCodeOf, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isForgetEverything } from '../memory/memory-service.js';
 import type { RunEventListener } from '../ports/run-events.js';
@@ -240,8 +240,7 @@ export function createConversationService(deps: {
         return result;
       } catch (err) {
         if (options.isCancelled?.()) return await cancelledTurn(turn, written, tools, err);
-        const retried = !options.finalAttempt && (!(err instanceof MovebotError) || err.transient);
-        if (!retried) await store.finishRun(run.id, { status: 'failed', error: describeError(err), tools }).catch(() => {});
+        if (!willRetry(err, options.finalAttempt)) await store.finishRun(run.id, { status: 'failed', error: describeError(err), tools }).catch(() => {});
         throw err;
       }
     },
@@ -295,13 +294,9 @@ function toolCallOf(e: Extract<TeamEvent, { type: 'tool_call_completed' }>): Run
   return { id: e.callId, name: e.tool, args: e.args, ok: e.ok, summary: e.summary, sources: e.sources };
 }
 
-function errorCode(err: unknown): string {
-  return err instanceof MovebotError ? err.code : 'internal';
-}
-
 /** What a user reads when a turn fails: the cause in plain words, never a stack trace. */
 export function userFacingError(err: unknown): string {
-  const code = errorCode(err);
+  const code = errorCodeOf(err);
   switch (code) {
     case 'rate_limited':
       return 'The AI service is busy right now (rate limited). Please try again in a minute.';

@@ -5,10 +5,10 @@ export interface MessageQueue {
   /**
    * Enqueues a user message as one turn. Resolves `{ enqueued: false }` for a duplicate of a message
    * already queued or processed; rejects (code `queue_unavailable`) when Redis cannot take it, so the
-   * adapter can make the platform retry instead of dropping the message. `runId` is the job's run id
-   * (given by the caller, or made here).
+   * adapter can make the platform retry instead of dropping the message. A job without a `runId`
+   * gets a new one.
    */
-  enqueue(job: TurnJob): Promise<{ enqueued: boolean; jobId: string; runId: string }>;
+  enqueue(job: TurnJob): Promise<{ enqueued: boolean; jobId: string }>;
   /** True while a message of this thread waits in the queue or is being answered. */
   hasPending(threadKey: string): Promise<boolean>;
   /** Counts for /ready, /metrics and the console. */

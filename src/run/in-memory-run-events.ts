@@ -34,7 +34,8 @@ export function createInMemoryRunEvents(): RunEventLog & { cancellation: RunCanc
     },
     async *follow(runId: string, afterId: string | undefined, signal: AbortSignal) {
       // Subscribe before reading what is there, so nothing appended in between is missed.
-      const live = on(appended, runId, { signal });
+      const stop = new AbortController();
+      const live = on(appended, runId, { signal: AbortSignal.any([signal, stop.signal]) }) as AsyncIterableIterator<[StoredRunEvent]>;
       let last = afterId;
       try {
         for (const e of after(runId, afterId)) {
@@ -42,13 +43,15 @@ export function createInMemoryRunEvents(): RunEventLog & { cancellation: RunCanc
           yield e;
           if (isTerminal(e.event)) return;
         }
-        for await (const [e] of live as AsyncIterable<[StoredRunEvent]>) {
+        for await (const [e] of live) {
           if (last !== undefined && Number(e.id) <= Number(last)) continue;
           yield e;
           if (isTerminal(e.event)) return;
         }
       } catch (err) {
         if (!signal.aborted) throw err;
+      } finally {
+        stop.abort(); // drops the listener, also when the replay alone reached the end
       }
     },
     async close() {

@@ -1,7 +1,17 @@
 import type { StoredRunEvent } from '../ports/run-events.js';
 
+import type { RunStatus } from '../ports/session-store.js';
+
 /** AgentOS's run statuses. */
 export type RunStatusName = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'ERROR';
+
+/** A stored run's status (`runs.status`) as AgentOS names it. */
+export const RUN_STATUS_NAMES: Record<RunStatus, RunStatusName> = {
+  running: 'RUNNING',
+  completed: 'COMPLETED',
+  cancelled: 'CANCELLED',
+  failed: 'ERROR',
+};
 
 /** A run as its event log tells it: what `GET …/runs/{run_id}` shows while and after it runs. */
 export interface RunSnapshot {

@@ -1,6 +1,6 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
 import { userFacingError } from '../conversation/conversation-service.js';
-import { describeError, MovebotError, RunCancelledError } from '../errors.js';
+import { describeError, errorCodeOf, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunCancellation, RunEvent, RunEventListener, RunEventLog } from '../ports/run-events.js';
 import type { TeamOutcome } from '../team/types.js';
@@ -94,8 +94,7 @@ export function createTurnRunner(deps: {
           return { status: 'cancelled', partial: err.partial };
         }
         const handedBack = options.signal?.aborted === true;
-        const retried = !options.finalAttempt && (!(err instanceof MovebotError) || err.transient);
-        if (!handedBack && !retried) publish(runError(err));
+        if (!handedBack && !willRetry(err, options.finalAttempt)) publish(runError(err));
         throw err;
       } finally {
         unwatch();
@@ -107,7 +106,7 @@ export function createTurnRunner(deps: {
 
 /** The `run_error` event of a run that failed for good: the code and the sentence a user reads. */
 export function runError(err: unknown): Extract<RunEvent, { type: 'run_error' }> {
-  return { type: 'run_error', code: err instanceof MovebotError ? err.code : 'internal', message: userFacingError(err) };
+  return { type: 'run_error', code: errorCodeOf(err), message: userFacingError(err) };
 }
 
 /** What API clients see as the answer: the full Markdown report for a recommendation, else the text. */

@@ -173,7 +173,9 @@ export function createTeam(options: TeamOptions): Team {
       const synthStart = clock.now();
       // The justification streams as the model writes it, grounded sentence by sentence like the final text.
       const grounder = createGrounder(source);
-      const show = (text: string) => text && emit({ type: 'content_delta', text });
+      const show = (text: string) => {
+        if (text) emit({ type: 'content_delta', text });
+      };
       const { value: draft } = await options.llm.structured({
         onPartial: streamedField('detailed_justification', (delta) => show(grounder.push(delta))),
         label: 'coordinator-synthesis',
