@@ -10,7 +10,7 @@ import type { ChatJob } from '../src/ports/turn-job.js';
 import type { TurnOutcome } from '../src/run/turn-runner.js';
 import { createProgressBoard } from '../src/team/progress.js';
 import { reportFileName } from '../src/team/report.js';
-import type { Recommendation, TeamOutcome } from '../src/team/types.js';
+import type { TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
 import type { EditBudget } from './edit-budget.js';
 import { postFailureNotice } from './failure-notice.js';
@@ -120,7 +120,7 @@ function initialText(text: string): string {
 
 /** Rebuilds the outcome of a turn answered before (the job re-ran after storing its answer). */
 function outcomeFromStored(reply: Message): TeamOutcome {
-  const meta = reply.metadata as { kind?: string; report?: string; recommendation?: Recommendation };
+  const meta = reply.metadata;
   if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
     return { kind: 'recommendation', text: reply.content, recommendation: meta.recommendation, markdown: meta.report };
   }

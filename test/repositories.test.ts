@@ -8,7 +8,9 @@ import { createKnowledgeRepository } from '../db/repositories/knowledge-reposito
 import { createMemoryStore } from '../db/repositories/memory-repository.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
 import { createManualClock } from '../src/clock.js';
+import { UserProfileSchema } from '../src/team/schemas.js';
 import type { SessionStore } from '../src/ports/session-store.js';
+import { recommendation } from './helpers/recommendation.js';
 import { createTestDatabase, type DbKind, TEST_DIMENSIONS, type TestDatabase } from './helpers/test-db.js';
 
 const run = promisify(execFile);
@@ -45,13 +47,22 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
     const s2 = await store.getOrCreateSession({ threadKey: 'slack:T1:C1:1.1', platform: 'slack' });
     expect(s2.id).toBe(s1.id);
     await store.appendMessage(s1.id, { role: 'user', content: 'Seattle to Austin?' });
-    await store.appendMessage(s1.id, { role: 'assistant', content: 'Move.', metadata: { confidence: 'High' } });
+    await store.appendMessage(s1.id, { role: 'assistant', content: 'Move.', metadata: { kind: 'answer' } });
     const msgs = await store.listMessages(s1.id);
     expect(msgs.map((m) => [m.seq, m.role, m.content])).toEqual([
       [1, 'user', 'Seattle to Austin?'],
       [2, 'assistant', 'Move.'],
     ]);
-    expect(msgs[1]?.metadata).toEqual({ confidence: 'High' });
+    expect(msgs[1]?.metadata).toEqual({ kind: 'answer' });
+    // Stored JSON has one shape: a field written under another name, or read back with the wrong
+    // type, fails loudly instead of being dropped.
+    const renamed = { kind: 'answer', reportMarkdown: '# Report' } as unknown as { kind: 'answer' };
+    await expect(store.appendMessage(s1.id, { role: 'assistant', content: 'x', metadata: renamed })).rejects.toThrow(/reportMarkdown/);
+    await expect(store.updateSession(s1.id, { state: { team: {}, teamState: {} } as never })).rejects.toThrow(/teamState/);
+    const broken = await store.getOrCreateSession({ threadKey: 'slack:T1:C1:9.9', platform: 'slack' });
+    await store.appendMessage(broken.id, { role: 'assistant', content: 'x', metadata: { kind: 'recommendation' } });
+    await t.db.query(`UPDATE messages SET metadata = '{"kind": "recommendation", "report": 42}' WHERE session_id = $1`, [broken.id]);
+    await expect(store.listMessages(broken.id)).rejects.toThrow(/report/);
     expect((await store.listMessages(s1.id, { limit: 1 })).map((m) => m.seq)).toEqual([2]);
   });
 
@@ -85,10 +96,11 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
       const s = await store.getOrCreateSession({ threadKey: `api:pager:${i}`, platform: 'api', ownerUserId: user.id });
       ids.push(s.id);
     }
-    await store.updateSession(ids[0]!, { state: { profile: { from: 'Seattle' } }, title: 'Seattle → Austin' });
-    await store.updateSession(ids[0]!, { state: { lastAnalysis: 1 } });
+    const cities = { current_city: 'Seattle', desired_city: 'Austin' };
+    await store.updateSession(ids[0]!, { state: { team: { cities } }, title: 'Seattle → Austin' });
+    await store.updateSession(ids[0]!, { state: { forgotten: { [user.id]: 1 } } });
     const s0 = await store.getSession(ids[0]!);
-    expect(s0?.state).toEqual({ profile: { from: 'Seattle' }, lastAnalysis: 1 });
+    expect(s0?.state).toEqual({ team: { cities }, forgotten: { [user.id]: 1 } });
     expect(s0?.title).toBe('Seattle → Austin');
 
     const page = await store.listSessions({ ownerUserId: user.id, limit: 2, offset: 0 });
@@ -185,19 +197,19 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
       if (team) await store.updateSession(s.id, { state: { team } });
       return s;
     };
-    const profile = (income: number) => ({ annual_income: income, city_preferences: ['parks'] });
+    const profile = (income: number) => UserProfileSchema.parse({ annual_income: income, city_preferences: ['parks'] });
     const cities = { current_city: 'Seattle', desired_city: 'Austin' };
     // Made for Ann; Bob's own later recommendation; Ann only chatted (no team state); Bob alone.
     const mine = await session('t:1', {
       cities,
       profiles: { [ann.id]: profile(150_000), [bob.id]: profile(90_000) },
-      last: { x: 1 },
+      last: recommendation({ justification: 'for Ann' }),
       lastFor: ann.id,
     });
     const theirs = await session('t:2', {
       cities,
       profiles: { [ann.id]: profile(150_000), [bob.id]: profile(90_000) },
-      last: { x: 2 },
+      last: recommendation({ justification: 'for Bob' }),
       lastFor: bob.id,
     });
     const chatted = await session('t:3');
@@ -214,7 +226,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('repositories on %s', (kind) => {
       forgotten: { [ann.id]: 0 },
     });
     expect(await state(theirs.id)).toEqual({
-      team: { cities, profiles: { [bob.id]: profile(90_000) }, last: { x: 2 }, lastFor: bob.id },
+      team: { cities, profiles: { [bob.id]: profile(90_000) }, last: recommendation({ justification: 'for Bob' }), lastFor: bob.id },
       forgotten: { [ann.id]: 0 },
     });
     expect(await state(chatted.id)).toEqual({ forgotten: { [ann.id]: 2 } });

@@ -4,7 +4,7 @@ import { renderAnswerMessages } from '../adapters/slack/slack-blocks.js';
 import { createSlackChatAdapter } from '../adapters/slack/slack-chat-adapter.js';
 import { toMrkdwn } from '../adapters/slack/slack-mrkdwn.js';
 import { silentLogger } from '../src/logger.js';
-import type { Recommendation } from '../src/team/types.js';
+import { recommendation } from './helpers/recommendation.js';
 import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
 
 const SECRET = 'slack-adapter-test-secret';
@@ -38,62 +38,6 @@ function conversation(channel: string, text = 'Seattle to Austin?'): ReplyTarget
   };
 }
 
-function recommendation(overrides: Partial<Recommendation> = {}): Recommendation {
-  return {
-    from: { name: 'seattle', display: 'Seattle, WA', slug: 'seattle-wa' },
-    to: { name: 'austin', display: 'Austin, TX', slug: 'austin-tx' },
-    profile: {} as Recommendation['profile'],
-    recommendation: 'move',
-    confidence: 'Medium',
-    supportingFactors: ['Housing is **much** cheaper', 'No state income tax'],
-    concerns: ['Summers are hot', 'Car-dependent'],
-    justification:
-      'Costs drop sharply while pay stays similar for remote work. See [the data](https://www.nerdwallet.com/x).',
-    nextSteps: ['Visit in August', 'Compare neighbourhoods'],
-    quotes: [
-      { quote: 'Best move I ever made <!channel>', url: 'https://www.reddit.com/r/Austin/comments/abc' },
-      { quote: 'Rent went down by a third', url: 'https://www.reddit.com/r/Seattle/comments/def' },
-    ],
-    memoriesUsed: [],
-    cost: {
-      status: 'ok',
-      data: {
-        analysis: {
-          overall_cost_difference: 'Austin is about 23% cheaper overall.',
-          housing_comparison: '',
-          food_comparison: '',
-          transportation_comparison: '',
-          taxes_comparison: '',
-          key_insights: [],
-        },
-        figures: [
-          { label: 'Overall', value: '23% lower', evidence: 'x' },
-          { label: 'Housing', value: '41% lower', evidence: 'y' },
-          { label: 'Median rent', value: '$1,650', evidence: 'z' },
-        ],
-        sourceUrl: 'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-austin-tx',
-        cached: false,
-      },
-    },
-    sentiment: {
-      status: 'ok',
-      data: {
-        analysis: {
-          overall_sentiment: 'Upbeat and growing.',
-          vibe_description: 'Live music, tacos, tech.',
-          livability_score: 7,
-          alignment_with_preferences: 'Fits a remote worker.',
-          notable_pros: [],
-          notable_cons: [],
-        },
-        sources: [],
-      },
-    },
-    migration: { status: 'unavailable', reason: 'Brave Search did not answer' },
-    generatedAt: '2025-01-02T03:04:05.000Z',
-    ...overrides,
-  };
-}
 
 const recommendationAnswer = (r = recommendation()): ChatAnswer => ({
   outcome: {

@@ -54,7 +54,7 @@ function sessionView(s: Session, owner: User | undefined) {
 
 /** One run as the Agent UI reloads it: the question, the answer (or the text streamed so far). */
 function runView(run: Run, session: Session, reply: Message | undefined, streamed: string | undefined) {
-  const report = typeof reply?.metadata.report === 'string' ? reply.metadata.report : undefined;
+  const report = reply?.metadata.report;
   const content =
     run.status === 'running'
       ? (streamed ?? '')
@@ -155,8 +155,8 @@ export function sessionRoutes(deps: { runtime: Runtime; events: RunEventLog }): 
         role: m.role,
         author_name: m.authorName,
         content: m.content,
-        kind: typeof m.metadata.kind === 'string' ? m.metadata.kind : undefined,
-        report: typeof m.metadata.report === 'string' ? m.metadata.report : undefined,
+        kind: m.metadata.kind,
+        report: m.metadata.report,
         created_at: m.createdAt.toISOString(),
       })),
     });

@@ -1,7 +1,18 @@
 import { z } from 'zod';
-import { type Message, type Run, RunToolCallSchema, type Session, type User } from '../../src/ports/session-store.js';
+import {
+  type Message,
+  MessageMetadataSchema,
+  type Run,
+  RunToolCallSchema,
+  type Session,
+  SessionStateSchema,
+  type User,
+} from '../../src/ports/session-store.js';
 
-/** Row → domain mappers. bigint ids travel as strings so they survive JSON and never lose precision. */
+/**
+ * Row → domain mappers. bigint ids travel as strings so they survive JSON and never lose precision;
+ * stored JSON goes through its schema, so a row our code cannot read fails here, loudly.
+ */
 
 export const toUser = (r: Record<string, unknown>): User => ({
   id: String(r.id),
@@ -18,7 +29,7 @@ export const toSession = (r: Record<string, unknown>): Session => ({
   componentId: String(r.component_id),
   ownerUserId: r.owner_user_id == null ? null : String(r.owner_user_id),
   title: (r.title as string | null) ?? null,
-  state: (r.state as Record<string, unknown>) ?? {},
+  state: SessionStateSchema.parse(r.state ?? {}),
   createdAt: new Date(r.created_at as string),
   updatedAt: new Date(r.updated_at as string),
 });
@@ -33,7 +44,7 @@ export const toMessage = (r: Record<string, unknown>): Message => ({
   content: String(r.content),
   externalId: (r.external_id as string | null) ?? null,
   replyTo: r.reply_to == null ? null : String(r.reply_to),
-  metadata: (r.metadata as Record<string, unknown>) ?? {},
+  metadata: MessageMetadataSchema.parse(r.metadata ?? {}),
   createdAt: new Date(r.created_at as string),
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SessionStore } from '../../src/ports/session-store.js';
+import { MessageMetadataSchema, SessionStateSchema, type SessionStore } from '../../src/ports/session-store.js';
 import { MovebotError } from '../../src/errors.js';
 import { type Database, pgErrorCode } from '../database.js';
 import { toMessage, toRun, toSession, toUser } from './rows.js';
@@ -85,7 +85,7 @@ export function createSessionStore(db: Database): SessionStore {
       await db.query(
         `UPDATE sessions SET state = state || $2::jsonb, title = COALESCE($3, title), updated_at = now()
          WHERE id = $1`,
-        [id, JSON.stringify(patch.state ?? {}), patch.title ?? null],
+        [id, JSON.stringify(SessionStateSchema.strict().parse(patch.state ?? {})), patch.title ?? null],
       );
     },
 
@@ -144,7 +144,7 @@ export function createSessionStore(db: Database): SessionStore {
             message.content,
             message.externalId ?? null,
             message.replyTo ?? null,
-            JSON.stringify(message.metadata ?? {}),
+            JSON.stringify(MessageMetadataSchema.strict().parse(message.metadata ?? {})),
           ],
         );
         if (!rows[0]) throw new MovebotError('not_found', `session ${sessionId} does not exist`);
@@ -162,7 +162,7 @@ export function createSessionStore(db: Database): SessionStore {
     async updateMessage(id, change) {
       const { rows } = await db.query(
         'UPDATE messages SET content = $2, metadata = COALESCE($3::jsonb, metadata) WHERE id = $1 RETURNING *',
-        [id, change.content, change.metadata ? JSON.stringify(change.metadata) : null],
+        [id, change.content, change.metadata ? JSON.stringify(MessageMetadataSchema.strict().parse(change.metadata)) : null],
       );
       if (!rows[0]) throw new MovebotError('not_found', `message ${id} does not exist`);
       return toMessage(rows[0]);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RecommendationSchema } from '../team/schemas.js';
+import { TeamStateSchema } from '../team/thread-state.js';
 
 /** A person on one platform workspace. Memories belong to this id, never to a display name. */
 export interface User {
@@ -16,6 +18,32 @@ export interface UserKey {
   platformUserId: string;
 }
 
+/**
+ * A session's stored state (`sessions.state`), validated when read. Writes are checked strictly, so a
+ * field renamed on one side fails in a test instead of being silently dropped in production.
+ */
+export const SessionStateSchema = z.object({
+  /** What the team carries between turns (cities, each person's profile, the latest recommendation). */
+  team: TeamStateSchema.optional(),
+  /** Per user id: the session's last message seq when they said "forget everything" (the policy: src/memory/forget.ts). */
+  forgotten: z.record(z.string(), z.number()).optional(),
+});
+export type SessionState = z.infer<typeof SessionStateSchema>;
+
+/** What a message keeps beside its text (`messages.metadata`), validated when read, checked strictly when written. */
+export const MessageMetadataSchema = z.object({
+  /** What the answer is: an analysis, a question back, a memory command's reply, a failure notice… */
+  kind: z.enum(['recommendation', 'clarify', 'answer', 'memory', 'error', 'cancelled']).optional(),
+  /** The run that wrote it. */
+  runId: z.string().optional(),
+  /** Made with the asker's memories: never read back into anyone else's turn. */
+  usedMemories: z.boolean().optional(),
+  /** The Markdown report of a recommendation. */
+  report: z.string().optional(),
+  recommendation: RecommendationSchema.optional(),
+});
+export type MessageMetadata = z.infer<typeof MessageMetadataSchema>;
+
 /** One conversation: a Slack/Discord thread, a CLI session or an API session. */
 export interface Session {
   id: string;
@@ -26,7 +54,7 @@ export interface Session {
   ownerUserId: string | null;
   title: string | null;
   /** Structured state carried between turns: the user's profile and the latest analyses. */
-  state: Record<string, unknown>;
+  state: SessionState;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -46,7 +74,7 @@ export interface Message {
   externalId: string | null;
   /** For an assistant message: the id of the user message it answers. */
   replyTo: string | null;
-  metadata: Record<string, unknown>;
+  metadata: MessageMetadata;
   createdAt: Date;
 }
 
@@ -59,7 +87,7 @@ export interface NewMessage {
   externalId?: string | null;
   /** The user message this assistant message answers; at most one answer per user message. */
   replyTo?: string | null;
-  metadata?: Record<string, unknown>;
+  metadata?: MessageMetadata;
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -134,7 +162,7 @@ export interface SessionStore {
   /** Deletes a session with its messages and runs; false when it did not exist. */
   deleteSession(id: string): Promise<boolean>;
   /** Shallow-merges `patch` into the session's state and sets the title if given. */
-  updateSession(id: string, patch: { state?: Record<string, unknown>; title?: string }): Promise<void>;
+  updateSession(id: string, patch: { state?: SessionState; title?: string }): Promise<void>;
   /**
    * "Forget everything" in every session of the user's at once. Drops their own profile from the team's
    * thread state (`team.profiles[userId]`) and the latest recommendation when it was made for them (its
@@ -146,7 +174,7 @@ export interface SessionStore {
   /** Appends a message with the next seq; concurrent appends get contiguous, distinct seqs. */
   appendMessage(sessionId: string, message: NewMessage): Promise<Message>;
   /** Rewrites a stored answer (a failure notice replaced by a retried run's answer). */
-  updateMessage(id: string, change: { content: string; metadata?: Record<string, unknown> }): Promise<Message>;
+  updateMessage(id: string, change: { content: string; metadata?: MessageMetadata }): Promise<Message>;
   /** The assistant message answering a user message, if one was stored. */
   findReply(userMessageId: string): Promise<Message | undefined>;
   /** Messages in seq order; with `limit`, the last `limit` of them. */

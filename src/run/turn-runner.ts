@@ -78,7 +78,7 @@ export function createTurnRunner(deps: {
         publish({
           type: 'run_completed',
           content,
-          kind: result.outcome?.kind ?? (result.reply.metadata.kind as string | undefined) ?? 'answer',
+          kind: result.outcome?.kind ?? result.reply.metadata.kind ?? 'answer',
           metrics: {
             input_tokens: result.usage?.promptTokens ?? 0,
             output_tokens: result.usage?.completionTokens ?? 0,

@@ -79,3 +79,72 @@ export const SynthesisSchema = z.object({
   memories_used: z.array(z.number().int()).default([]),
 });
 export type Synthesis = z.infer<typeof SynthesisSchema>;
+
+/*
+ * What we store: a recommendation is kept in the thread's session and on its answer message, and read
+ * back on every follow-up, so it is validated when read (a renamed field fails in a test, not later).
+ */
+
+/** A city as the team understood it; `slug` is set only when NerdWallet lists it. */
+export const CityRefSchema = z.object({
+  name: z.string(),
+  display: z.string(),
+  state: z.string().optional(),
+  slug: z.string().optional(),
+});
+
+/** One section of the answer: present, or unavailable with a reason the user can read. */
+const section = <T extends z.ZodTypeAny>(data: T) =>
+  z.discriminatedUnion('status', [
+    z.object({ status: z.literal('ok'), data }),
+    z.object({ status: z.literal('unavailable'), reason: z.string() }),
+  ]);
+
+export const FigureViewSchema = z.object({
+  label: z.string(),
+  /** e.g. "23% lower" or "$1,650". */
+  value: z.string(),
+  /** The sentence on the source page the value came from. */
+  evidence: z.string(),
+});
+
+export const SourceLinkSchema = z.object({ title: z.string(), url: z.string() });
+
+export const CostSectionSchema = z.object({
+  analysis: CostAnalysisSchema,
+  /** Figures parsed from the page, never typed by the model. */
+  figures: z.array(FigureViewSchema),
+  sourceUrl: z.string(),
+  cached: z.boolean(),
+});
+
+export const SentimentSectionSchema = z.object({ analysis: SentimentAnalysisSchema, sources: z.array(SourceLinkSchema) });
+
+export const MigrationSectionSchema = z.object({
+  insights: MigrationInsightsSchema.extend({
+    /** Counted by us from the search results, not by the model. */
+    number_of_sources: z.number(),
+    reddit_insights_included: z.boolean(),
+  }),
+  sources: z.array(SourceLinkSchema),
+});
+
+/** The whole answer to "should I move from A to B?": everything a report or chat message renders. */
+export const RecommendationSchema = z.object({
+  from: CityRefSchema,
+  to: CityRefSchema,
+  profile: UserProfileSchema,
+  recommendation: z.enum(RECOMMENDATIONS),
+  confidence: z.enum(['High', 'Medium', 'Low']),
+  supportingFactors: z.array(z.string()),
+  concerns: z.array(z.string()),
+  justification: z.string(),
+  nextSteps: z.array(z.string()),
+  quotes: z.array(QuoteSchema),
+  /** Memories the answer relied on, quoted back to the user. */
+  memoriesUsed: z.array(z.string()),
+  cost: section(CostSectionSchema),
+  sentiment: section(SentimentSectionSchema),
+  migration: section(MigrationSectionSchema),
+  generatedAt: z.string(),
+});

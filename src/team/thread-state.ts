@@ -1,23 +1,24 @@
-import { type UserProfile, UserProfileSchema } from './schemas.js';
-import type { Recommendation } from './types.js';
+import { z } from 'zod';
+import { RecommendationSchema, type UserProfile, UserProfileSchema } from './schemas.js';
 
 /**
  * What the team keeps in a thread's session between turns. Several people may ask in one thread: the
  * question (which cities) belongs to the thread, but what someone told us, or their memories filled in,
  * is theirs alone. It is kept under their user id and never reaches anyone else's analysts or answers.
  */
-export interface TeamState {
+export const TeamStateSchema = z.object({
   /** The cities the thread is comparing. */
-  cities?: { current_city: string | null; desired_city: string | null };
+  cities: z.object({ current_city: z.string().nullable(), desired_city: z.string().nullable() }).optional(),
   /** Each person's situation (income, expenses, preferences) by user id; cities live in `cities`. */
-  profiles?: Record<string, UserProfile>;
+  profiles: z.record(z.string(), UserProfileSchema).optional(),
   /** The thread's latest recommendation… */
-  last?: Recommendation;
+  last: RecommendationSchema.optional(),
   /** …and whom it was made for: its verdict, prose and memories come from that person's situation. */
-  lastFor?: string;
+  lastFor: z.string().optional(),
   /** State saved before profiles were kept per person: whose facts it holds is unknown, so only its cities are read. */
-  profile?: UserProfile;
-}
+  profile: UserProfileSchema.optional(),
+});
+export type TeamState = z.infer<typeof TeamStateSchema>;
 
 /** The asking user's own profile with the thread's cities; undefined when nothing is known yet. */
 export function profileFor(state: TeamState, userId: string): UserProfile | undefined {

@@ -1,6 +1,14 @@
 import type { z } from 'zod';
 import type { AnalystIdSchema, RunEvent } from '../ports/run-events.js';
-import type { CostAnalysis, MigrationInsights, Quote, RecommendationKind, SentimentAnalysis, UserProfile } from './schemas.js';
+import type {
+  CityRefSchema,
+  CostSectionSchema,
+  FigureViewSchema,
+  MigrationSectionSchema,
+  RecommendationSchema,
+  SentimentSectionSchema,
+  SourceLinkSchema,
+} from './schemas.js';
 
 export type AnalystId = z.infer<typeof AnalystIdSchema>;
 
@@ -10,67 +18,16 @@ export const ANALYSTS: Record<AnalystId, { name: string; role: string }> = {
   'migration-researcher': { name: 'Migration Researcher', role: 'What people who made the move say on Reddit' },
 };
 
-/** A city as the team understood it; `slug` is set only when NerdWallet lists it. */
-export interface CityRef {
-  name: string;
-  display: string;
-  state?: string;
-  slug?: string;
-}
+export type CityRef = z.infer<typeof CityRefSchema>;
+export type FigureView = z.infer<typeof FigureViewSchema>;
+export type SourceLink = z.infer<typeof SourceLinkSchema>;
+export type CostSection = z.infer<typeof CostSectionSchema>;
+export type SentimentSection = z.infer<typeof SentimentSectionSchema>;
+export type MigrationSection = z.infer<typeof MigrationSectionSchema>;
+export type Recommendation = z.infer<typeof RecommendationSchema>;
 
 /** One section of the answer: present, or unavailable with a reason the user can read. */
 export type Section<T> = { status: 'ok'; data: T } | { status: 'unavailable'; reason: string };
-
-export interface FigureView {
-  label: string;
-  /** e.g. "23% lower" or "$1,650". */
-  value: string;
-  /** The sentence on the source page the value came from. */
-  evidence: string;
-}
-
-export interface CostSection {
-  analysis: CostAnalysis;
-  /** Figures parsed from the page, never typed by the model. */
-  figures: FigureView[];
-  sourceUrl: string;
-  cached: boolean;
-}
-
-export interface SourceLink {
-  title: string;
-  url: string;
-}
-
-export interface SentimentSection {
-  analysis: SentimentAnalysis;
-  sources: SourceLink[];
-}
-
-export interface MigrationSection {
-  insights: MigrationInsights;
-  sources: SourceLink[];
-}
-
-/** The whole answer to "should I move from A to B?": everything a report or chat message renders. */
-export interface Recommendation {
-  from: CityRef;
-  to: CityRef;
-  profile: UserProfile;
-  recommendation: RecommendationKind;
-  confidence: 'High' | 'Medium' | 'Low';
-  supportingFactors: string[];
-  concerns: string[];
-  justification: string;
-  nextSteps: string[];
-  quotes: Quote[];
-  /** Memories the answer relied on, quoted back to the user. */
-  memoriesUsed: string[];
-  cost: Section<CostSection>;
-  sentiment: Section<SentimentSection>;
-  migration: Section<MigrationSection>;
-  generatedAt: string;
-}
 
 /** What a turn produced. */
 export type TeamOutcome =
