@@ -1,14 +1,15 @@
 import type { Clock } from '../clock.js';
+import { TEAM } from '../constants.js';
 import { describeError, errorCodeOf, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isForgetEverything } from '../memory/memory-service.js';
+import { forgottenFilter, isForgetEverything } from '../memory/forget.js';
 import type { RunEventListener } from '../ports/run-events.js';
 import type { MemoryHooks } from '../ports/memory-store.js';
-import type { Message, Run, RunToolCall, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
-import type { Team, TeamState } from '../team/coordinator.js';
+import type { Message, MessageMetadata, Run, RunToolCall, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
+import type { Team } from '../team/coordinator.js';
 import type { HistoryMessage } from '../team/intake.js';
 import { renderSharedSummary } from '../team/report.js';
-import type { Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from '../team/types.js';
+import type { TeamEvent, TeamEventListener, TeamOutcome } from '../team/types.js';
 
 /** A user message from any surface, already verified and normalised by its adapter. */
 export interface IncomingMessage {
@@ -109,7 +110,7 @@ export function createConversationService(deps: {
   type Turn = Awaited<ReturnType<typeof open>> & { existing?: Message; run: Run };
 
   /** A stored failure notice is replaced by the retried answer; otherwise the answer is appended. */
-  function storeReply(turn: Turn, content: string, metadata: Record<string, unknown>) {
+  function storeReply(turn: Turn, content: string, metadata: MessageMetadata) {
     return turn.existing
       ? store.updateMessage(turn.existing.id, { content, metadata })
       : store.appendMessage(turn.session.id, { role: 'assistant', content, replyTo: turn.userMessage.id, metadata });
@@ -118,7 +119,7 @@ export function createConversationService(deps: {
   /** A memory command's answer as a run of its own, so API clients see it like any other exchange. */
   async function commandTurn(turn: Turn, text: string, ms: number): Promise<TurnResult> {
     const { session, user, userMessage, run } = turn;
-    const metadata = { kind: 'memory', runId: run.id };
+    const metadata: MessageMetadata = { kind: 'memory', runId: run.id };
     const reply = await storeReply(turn, text, metadata);
     await store.finishRun(run.id, { status: 'completed', content: text, timings: { total: ms }, usage: NO_USAGE, costUsd: 0 });
     const outcome: TeamOutcome = { kind: 'answer', text };
@@ -129,11 +130,10 @@ export function createConversationService(deps: {
     const { session, user, userMessage, run } = turn;
     // Stopped before it began (a stop request for a queued run): no model call at all.
     options.signal?.throwIfAborted();
-    const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? 20) + 1 })).filter(
+    const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? TEAM.historyLimit) + 1 })).filter(
       (m) => m.seq < userMessage.seq && m.role !== 'system',
     );
-    const forgotten = (session.state.forgotten as Record<string, number> | undefined)?.[user.id] ?? 0;
-    const history = historyFor(earlier, user.id, forgotten);
+    const history = historyFor(earlier, user.id, forgottenFilter(session.state, user.id, earlier));
     const memories = deps.memory
       ? await deps.memory.recall(user, text).catch((err) => {
           deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
@@ -143,7 +143,7 @@ export function createConversationService(deps: {
     const result = await deps.team.run({
       message: text,
       history,
-      state: (session.state.team as TeamState | undefined) ?? {},
+      state: session.state.team ?? {},
       userId: user.id,
       memories,
       signal: options.signal,
@@ -207,8 +207,7 @@ export function createConversationService(deps: {
       // is different: a retry runs again and replaces it.
       const existing = await store.findReply(userMessage.id);
       if (existing && existing.metadata.kind !== 'error') {
-        const runId = typeof existing.metadata.runId === 'string' ? existing.metadata.runId : undefined;
-        return { session, user, userMessage, reply: existing, reused: true, runId };
+        return { session, user, userMessage, reply: existing, reused: true, runId: existing.metadata.runId };
       }
 
       // Every answered message is a run, memory commands too: API clients stream and list each exchange.
@@ -266,14 +265,11 @@ export function createConversationService(deps: {
  * answers to someone else were made from that person's situation and memories; the model gets them only
  * in a shared form, so nothing of theirs is taken as this user's or repeated to them.
  */
-function historyFor(messages: Message[], userId: string, forgottenUpTo: number): HistoryMessage[] {
+function historyFor(messages: Message[], userId: string, readable: (m: Message) => boolean): HistoryMessage[] {
   const authorOf = new Map(messages.map((m) => [m.id, m.authorUserId]));
-  const theirs = (m: Message) =>
-    m.authorUserId === userId || (m.role === 'assistant' && m.replyTo !== null && authorOf.get(m.replyTo) === userId);
-  // After "forget everything" their earlier messages (and the answers made from them) are not read back:
-  // the model would learn again what they asked us to forget.
+  // After "forget everything", what they asked us to forget is not read back (src/memory/forget.ts).
   return messages
-    .filter((m) => m.seq > forgottenUpTo || !theirs(m))
+    .filter(readable)
     .map((m) => {
       const forSomeoneElse = m.role === 'assistant' && (!m.replyTo || authorOf.get(m.replyTo) !== userId);
       const content = forSomeoneElse ? sharedContent(m) : m.content;
@@ -282,7 +278,7 @@ function historyFor(messages: Message[], userId: string, forgottenUpTo: number):
 }
 
 function sharedContent(reply: Message): string {
-  const recommendation = reply.metadata.recommendation as Recommendation | undefined;
+  const { recommendation } = reply.metadata;
   if (recommendation) return renderSharedSummary(recommendation);
   if (reply.metadata.kind === 'memory' || reply.metadata.usedMemories) {
     return '(An answer to another person in this thread, based on what movebot remembers about them.)';

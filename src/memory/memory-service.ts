@@ -7,6 +7,7 @@ import type { User } from '../ports/session-store.js';
 import type { RecalledMemory } from '../team/types.js';
 import type { Embedder } from './embedder.js';
 import { extractMemoryCandidates } from './extractor.js';
+import { parseForget, withoutMention } from './forget.js';
 
 /** Below this cosine distance two memories say the same thing, and the newer wording wins. */
 const NEAR_DUPLICATE = 0.15;
@@ -16,41 +17,6 @@ const ALWAYS_ON = 8;
 const RELEVANT = 0.75;
 /** Forget removes memories closer than this to what the user named: only clear matches go. */
 const FORGET_MATCH = 0.5;
-
-/** The whole message is the command: "forget everything", "forget all", "forget me" (or "… about me"). */
-const FORGET_ALL = /^forget\s+(?:everything|all|me)(?:\s+(?:about\s+me|you\s+know(?:\s+about\s+me)?))?$/i;
-/** "forget that …", "forget about my …", "forget what I said (told you) about …": the rest names the memory. */
-const FORGET_ONE = /^forget\s+(?:that\s+|about\s+(?=my\s)|what\s+i\s+(?:said|told\s+you)\s+about\s+)(.+)$/is;
-/** A question, another sentence, or a further request after the forget clause. */
-const GOES_ON =
-  /\?|[.!;]\s+\S|\n|(?:,|\band\b|\bthen\b)\s*(?:and\s+|but\s+|then\s+|so\s+)?(?:what|how|why|where|which|should|could|would|can|is|are|do|does|tell|show|give|compare|please)\b/i;
-
-/**
- * Reads a forget command, only in the forms above and only when the message is nothing else: "Forget
- * Austin, what about Denver?" is a question that starts with "forget", and taking it for a command
- * would delete memories and leave the question unanswered. Discord's `/forget` arrives in these same
- * words ("forget that <what>" or "forget everything", see commandText in adapters/discord).
- */
-function parseForget(text: string): 'everything' | { about: string } | undefined {
-  const t = text
-    .trim()
-    .replace(/^please\s+/i, '')
-    .replace(/(?:[,\s]+please)?[.!\s]*$/i, '');
-  if (FORGET_ALL.test(t)) return 'everything';
-  const about = FORGET_ONE.exec(t)?.[1]?.trim();
-  if (!about || GOES_ON.test(about)) return undefined;
-  return { about };
-}
-
-/** A leading bot mention (`<@U123>`, `@movebot`) is not part of what the user said. */
-function withoutMention(text: string): string {
-  return text.trim().replace(/^[@<][^\s>]*>?\s*/, '');
-}
-
-/** True when the message is "forget everything" in one of its forms, read exactly as `command` reads it. */
-export function isForgetEverything(text: string): boolean {
-  return parseForget(withoutMention(text)) === 'everything';
-}
 
 export interface MemoryServiceOptions {
   store: MemoryStore;
