@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE } from '../src/constants.js';
 import { MovebotError } from '../src/errors.js';
+import { withTimeout } from '../src/util/timeout.js';
 import type { Logger } from '../src/logger.js';
 import { chatJobId, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
 import { CHAT_QUEUE_NAME, type MessageQueue } from '../src/ports/message-queue.js';
@@ -31,7 +32,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     connection: redisOptionsFromUrl(options.redisUrl, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
-      connectTimeout: options.timeoutMs ?? 2_000,
+      connectTimeout: options.timeoutMs ?? QUEUE.enqueueTimeoutMs,
     }),
   });
   queue.on('error', (err) => options.logger?.warn({ err: err.message }, 'queue connection error'));
@@ -39,7 +40,7 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
   const redis = new Redis(options.redisUrl, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
-    connectTimeout: options.timeoutMs ?? 2_000,
+    connectTimeout: options.timeoutMs ?? QUEUE.enqueueTimeoutMs,
     lazyConnect: true,
   });
   redis.on('error', () => {});
@@ -57,6 +58,32 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     if (firstConnect) await firstConnect;
   };
 
+  /** Registers the message in its thread's order and adds its job; a duplicate delivery adds nothing. */
+  async function add(job: TurnJob, jobId: string): Promise<{ enqueued: boolean; jobId: string }> {
+    await connected();
+    // One round trip: a job that exists already is a duplicate delivery; otherwise the message
+    // takes its place in its thread's order (an arrival counter, so two in one millisecond never
+    // tie) before the job exists, so the worker can hold later messages of the thread back.
+    // If the add below fails, the worker drops the orphaned entry and the platform's retry re-enqueues.
+    const registered = await redis.eval(
+      REGISTER_ARRIVAL,
+      3,
+      `bull:${queueName}:${jobId}`,
+      `movebot:${queueName}:arrivals`,
+      threadKeys(queueName, job.threadKey).pending,
+      jobId,
+    );
+    if (registered === 0) return { enqueued: false, jobId };
+    await queue.add('chat', job, {
+      jobId,
+      attempts: QUEUE.attempts,
+      backoff: { type: 'exponential', delay: QUEUE.retryDelayMs },
+      removeOnComplete: { age: QUEUE.keepCompletedSeconds, count: 10_000 },
+      removeOnFail: { age: QUEUE.keepFailedSeconds },
+    });
+    return { enqueued: true, jobId };
+  }
+
   return {
     queue,
     async enqueue(raw) {
@@ -64,31 +91,9 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
       const jobId = chatJobId(parsed);
       // Each job is one run: its events and stop requests are filed under this id.
       const job = { ...parsed, runId: parsed.runId ?? randomUUID() };
+      const timeoutMs = options.timeoutMs ?? QUEUE.enqueueTimeoutMs;
       try {
-        return await withTimeout(options.timeoutMs ?? 2_000, async () => {
-          await connected();
-          // One round trip: a job that exists already is a duplicate delivery; otherwise the message
-          // takes its place in its thread's order (an arrival counter, so two in one millisecond never
-          // tie) before the job exists, so the worker can hold later messages of the thread back.
-          // If the add below fails, the worker drops the orphaned entry and the platform's retry re-enqueues.
-          const registered = await redis.eval(
-            REGISTER_ARRIVAL,
-            3,
-            `bull:${queueName}:${jobId}`,
-            `movebot:${queueName}:arrivals`,
-            threadKeys(queueName, job.threadKey).pending,
-            jobId,
-          );
-          if (registered === 0) return { enqueued: false, jobId };
-          await queue.add('chat', job, {
-            jobId,
-            attempts: QUEUE.attempts,
-            backoff: { type: 'exponential', delay: QUEUE.retryDelayMs },
-            removeOnComplete: { age: 24 * 3600, count: 10_000 },
-            removeOnFail: { age: 7 * 24 * 3600 },
-          });
-          return { enqueued: true, jobId };
-        });
+        return await withTimeout(add(job, jobId), timeoutMs, () => new Error(`Redis did not answer within ${timeoutMs} ms`));
       } catch (err) {
         throw new MovebotError('queue_unavailable', `could not enqueue the message: ${(err as Error).message}`, {
           cause: err,
@@ -115,18 +120,4 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
       redis.disconnect();
     },
   };
-}
-
-async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      fn(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

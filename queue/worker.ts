@@ -14,6 +14,7 @@ import { isTerminal, type RunEventLog } from '../src/ports/run-events.js';
 import type { TokenUsage } from '../src/ports/session-store.js';
 import { type ChatJob, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
 import { runError, type TurnOutcome, type TurnRunner } from '../src/run/turn-runner.js';
+import { settlesWithin } from '../src/util/timeout.js';
 import { type ChatDelivery, chatAnswerOf, createChatDelivery, plainAnswer } from './chat-delivery.js';
 import { createEditBudget, EDIT_BUDGET_REDIS_OPTIONS } from './edit-budget.js';
 import { postFailureNotice } from './failure-notice.js';
@@ -275,22 +276,14 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   return {
     worker,
     async close(deadlineMs = DEFAULTS.shutdownDeadlineMs) {
-      let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
-      const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), deadlineMs);
-      });
-      if ((await Promise.race([graceful, expired])) === 'expired') {
+      if (!(await settlesWithin(graceful, deadlineMs))) {
         // Turns still running are stopped and their jobs put back in the queue for another worker,
         // rather than left active until BullMQ's stall check notices them (up to a minute later).
         logger.warn({ running: inFlight.size }, 'shutdown deadline passed; releasing unfinished jobs');
         for (const release of inFlight) release.abort(new Error('worker shutting down'));
-        const released = new Promise<'stuck'>((resolve) => {
-          timer = setTimeout(() => resolve('stuck'), RELEASE_GRACE_MS);
-        });
-        if ((await Promise.race([graceful, released])) === 'stuck') await worker.close(true);
+        if (!(await settlesWithin(graceful, RELEASE_GRACE_MS))) await worker.close(true);
       }
-      clearTimeout(timer);
       await Promise.all([...notices]);
       await lookup.close();
       redis.disconnect();

@@ -51,4 +51,17 @@ export const QUEUE = {
   /** Queue attempts of a turn and the first retry's delay (doubling). */
   attempts: 3,
   retryDelayMs: 2_000,
+  /** How long an enqueue waits for Redis before the surface says the service is unavailable. */
+  enqueueTimeoutMs: 2_000,
+  /** How long finished and failed jobs stay in Redis (for exactly-once checks and inspection). */
+  keepCompletedSeconds: 24 * 3600,
+  keepFailedSeconds: 7 * 24 * 3600,
+} as const;
+
+/** The team's turn. */
+export const TEAM = {
+  /** An analyst still running after this is cancelled and its section reported unavailable. */
+  analystTimeoutMs: 120_000,
+  /** Earlier messages of the thread the team reads on each turn. */
+  historyLimit: 20,
 } as const;

@@ -3,8 +3,7 @@ import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
 
 const LIMITS = PLATFORM_LIMITS.discord;
-/** Below the 4,096 description limit, leaving room in the 6,000-per-message embed budget. */
-const EMBED_CHUNK = 4_000;
+const EMBED_CHUNK = LIMITS.embedChunk;
 const EMBED_COLOR = 0x2f80ed;
 
 /** A message body as Discord's REST API takes it (create, edit or interaction webhook edit). */

@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { describeError } from '../../src/errors.js';
 import { errorBody } from '../http/http-errors.js';
 import type { Logger } from '../../src/logger.js';
+import { withTimeout } from '../../src/util/timeout.js';
 
 export interface WebAppOptions {
   logger: Logger;
@@ -38,7 +39,7 @@ export function createWebApp(options: WebAppOptions): Express {
       database: options.db && (() => options.db!.query('SELECT 1')),
       redis: options.pingRedis,
     };
-    const results = await Promise.allSettled(Object.values(probes).map((probe) => (probe ? withTimeout(probe()) : undefined)));
+    const results = await Promise.allSettled(Object.values(probes).map((probe) => (probe ? probeWithin(probe()) : undefined)));
     const checks: Record<string, string> = {};
     Object.entries(probes).forEach(([name, probe], i) => {
       checks[name] = !probe ? 'not used' : results[i]!.status === 'fulfilled' ? 'ok' : 'unreachable';
@@ -71,10 +72,5 @@ export function createWebApp(options: WebAppOptions): Express {
   return app;
 }
 
-function withTimeout(probe: Promise<unknown>): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-  });
-  return Promise.race([probe, timeout]).finally(() => clearTimeout(timer));
-}
+const probeWithin = (probe: Promise<unknown>) =>
+  withTimeout(probe, PROBE_TIMEOUT_MS, () => new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`));

@@ -10,11 +10,8 @@ type KnownBlock = types.KnownBlock;
 const LIMITS = PLATFORM_LIMITS.slack;
 /** Block JSON per message; Slack rejects near 12-13k (msg_blocks_too_long), so keep a margin. */
 const BLOCKS_JSON_BUDGET = LIMITS.messageChars - 1_000;
-/** Plain-text fallback (notifications, screen readers when blocks fail). */
-const FALLBACK_CHARS = 3_000;
-const HEADER_CHARS = 150;
-const FIELD_CHARS = 2_000;
-const FIELDS_PER_SECTION = 10;
+const { fallbackChars: FALLBACK_CHARS, headerChars: HEADER_CHARS, fieldChars: FIELD_CHARS, fieldsPerSection: FIELDS_PER_SECTION } =
+  LIMITS;
 
 /** One Slack message: `text` is always set, `blocks` carry the layout. */
 export interface SlackMessage {

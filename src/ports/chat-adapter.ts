@@ -9,6 +9,12 @@ export const PLATFORM_LIMITS = {
   slack: {
     /** Characters in one section block's text. */
     blockText: 3_000,
+    /** A header block's text, and one field of a section block (at most ten fields). */
+    headerChars: 150,
+    fieldChars: 2_000,
+    fieldsPerSection: 10,
+    /** What we put in `text` beside blocks (notifications, screen readers); Slack truncates at 40k. */
+    fallbackChars: 3_000,
     blocksPerMessage: 50,
     /** `text` is truncated above 40k; long block messages fail near 12-13k, so stay well below. */
     messageChars: 12_000,
@@ -23,6 +29,8 @@ export const PLATFORM_LIMITS = {
   discord: {
     messageChars: 2_000,
     embedDescription: 4_096,
+    /** Text per embed: below the description limit, leaving room in the per-message embed budget. */
+    embedChunk: 4_000,
     embedsPerMessage: 10,
     embedTotalChars: 6_000,
     editIntervalMs: 1_000,

@@ -1,10 +1,12 @@
 import type { Clock } from '../clock.js';
+import { TEAM } from '../constants.js';
 import { describeError, MovebotError } from '../errors.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { createUsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
+import { withTimeout } from '../util/timeout.js';
 import { type AgentModels, type AnalystContext, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import { runCostAnalyst } from './analysts/cost-analyst.js';
 import { runMigrationResearcher } from './analysts/migration-researcher.js';
@@ -177,7 +179,11 @@ export function createTeam(options: TeamOptions): Team {
         if (text) emit({ type: 'content_delta', text });
       };
       const { value: draft } = await options.llm.structured({
-        onPartial: streamedField('detailed_justification', (delta) => show(grounder.push(delta))),
+        onPartial: streamedField(
+          'detailed_justification',
+          (delta) => show(grounder.push(delta)),
+          () => show(grounder.end()),
+        ),
         label: 'coordinator-synthesis',
         model: models.coordinator,
         meter,
@@ -232,7 +238,8 @@ export function createTeam(options: TeamOptions): Team {
         const signal = input.signal ? AbortSignal.any([input.signal, deadline.signal]) : deadline.signal;
         let result: Section<T>;
         try {
-          result = await withDeadline(fn(signal), options.analystTimeoutMs ?? 120_000, analyst, deadline);
+          const ms = options.analystTimeoutMs ?? TEAM.analystTimeoutMs;
+          result = await withTimeout(fn(signal), ms, () => new MovebotError('llm_timeout', `${analyst} exceeded ${ms} ms`), deadline);
         } catch (err) {
           options.logger?.warn({ analyst, err: describeError(err) }, 'analyst failed');
           result = { status: 'unavailable', reason: userReason(err) };
@@ -283,22 +290,6 @@ function userReason(err: unknown): string {
 
 function grounded<T>(section: Section<T>, ground: (data: T) => T): Section<T> {
   return section.status === 'ok' ? { status: 'ok', data: ground(section.data) } : section;
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, label: string, controller: AbortController): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new MovebotError('llm_timeout', `${label} exceeded ${ms} ms`);
-      controller.abort(err);
-      reject(err);
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   relevantExcerpt,
 } from './cost-extraction.js';
 import type { ToolCache } from './tool-cache.js';
+import { withTimeout } from '../util/timeout.js';
 
 export {
   type CostCategory,
@@ -106,22 +107,12 @@ export function createCostOfLivingTool(options: CostOfLivingOptions): CostOfLivi
 }
 
 async function scrapeMarkdown(firecrawl: FirecrawlLike, url: string, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new MovebotError('scrape_failed', `scrape timed out after ${timeoutMs} ms`, { transient: true }),
-        ),
-      timeoutMs,
-    );
-    timer.unref?.();
-  });
   try {
-    const doc = await Promise.race([
+    const doc = await withTimeout(
       firecrawl.scrape(url, { formats: ['markdown'], onlyMainContent: true, timeout: timeoutMs }),
-      deadline,
-    ]);
+      timeoutMs,
+      () => new MovebotError('scrape_failed', `scrape timed out after ${timeoutMs} ms`, { transient: true }),
+    );
     const markdown = doc.markdown?.trim();
     if (!markdown) {
       throw new MovebotError('scrape_failed', `Firecrawl returned no content for ${url}`, {
@@ -141,8 +132,6 @@ async function scrapeMarkdown(firecrawl: FirecrawlLike, url: string, timeoutMs: 
         transient: status === undefined || status === 408 || status === 429 || status >= 500,
       },
     );
-  } finally {
-    clearTimeout(timer);
   }
 }
 
