@@ -115,7 +115,7 @@ export async function streamChatResponse(
   res: ServerResponse,
   req: ChatRequest,
   reply: ChatReply,
-  wire: { chunkChars: number; chunkDelayMs: number },
+  wire: { chunkChars: number; chunkDelayMs: number; onChunk?: (req: ChatRequest, content: string) => void },
   signal: AbortSignal,
 ): Promise<boolean> {
   const { content, toolCalls, finishReason, usage } = replyParts(req, reply);
@@ -145,6 +145,7 @@ export async function streamChatResponse(
     if (i > 0) await delay(wire.chunkDelayMs, signal);
     if (signal.aborted) return false;
     send({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }], ...extra });
+    if (typeof delta.content === 'string') wire.onChunk?.(req, delta.content);
   }
   send({
     ...base,

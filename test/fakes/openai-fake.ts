@@ -158,6 +158,8 @@ export interface OpenAIFakeOptions {
   streamChunkChars?: number;
   /** Pause between streamed chunks, in ms (default 0). */
   streamChunkDelayMs?: number;
+  /** Called as each streamed content chunk is written (benchmarks time what the client makes of it). */
+  onStreamChunk?: (req: ChatRequest, content: string) => void;
 }
 
 export interface OpenAIFake {
@@ -200,7 +202,11 @@ export async function createOpenAIFake(options: OpenAIFakeOptions = {}): Promise
   const recorder = createFakeRecorder<OpenAIRecordedRequest>('openai-fake');
   const log = recorder.log;
   const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
-  const wire = { chunkChars: options.streamChunkChars ?? 8, chunkDelayMs: options.streamChunkDelayMs ?? 0 };
+  const wire = {
+    chunkChars: options.streamChunkChars ?? 8,
+    chunkDelayMs: options.streamChunkDelayMs ?? 0,
+    onChunk: options.onStreamChunk,
+  };
 
   async function handle(ex: FakeExchange): Promise<void> {
     const { req, res, url } = ex;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBraveFake, type BraveFake } from '../fakes/brave-fake.js';
 import { createFirecrawlFake, type FirecrawlFake } from '../fakes/firecrawl-fake.js';
-import { createOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
+import { createOpenAIFake, type OpenAIFake, type OpenAIFakeOptions } from '../fakes/openai-fake.js';
 import { scriptTeam } from './team-script.js';
 import { TEST_DIMENSIONS } from './test-db.js';
 
@@ -23,8 +23,8 @@ export interface TeamFakes {
 }
 
 /** The three outside services the team talks to, as local fakes with a scripted happy path. */
-export async function startTeamFakes(options: { latencyMs?: number } = {}): Promise<TeamFakes> {
-  const openai = await createOpenAIFake({ latencyMs: options.latencyMs, embeddingDimensions: TEST_DIMENSIONS });
+export async function startTeamFakes(options: { latencyMs?: number; openai?: OpenAIFakeOptions } = {}): Promise<TeamFakes> {
+  const openai = await createOpenAIFake({ latencyMs: options.latencyMs, embeddingDimensions: TEST_DIMENSIONS, ...options.openai });
   scriptTeam(openai);
   const firecrawl = await createFirecrawlFake({
     latencyMs: options.latencyMs,
