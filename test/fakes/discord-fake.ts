@@ -24,7 +24,18 @@
  * message (flags 128) that the first edit — or first follow-up — turns into the answer, as Discord does.
  * The bot's own messages come back as gateway events (MESSAGE_CREATE/UPDATE/DELETE, THREAD_CREATE).
  *
- * Users (discord-user-events.ts): slash commands, messages and threads, delivered under the intent rules.
+ * Components (discord-components.ts): messages keep `components` (action rows of buttons) through
+ * create, edit (`components: []` clears), interaction responses and follow-ups; invalid ones (> 5
+ * rows or buttons per row, bad style, link without url, custom_id missing/> 100/duplicated, label >
+ * 80) get 400/50035 with Discord's `errors` tree.
+ *
+ * Users (discord-user-events.ts): slash commands, button clicks, messages and threads, delivered under
+ * the intent rules. `clickButton({ channelId, messageId, customId, user, guildId? })` sends a type 3
+ * interaction carrying the message as it is now and returns `{ id, token, callback }` like
+ * `dispatchInteraction`; its callback may be 4/5 (new message), 6 (deferred update) or 7 (update the
+ * clicked message, which becomes @original); 6/7 on a slash command → 400/50035. Ephemeral (flags 64)
+ * responses and follow-ups to a click are not in `messagesIn` but in `ephemerals`, and only the
+ * clicking user can click their buttons (slash-command ephemerals stay in `messagesIn`, flags 64).
  *
  * Gateway (discord-gateway-fake.ts): HELLO, heartbeats, IDENTIFY → READY + GUILD_CREATE (channels and
  * active threads), RESUME. Intents matter: MESSAGE_CREATE needs GuildMessages (DirectMessages for
@@ -33,11 +44,14 @@
  * closes with 4014. discord.js drops MESSAGE_CREATE for channels it has not cached and, for DMs,
  * unless the client enables `partials: [Partials.Channel]`.
  *
- * State: `messagesIn(channelId)`, `threads`, `interactions` / `interaction(id)` (responses with
- * `atMs` after dispatch), `commands(guildId?)`, `attachments`, `typing`, `reactions`, `calls` /
- * `callsTo(route)`. Failures: `failNext(route, status | { status, code, message, retryAfterSec },
- * count)`, `rateLimitNext(route, retryAfterSec)` (429 + Retry-After; discord.js waits and retries),
- * `setLatency(ms)`.
+ * State: `messagesIn(channelId)`, `ephemerals`, `threads`, `interactions` / `interaction(id)`
+ * (responses with `atMs` after dispatch), `commands(guildId?)`, `attachments`, `typing`, `reactions`,
+ * `calls` / `callsTo(route)`, `rateLimited`. Failures: `failNext(route, status | { status, code,
+ * message, retryAfterSec }, count)`, `rateLimitNext(route, retryAfterSec)` (429 + Retry-After;
+ * discord.js waits and retries), `setLatency(ms)`. `setEditRateLimit({ limit, windowMs })` (or the
+ * `editRateLimit` option; default off) limits `editMessage` per channel and `editOriginal` per token:
+ * X-RateLimit-* headers on each, 429 past the limit (recorded in `rateLimited`), so discord.js paces
+ * edits on `remaining: 0` (discord-rate-limit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDiscordGateway } from './discord-gateway-fake.js';
@@ -48,6 +62,7 @@ import {
   type MessageRecord,
   PRIVILEGED_INTENTS,
 } from './discord-payloads.js';
+import { createEditRateLimiter, type EditRateLimit, type RateLimitRecord } from './discord-rate-limit.js';
 import { createRestRoutes, type RestReply, restBody } from './discord-rest-fake.js';
 import { createDiscordState, type DiscordCall } from './discord-state.js';
 import { createDiscordUserEvents } from './discord-user-events.js';
@@ -55,9 +70,11 @@ import { delay, type FakeExchange, sendJson, startHttpFake } from './fake-http.j
 
 export type { DiscordUser, GuildSpec, MessageRecord, ThreadRecord } from './discord-payloads.js';
 export { Intent } from './discord-payloads.js';
+export type { EditRateLimit, RateLimitRecord } from './discord-rate-limit.js';
 export type {
   AttachmentRecord,
   DiscordCall,
+  EphemeralRecord,
   InteractionRecord,
   InteractionResponseRecord,
 } from './discord-state.js';
@@ -82,6 +99,8 @@ export interface DiscordFakeOptions {
   tokenLifetimeMs?: number;
   /** Delay before every REST response. Default 0. */
   latencyMs?: number;
+  /** Rate limit on message edits (see `setEditRateLimit`). Default: none. */
+  editRateLimit?: EditRateLimit;
 }
 
 /** How a REST route should fail: an HTTP status, or Discord's error fields. */
@@ -110,6 +129,7 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
   let latencyMs = options.latencyMs ?? 0;
   const state = createDiscordState(options.guilds);
   const failures = new Map<string, DiscordFailure[]>();
+  const editLimits = createEditRateLimiter(options.editRateLimit);
   let baseUrl = '';
 
   const gateway = createDiscordGateway({
@@ -189,7 +209,10 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     }
     const failure = failures.get(route.name)?.shift();
     if (failure !== undefined) return failureReply(failure);
-    return route.handler({ ...ctx, params: route.params });
+    const limit = editLimits.take(route.name, route.params);
+    if (limit?.limited) return limit.limited;
+    const reply = route.handler({ ...ctx, params: route.params });
+    return limit ? { ...reply, headers: { ...reply.headers, ...limit.headers } } : reply;
   }
 
   function authorized(header: string | undefined): boolean {
@@ -246,6 +269,7 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     gateway,
     /** What users do: slash commands, messages, threads they open (discord-user-events.ts). */
     dispatchInteraction: users.dispatchInteraction,
+    clickButton: users.clickButton,
     dispatchMessage: users.dispatchMessage,
     openUserThread: users.openUserThread,
     /** Any other gateway dispatch, sent as is to every session. */
@@ -259,6 +283,10 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
       return [...state.interactions.values()];
     },
     interaction: (id: string) => state.interactions.get(id),
+    /** Ephemeral responses to component interactions (never in `messagesIn`), edits applied. */
+    get ephemerals() {
+      return state.ephemerals();
+    },
     /** Registered commands: global, or for one guild. */
     commands: (guildId?: string) =>
       guildId ? (state.guildCommands.get(guildId) ?? []) : state.globalCommands,
@@ -284,6 +312,12 @@ export async function createDiscordFake(options: DiscordFakeOptions) {
     setLatency(ms: number) {
       latencyMs = ms;
     },
+    /** Limits message edits per channel / interaction token (undefined: no limit, the default). */
+    setEditRateLimit(limit: EditRateLimit | undefined) {
+      editLimits.set(limit);
+    },
+    /** The 429s the edit rate limit served. */
+    rateLimited: editLimits.rateLimited as readonly RateLimitRecord[],
     close: () => server.close(),
   };
 }

@@ -10,7 +10,8 @@ import {
   snowflake,
   threadObject,
 } from './discord-payloads.js';
-import type { DiscordState } from './discord-state.js';
+import { componentErrors } from './discord-components.js';
+import type { DiscordState, EphemeralOwner } from './discord-state.js';
 
 /** A route's answer. */
 export interface RestReply {
@@ -68,15 +69,22 @@ export function restBody(body: ParsedBody): Pick<RestContext, 'json' | 'files'> 
 export function createMessageOps(deps: RestDeps) {
   const { state, bot } = deps;
 
-  /** Why Discord would reject this message body (400), or undefined. */
-  function validate(json: Record<string, unknown>, fileCount: number): RestReply | undefined {
+  /**
+   * Why Discord would reject this message body (400), or undefined. `within` nests the form errors
+   * (`data` for interaction callbacks, as Discord reports them).
+   */
+  function validate(
+    json: Record<string, unknown>,
+    fileCount: number,
+    within?: string,
+  ): RestReply | undefined {
     const content = typeof json.content === 'string' ? json.content : '';
     const embeds = Array.isArray(json.embeds) ? (json.embeds as Array<Record<string, unknown>>) : [];
     const components = Array.isArray(json.components) ? json.components : [];
+    const invalidForm = (errors: Record<string, unknown>) =>
+      error(400, 50035, 'Invalid Form Body', within ? { [within]: errors } : errors);
     const formError = (field: string, message: string) =>
-      error(400, 50035, 'Invalid Form Body', {
-        [field]: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message }] },
-      });
+      invalidForm({ [field]: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message }] } });
     if (content.length > 2_000) return formError('content', 'Must be 2000 or fewer in length.');
     if (embeds.length > 10) return formError('embeds', 'Must be 10 or fewer in length.');
     if (embeds.some((e) => String(e.description ?? '').length > 4_096)) {
@@ -85,16 +93,20 @@ export function createMessageOps(deps: RestDeps) {
     if (embedChars(embeds) > 6_000) {
       return formError('embeds', 'Embed size exceeds maximum size of 6000');
     }
+    const componentIssues = componentErrors(json.components, Number(json.flags ?? 0));
+    if (componentIssues) return invalidForm(componentIssues);
     if (!content && embeds.length === 0 && components.length === 0 && fileCount === 0) {
       return error(400, 50006, 'Cannot send an empty message');
     }
     return undefined;
   }
 
+  /** Stores a new bot message; with `ephemeralFor`, only that interaction's user sees it. */
   function newMessage(
     channelId: string,
     ctx: RestContext,
     extra: Partial<MessageRecord> = {},
+    ephemeralFor?: EphemeralOwner,
   ): MessageRecord {
     const id = snowflake();
     const guildId = state.guildOf(channelId);
@@ -116,7 +128,7 @@ export function createMessageOps(deps: RestDeps) {
       ...extra,
     };
     attach(message, ctx);
-    return state.store(message);
+    return ephemeralFor ? state.storeEphemeral(message, ephemeralFor) : state.store(message);
   }
 
   function attach(message: MessageRecord, ctx: RestContext): void {
@@ -139,10 +151,13 @@ export function createMessageOps(deps: RestDeps) {
     }
   }
 
-  function edit(message: MessageRecord, ctx: RestContext): RestReply {
+  /** Applies an edit body; `components: []` (or null) removes the components. */
+  function edit(message: MessageRecord, ctx: RestContext, within?: string): RestReply {
+    const current = { content: message.content, embeds: message.embeds, components: message.components };
     const invalid = validate(
-      { content: message.content, ...ctx.json },
+      { ...current, flags: message.flags, ...ctx.json },
       ctx.files.length + message.attachments.length,
+      within,
     );
     if (invalid) return invalid;
     if (ctx.json.content !== undefined) message.content = String(ctx.json.content ?? '');

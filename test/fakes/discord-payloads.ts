@@ -213,8 +213,11 @@ export interface MessageRecord {
   type: number;
   createdAt: string;
   editedAt: string | null;
-  /** Set for interaction responses. */
-  interaction?: { id: string; name: string; user: DiscordUser };
+  /**
+   * Set for interaction responses: type 2 slash command (`name`), 3 message component (the clicked
+   * message is `interactedMessageId`).
+   */
+  interaction?: { id: string; name: string; user: DiscordUser; type?: 2 | 3; interactedMessageId?: string };
   webhookId?: string;
   applicationId?: string;
   /** The thread started from this message, if any (same id). */
@@ -245,15 +248,18 @@ export function messageObject(m: MessageRecord): Record<string, unknown> {
     ...(m.interaction && {
       interaction: {
         id: m.interaction.id,
-        type: 2,
+        type: m.interaction.type ?? 2,
         name: m.interaction.name,
         user: userObject(m.interaction.user),
       },
       interaction_metadata: {
         id: m.interaction.id,
-        type: 2,
+        type: m.interaction.type ?? 2,
         user: userObject(m.interaction.user),
         authorizing_integration_owners: { 0: m.guildId ?? '0' },
+        ...(m.interaction.interactedMessageId !== undefined && {
+          interacted_message_id: m.interaction.interactedMessageId,
+        }),
       },
     }),
     ...(m.threadId !== undefined && { thread: { id: m.threadId } }),

@@ -11,7 +11,8 @@
  * Webhook, 10062 Unknown interaction (callback after the deadline), 40060 already acknowledged, 50005
  * editing another user's message, 50027 Invalid Webhook Token (expired interaction token), 50006 empty
  * message, 50035 Invalid Form Body (content > 2,000, > 10 embeds, description > 4,096, embeds > 6,000
- * chars), 160004 thread already created for this message.
+ * chars, invalid components, callback type not allowed for the interaction), 160004 thread already
+ * created for this message; 429 from the optional edit rate limit (discord-rate-limit.ts).
  */
 import { ChannelType, type DiscordUser, messageObject, snowflake, threadObject } from './discord-payloads.js';
 import { createInteractionRoutes } from './discord-interaction-routes.js';

@@ -19,11 +19,18 @@ export interface InteractionResponseRecord {
 
 export interface InteractionRecord {
   id: string;
+  /** Interaction type: 2 application command (`dispatchInteraction`), 3 message component (`clickButton`). */
+  type: 2 | 3;
   token: string;
+  /** '' in a DM. */
   guildId: string;
   channelId: string;
   user: DiscordUser;
+  /** The slash command ('' for a component interaction). */
   commandName: string;
+  /** For a component interaction: the clicked button's custom_id and the message it is on. */
+  customId?: string;
+  messageId?: string;
   options: Record<string, string | number | boolean>;
   /** `Date.now()` at dispatch. */
   dispatchedAt: number;
@@ -34,6 +41,22 @@ export interface InteractionRecord {
   expired: boolean;
   /** Settles the promise returned by dispatchInteraction. */
   settle: (response: InteractionResponseRecord | undefined) => void;
+}
+
+/** Who may see an ephemeral message: the user of one interaction. */
+export interface EphemeralOwner {
+  interactionId: string;
+  userId: string;
+}
+
+/** An ephemeral response to a component interaction, as only the clicking user sees it. */
+export interface EphemeralRecord extends EphemeralOwner {
+  messageId: string;
+  channelId: string;
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  flags: number;
 }
 
 /** A file that arrived with a message (multipart `files[n]`). */
@@ -70,6 +93,8 @@ export function createDiscordState(guilds: GuildSpec[]) {
   const typing: Array<{ channelId: string; at: number }> = [];
   const reactions: Array<{ channelId: string; messageId: string; emoji: string }> = [];
   const calls: DiscordCall[] = [];
+  /** Ephemeral messages of component interactions: not in their channel, only their owner sees them. */
+  const ephemeral = new Map<string, { owner: EphemeralOwner; message: MessageRecord }>();
 
   /** Guild id of a guild channel or thread; undefined for DMs and unknown channels. */
   function guildOf(channelId: string): string | undefined {
@@ -106,13 +131,31 @@ export function createDiscordState(guilds: GuildSpec[]) {
     return messages.get(channelId)?.get(messageId);
   }
 
-  /** Finds a message by id in any channel (webhook edits do not name the channel). */
+  /** Finds a message by id in any channel, ephemeral ones included (webhook edits do not name the channel). */
   function findAnywhere(messageId: string): MessageRecord | undefined {
     for (const channel of messages.values()) {
       const message = channel.get(messageId);
       if (message) return message;
     }
-    return undefined;
+    return ephemeral.get(messageId)?.message;
+  }
+
+  function storeEphemeral(message: MessageRecord, owner: EphemeralOwner): MessageRecord {
+    ephemeral.set(message.id, { owner, message });
+    return message;
+  }
+
+  /** Ephemeral messages in creation order, edits applied, deletions removed. */
+  function ephemerals(): EphemeralRecord[] {
+    return [...ephemeral.values()].map(({ owner, message: m }) => ({
+      ...owner,
+      messageId: m.id,
+      channelId: m.channelId,
+      content: m.content,
+      embeds: m.embeds,
+      components: m.components,
+      flags: m.flags,
+    }));
   }
 
   return {
@@ -133,7 +176,21 @@ export function createDiscordState(guilds: GuildSpec[]) {
     store,
     findMessage,
     findAnywhere,
-    remove: (message: MessageRecord) => void messages.get(message.channelId)?.delete(message.id),
+    storeEphemeral,
+    ephemerals,
+    /** The message in its channel, or an ephemeral message visible only to `userId`. */
+    findVisible: (channelId: string, messageId: string, userId: string): MessageRecord | undefined => {
+      const hidden = ephemeral.get(messageId);
+      if (hidden) {
+        const visible = hidden.owner.userId === userId && hidden.message.channelId === channelId;
+        return visible ? hidden.message : undefined;
+      }
+      return findMessage(channelId, messageId);
+    },
+    remove: (message: MessageRecord) => {
+      messages.get(message.channelId)?.delete(message.id);
+      ephemeral.delete(message.id);
+    },
     messagesIn: (channelId: string) => [...(messages.get(channelId)?.values() ?? [])],
     interactionByToken: (token: string) => [...interactions.values()].find((i) => i.token === token),
   };

@@ -1,3 +1,4 @@
+import { componentInteractionObject, dmChannelObject, findButton } from './discord-components.js';
 import type { createDiscordGateway } from './discord-gateway-fake.js';
 import {
   channelObject,
@@ -12,12 +13,12 @@ import {
   snowflake,
   threadObject,
 } from './discord-payloads.js';
-import type { DiscordState, InteractionResponseRecord } from './discord-state.js';
+import type { DiscordState, InteractionRecord, InteractionResponseRecord } from './discord-state.js';
 
 /**
- * The user side of the Discord fake: what people do (run a slash command, post a message, open a
- * thread), stored in the fake's state and delivered to the bot as gateway events under Discord's
- * intent rules. The fake's REST side uses `emitMessage` for the bot's own messages.
+ * The user side of the Discord fake: what people do (run a slash command, click a button, post a
+ * message, open a thread), stored in the fake's state and delivered to the bot as gateway events
+ * under Discord's intent rules. The fake's REST side uses `emitMessage` for the bot's own messages.
  */
 export function createDiscordUserEvents(deps: {
   state: DiscordState;
@@ -46,6 +47,33 @@ export function createDiscordUserEvents(deps: {
     return channelObject(spec ?? { id: channelId, name: 'unknown' }, guildId);
   }
 
+  /** Stores a new interaction; `callback` settles with its first callback, or undefined after the deadline. */
+  function register(
+    fields: Omit<InteractionRecord, 'id' | 'token' | 'dispatchedAt' | 'responses' | 'expired' | 'settle'>,
+  ) {
+    const id = snowflake();
+    const token = interactionToken();
+    let settle: (r: InteractionResponseRecord | undefined) => void = () => undefined;
+    const callback = new Promise<InteractionResponseRecord | undefined>((resolve) => {
+      settle = resolve;
+    });
+    const timer = setTimeout(() => settle(undefined), deps.interactionDeadlineMs + 50);
+    timer.unref();
+    state.interactions.set(id, {
+      ...fields,
+      id,
+      token,
+      dispatchedAt: Date.now(),
+      responses: [],
+      expired: false,
+      settle: (r) => {
+        clearTimeout(timer);
+        settle(r);
+      },
+    });
+    return { id, token, callback };
+  }
+
   /**
    * Delivers a slash command as INTERACTION_CREATE. `callback` resolves with the first callback
    * response, or undefined once the deadline passed without one.
@@ -58,45 +86,84 @@ export function createDiscordUserEvents(deps: {
     options?: Record<string, string | number | boolean>;
   }) {
     const guildId = input.guildId ?? state.guildOf(input.channelId) ?? '';
-    const id = snowflake();
-    const token = interactionToken();
     const registered = [...(state.guildCommands.get(guildId) ?? []), ...state.globalCommands];
     const commandId = String(registered.find((c) => c.name === input.commandName)?.id ?? snowflake());
-    let settle: (r: InteractionResponseRecord | undefined) => void = () => undefined;
-    const callback = new Promise<InteractionResponseRecord | undefined>((resolve) => {
-      settle = resolve;
-    });
-    const timer = setTimeout(() => settle(undefined), deps.interactionDeadlineMs + 50);
-    timer.unref();
-    state.interactions.set(id, {
-      id,
-      token,
+    const created = register({
+      type: 2,
       guildId,
       channelId: input.channelId,
       user: input.user,
       commandName: input.commandName,
       options: input.options ?? {},
-      dispatchedAt: Date.now(),
-      responses: [],
-      expired: false,
-      settle: (r) => {
-        clearTimeout(timer);
-        settle(r);
-      },
     });
     gateway.dispatch(
       'INTERACTION_CREATE',
       interactionObject({
         ...input,
         guildId,
-        id,
-        token,
+        id: created.id,
+        token: created.token,
         applicationId,
         commandId,
         channel: channelPayload(input.channelId, guildId),
       }),
     );
-    return { id, token, callback };
+    return created;
+  }
+
+  /**
+   * A user clicks a button on a message they can see (the bot's message in the channel, or an
+   * ephemeral message shown to them): INTERACTION_CREATE of type 3 with the message as it is now.
+   * Throws when there is no such message or enabled, non-link button. Returns like dispatchInteraction.
+   */
+  function clickButton(input: {
+    channelId: string;
+    messageId: string;
+    customId: string;
+    user: DiscordUser;
+    guildId?: string;
+  }) {
+    const guildId = input.guildId ?? state.guildOf(input.channelId);
+    const message = state.findVisible(input.channelId, input.messageId, input.user.id);
+    if (!message) {
+      throw new Error(
+        `clickButton: ${input.user.username} sees no message ${input.messageId} in ${input.channelId}`,
+      );
+    }
+    const button = findButton(message, input.customId);
+    if (!button || button.disabled === true) {
+      throw new Error(
+        `clickButton: message ${message.id} has no enabled button with custom_id ${input.customId}`,
+      );
+    }
+    const created = register({
+      type: 3,
+      guildId: guildId ?? '',
+      channelId: input.channelId,
+      user: input.user,
+      commandName: '',
+      options: {},
+      customId: input.customId,
+      messageId: message.id,
+    });
+    gateway.dispatch(
+      'INTERACTION_CREATE',
+      componentInteractionObject({
+        id: created.id,
+        token: created.token,
+        applicationId,
+        ...(guildId !== undefined && { guildId }),
+        channelId: input.channelId,
+        channel:
+          guildId !== undefined
+            ? channelPayload(input.channelId, guildId)
+            : dmChannelObject(input.channelId, input.user),
+        user: input.user,
+        message,
+        customId: input.customId,
+      }),
+    );
+    return created;
   }
 
   /**
@@ -157,5 +224,5 @@ export function createDiscordUserEvents(deps: {
     return thread;
   }
 
-  return { emitMessage, dispatchInteraction, dispatchMessage, openUserThread };
+  return { emitMessage, dispatchInteraction, clickButton, dispatchMessage, openUserThread };
 }
