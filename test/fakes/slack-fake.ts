@@ -21,28 +21,32 @@
  * Slack's `disconnect` message. The fake pings every 10 s like Slack.
  *
  * Web API (`POST /api/<method>`, form-encoded or JSON; `Authorization: Bearer xoxb-…` or a `token`
- * field, else `invalid_auth`): auth.test, chat.postMessage, chat.update, chat.delete,
- * conversations.replies, reactions.add, assistant.threads.setStatus, users.info,
- * files.getUploadURLExternal → upload POST to `/upload/<fileId>` → files.completeUploadExternal,
- * apps.connections.open (needs `xapp-`). Anything else: `{ ok: false, error: 'unknown_method' }`.
+ * field, else `invalid_auth`): auth.test, chat.postMessage, chat.postEphemeral, chat.update,
+ * chat.delete, conversations.replies, reactions.add, users.info, files.getUploadURLExternal → upload
+ * POST to `/upload/<fileId>` → files.completeUploadExternal, apps.connections.open (needs `xapp-`);
+ * AI apps (rules in slack-streams.ts): chat.startStream / appendStream / stopStream,
+ * assistant.threads.setStatus / setSuggestedPrompts / setTitle. Anything else: `unknown_method`.
  * Limits enforced: ≤ 50 blocks, section text ≤ 3,000 (invalid_blocks), blocks JSON > 13k
  * (msg_blocks_too_long), text truncated at 40,000. Timestamps are "1700000000.000100", +100 µs each.
  *
  * State (what users would see): `threadMessages(channel, threadTs)` (root + replies, edits applied,
- * deletions removed), `messagesIn(channel)`, `files` (content + channel/thread), `statuses`
- * (assistant.threads.setStatus), `allCalls` / `callsTo(method)` ({ method, args, at }).
- * `mentionEvent` / `messageEvent` also store the user's message, so threads include their root.
+ * deletions removed; streams with `streaming`, `tasks`, `planTitle`), `messagesIn(channel)`, `files`,
+ * `statuses`, `suggestedPrompts`, `titles`, `ephemerals` (never in threads), `responseUrlPosts`,
+ * `allCalls` / `callsTo(method)` ({ method, args, at }). `mentionEvent`, `messageEvent` and
+ * `assistantThreadStartedEvent` also store the thread's root, so threads include it.
  *
  * Failures: `failNext(method, 'ratelimited' | 'channel_not_found' | 500 | { status, error,
  * retryAfterSec }, count, when?)` (`when(args)` picks the calls that fail, e.g. those with blocks),
  * `rateLimitNext(method, retryAfterSec, count)` (429 + Retry-After), `setLatency(ms)` / option
- * `latencyMs` (every Web API call).
+ * `latencyMs` (every Web API call), `disableStreaming(error?)` / `enableStreaming()`, `setStreamWindowMs`.
  *
  * Events to the app: `sendEvent(url, event, { eventId, retryNum, retryReason, badSignature,
  * timestampOffsetSec })` → { status, body, ms }, `urlVerification(url)`. Option `echoBotMessages`
  * (`'socket'` or an events URL) sends each bot message posted via chat.postMessage back as a `message`
  * event with `bot_id`, as Slack does (or `setEchoTarget(target)` later); `flushEchoes()` awaits those
- * deliveries and `echoed` lists them. Bounded polling for tests: `waitFor` in fake-http.ts.
+ * deliveries and `echoed` lists them. Clicks: `blockActionPayload({ user, channel, messageTs, actionId,
+ * value? })` (its response_url is served here), then `sendInteraction(url, payload, { badSignature? })`
+ * (signed `payload=` form) or `sendSocketInteraction(payload)`. Bounded polling: `waitFor` (fake-http.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -55,21 +59,47 @@ import {
   startHttpFake,
 } from './fake-http.js';
 import { createSlackSocketMode } from './slack-socket-mode.js';
-import { createSlackWorkspace, type SlackFakeFile, type SlackFakeMessage } from './slack-web-api.js';
+import type { SlackStatusRecord, SlackSuggestedPrompts, SlackTitleRecord } from './slack-streams.js';
 import {
+  createSlackWorkspace,
+  type SlackEphemeral,
+  type SlackFakeFile,
+  type SlackFakeMessage,
+  type SlackResponseUrlPost,
+} from './slack-web-api.js';
+import {
+  type AssistantThreadInput,
+  buildAssistantThreadStartedEvent,
   buildMentionEvent,
   buildMessageEvent,
   createTsGenerator,
   decodeJsonFields,
   eventCallbackEnvelope,
+  failureReply,
   type MessageEventInput,
+  postSigned,
+  type SendEventOptions,
+  type SignOptions,
+  type SlackDelivery,
   type SlackEvent,
-  signSlackRequest,
+  type SlackFailure,
   type UserMessageInput,
 } from './slack-wire.js';
 
-export type { SlackFakeFile, SlackFakeMessage } from './slack-web-api.js';
-export type { SlackEvent } from './slack-wire.js';
+export type * from './slack-streams.js';
+export type {
+  SlackEphemeral,
+  SlackFakeFile,
+  SlackFakeMessage,
+  SlackResponseUrlPost,
+} from './slack-web-api.js';
+export type {
+  BlockActionInput,
+  SendEventOptions,
+  SlackDelivery,
+  SlackEvent,
+  SlackFailure,
+} from './slack-wire.js';
 
 export interface SlackFakeOptions {
   /** Secret used to sign events sent to the app. */
@@ -84,9 +114,6 @@ export interface SlackFakeOptions {
   echoBotMessages?: string;
 }
 
-/** How a Web API call should fail. */
-export type SlackFailure = string | number | { status?: number; error?: string; retryAfterSec?: number };
-
 /** Picks the calls an injected failure applies to, by their arguments. */
 export type CallMatcher = (args: Record<string, unknown>) => boolean;
 
@@ -97,26 +124,6 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** `Date.now()` when the call arrived. */
   at: number;
-}
-
-/** What the app answered to an event. */
-export interface SlackDelivery {
-  status: number;
-  body: string;
-  /** Wall-clock time from sending to the full response. */
-  ms: number;
-}
-
-export interface SendEventOptions {
-  eventId?: string;
-  teamId?: string;
-  /** Sets `X-Slack-Retry-Num` (and the reason, default `http_timeout`). */
-  retryNum?: number;
-  retryReason?: string;
-  /** Sign with a wrong secret: Bolt must answer 401. */
-  badSignature?: boolean;
-  /** Shift the signed timestamp, e.g. -600 for a stale request. */
-  timestampOffsetSec?: number;
 }
 
 /** One bot message echoed back to the app as an event. */
@@ -152,6 +159,7 @@ export async function createSlackFake(options: SlackFakeOptions) {
     appId,
     nextTs,
     uploadUrlBase: () => `${baseUrl()}/upload/`,
+    actionUrlBase: () => `${baseUrl()}/actions/`,
     onBotMessage: (message) => {
       if (!echoTarget) return;
       const event = buildMessageEvent(
@@ -188,6 +196,10 @@ export async function createSlackFake(options: SlackFakeOptions) {
     const path = ex.url.pathname;
     if (req.method === 'POST' && path.startsWith('/upload/'))
       return upload(path.slice('/upload/'.length), ex, res);
+    if (req.method === 'POST' && path.startsWith('/actions/')) {
+      const result = workspace.respondToAction(path.slice('/actions/'.length), decodeJsonFields(ex.fields));
+      return sendJson(res, result ? 200 : 404, result ?? { ok: false, error: 'expired_url' });
+    }
     const match = /^\/api\/([\w.]+)$/.exec(path);
     if (req.method !== 'POST' || !match?.[1]) return sendJson(res, 404, { ok: false, error: 'not_found' });
     const method = match[1];
@@ -199,7 +211,10 @@ export async function createSlackFake(options: SlackFakeOptions) {
 
     const queued = failures.get(method) ?? [];
     const index = queued.findIndex((f) => !f.when || f.when(args));
-    if (index >= 0) return sendFailure(res, queued.splice(index, 1)[0]!.failure);
+    if (index >= 0) {
+      const reply = failureReply(queued.splice(index, 1)[0]!.failure);
+      return sendJson(res, reply.status, reply.body, reply.headers);
+    }
     const wantsAppToken = method === 'apps.connections.open';
     if (!token.startsWith(wantsAppToken ? 'xapp-' : 'xoxb-')) {
       return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
@@ -224,24 +239,6 @@ export async function createSlackFake(options: SlackFakeOptions) {
     res.end(`OK - ${file.content.length}`);
   }
 
-  function sendFailure(res: ServerResponse, failure: SlackFailure): void {
-    const f =
-      typeof failure === 'object'
-        ? failure
-        : typeof failure === 'number'
-          ? { status: failure }
-          : { error: failure };
-    const status = f.status ?? (f.retryAfterSec !== undefined ? 429 : 200);
-    const headers: Record<string, string> =
-      status === 429 ? { 'retry-after': String(f.retryAfterSec ?? 1) } : {};
-    sendJson(
-      res,
-      status,
-      { ok: false, error: f.error ?? (status === 429 ? 'ratelimited' : 'fatal_error') },
-      headers,
-    );
-  }
-
   async function sendEvent(
     targetUrl: string,
     event: SlackEvent,
@@ -261,29 +258,9 @@ export async function createSlackFake(options: SlackFakeOptions) {
     return post(targetUrl, JSON.stringify(envelope), headers, opts);
   }
 
-  async function post(
-    targetUrl: string,
-    body: string,
-    extraHeaders: Record<string, string>,
-    opts: SendEventOptions,
-  ): Promise<SlackDelivery> {
-    const url = new URL(targetUrl);
-    if (url.pathname === '/') url.pathname = '/slack/events';
-    const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampOffsetSec ?? 0);
-    const secret = opts.badSignature ? `${options.signingSecret}-wrong` : options.signingSecret;
-    const started = performance.now();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-slack-request-timestamp': String(timestamp),
-        'x-slack-signature': signSlackRequest(secret, timestamp, body),
-        ...extraHeaders,
-      },
-      body,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text, ms: performance.now() - started };
+  function post(targetUrl: string, body: string, headers: Record<string, string>, opts: SignOptions) {
+    const sign = { ...opts, signingSecret: options.signingSecret, headers };
+    return postSigned(targetUrl, body, { ...sign, contentType: 'application/json' });
   }
 
   server = await startHttpFake('slack-fake', onRequest, { webSockets: { '/socket': socketMode.onSocket } });
@@ -312,7 +289,24 @@ export async function createSlackFake(options: SlackFakeOptions) {
     filesInThread: (channel: string, threadTs: string) =>
       [...workspace.files.values()].filter((f) => f.channel === channel && f.threadTs === threadTs),
     /** Every assistant.threads.setStatus call's effect, in order. */
-    statuses: workspace.statuses as ReadonlyArray<{ channel: string; threadTs: string; status: string }>,
+    statuses: workspace.ai.statuses as readonly SlackStatusRecord[],
+    /** Every assistant.threads.setSuggestedPrompts call, in order. */
+    suggestedPrompts: workspace.ai.suggestedPrompts as readonly SlackSuggestedPrompts[],
+    /** Every assistant.threads.setTitle call, in order. */
+    titles: workspace.ai.titles as readonly SlackTitleRecord[],
+    /** chat.postEphemeral messages (seen by one user only, so absent from threads and channels). */
+    ephemerals: workspace.ephemerals as readonly SlackEphemeral[],
+    /** What the app POSTed to the `response_url` of interactions, in order. */
+    responseUrlPosts: workspace.responseUrlPosts as readonly SlackResponseUrlPost[],
+    /** How long a stream accepts appends after chat.startStream (default 5 minutes). */
+    setStreamWindowMs: workspace.ai.setStreamWindowMs,
+    /** From now on the streaming methods answer `{ ok: false, error }`, like a workspace without them. */
+    disableStreaming(error = 'unknown_method') {
+      workspace.ai.setStreamingDisabled(error);
+    },
+    enableStreaming() {
+      workspace.ai.setStreamingDisabled(undefined);
+    },
     /** Overrides what users.info returns for one user id. */
     setUser(id: string, user: Record<string, unknown>) {
       workspace.users.set(id, { id, ...user });
@@ -358,6 +352,26 @@ export async function createSlackFake(options: SlackFakeOptions) {
       return event;
     },
     sendEvent,
+    /**
+     * The user opened the app's assistant container: an `assistant_thread_started` event for
+     * sendEvent / sendSocketEvent. Stores the thread's root (subtype `assistant_app_thread`).
+     */
+    assistantThreadStartedEvent(input: AssistantThreadInput) {
+      const threadTs = input.threadTs ?? nextTs();
+      workspace.storeAssistantRoot(input.channel, input.user, threadTs);
+      return buildAssistantThreadStartedEvent({ ...input, threadTs, eventTs: nextTs() }, teamId);
+    },
+    /**
+     * A click on an element of a message as Slack sends it in `block_actions`, with the stored
+     * message's current form and a `response_url` served by this fake.
+     */
+    blockActionPayload: workspace.blockActionPayload,
+    /** POSTs an interactivity payload signed, as `payload=<JSON>` form data, like Slack does. */
+    sendInteraction(targetUrl: string, payload: Record<string, unknown>, opts: SignOptions = {}) {
+      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const contentType = 'application/x-www-form-urlencoded';
+      return postSigned(targetUrl, body, { ...opts, signingSecret: options.signingSecret, contentType });
+    },
     /** Slack's one-time URL check; Bolt answers with the challenge. */
     urlVerification(targetUrl: string): Promise<SlackDelivery> {
       const body = JSON.stringify({
@@ -371,6 +385,8 @@ export async function createSlackFake(options: SlackFakeOptions) {
     socketConnected: socketMode.connected,
     /** Pushes an event over Socket Mode; resolves with the ack once the app sends `{ envelope_id }`. */
     sendSocketEvent,
+    /** Pushes an interactivity payload (`interactive` envelope); resolves with the app's ack. */
+    sendSocketInteraction: socketMode.sendSocketInteraction,
     /** Asks Socket Mode clients to reconnect, as Slack does every few hours. */
     requestSocketReconnect: socketMode.requestReconnect,
     close: () => server?.close() ?? Promise.resolve(),

@@ -1,12 +1,20 @@
 /**
  * The Socket Mode side of the Slack fake: the WebSocket that `apps.connections.open` points to. Sends
- * `hello`, pings like Slack, wraps events in `events_api` envelopes and matches the app's
- * `{ envelope_id }` acks.
+ * `hello`, pings like Slack, wraps events in `events_api` envelopes and interactivity payloads in
+ * `interactive` envelopes, and matches the app's `{ envelope_id }` acks.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { waitFor } from './fake-http.js';
 import { eventCallbackEnvelope, type SlackEvent } from './slack-wire.js';
+
+/** The app's ack of one envelope. */
+export interface SocketAck {
+  envelopeId: string;
+  /** Time from sending the envelope to the ack. */
+  ackMs: number;
+  ack: Record<string, unknown>;
+}
 
 export function createSlackSocketMode({
   appId,
@@ -49,38 +57,50 @@ export function createSlackSocketMode({
   async function sendSocketEvent(
     event: SlackEvent,
     opts: { eventId?: string; retryNum?: number; retryReason?: string; timeoutMs?: number } = {},
-  ): Promise<{ envelopeId: string; ackMs: number; ack: Record<string, unknown> }> {
-    const ws = [...sockets].find((s) => s.readyState === s.OPEN);
-    if (!ws) throw new Error('no Socket Mode connection: await socketConnected() first');
-    const envelopeId = randomBytes(8).toString('hex');
+  ): Promise<SocketAck> {
     const payload = eventCallbackEnvelope(event, {
       teamId,
       botUserId,
       appId,
       ...(opts.eventId !== undefined && { eventId: opts.eventId }),
     });
+    return sendEnvelope(
+      {
+        type: 'events_api',
+        accepts_response_payload: false,
+        retry_attempt: opts.retryNum ?? 0,
+        retry_reason: opts.retryReason ?? '',
+        payload,
+      },
+      opts.timeoutMs,
+    );
+  }
+
+  /** Pushes an interactivity payload (e.g. `block_actions`) as Slack's `interactive` envelope. */
+  function sendSocketInteraction(
+    payload: Record<string, unknown>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<SocketAck> {
+    return sendEnvelope({ type: 'interactive', payload, accepts_response_payload: false }, opts.timeoutMs);
+  }
+
+  async function sendEnvelope(envelope: Record<string, unknown>, timeoutMs = 10_000): Promise<SocketAck> {
+    const ws = [...sockets].find((s) => s.readyState === s.OPEN);
+    if (!ws) throw new Error('no Socket Mode connection: await socketConnected() first');
+    const envelopeId = randomBytes(8).toString('hex');
     const started = performance.now();
     const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         pendingAcks.delete(envelopeId);
         reject(new Error(`Socket Mode envelope ${envelopeId} was not acked`));
-      }, opts.timeoutMs ?? 10_000);
+      }, timeoutMs);
       pendingAcks.set(envelopeId, (ack) => {
         clearTimeout(timer);
         pendingAcks.delete(envelopeId);
         resolve(ack);
       });
     });
-    ws.send(
-      JSON.stringify({
-        envelope_id: envelopeId,
-        type: 'events_api',
-        accepts_response_payload: false,
-        retry_attempt: opts.retryNum ?? 0,
-        retry_reason: opts.retryReason ?? '',
-        payload,
-      }),
-    );
+    ws.send(JSON.stringify({ envelope_id: envelopeId, ...envelope }));
     const ack = await acked;
     return { envelopeId, ackMs: performance.now() - started, ack };
   }
@@ -88,6 +108,7 @@ export function createSlackSocketMode({
   return {
     onSocket,
     sendSocketEvent,
+    sendSocketInteraction,
     /** Resolves once a Socket Mode client has connected and been sent `hello`. */
     connected: (timeoutMs = 10_000) =>
       waitFor(() => sockets.size > 0, { timeoutMs, what: 'a Socket Mode connection' }).then(() => undefined),

@@ -1,9 +1,11 @@
 /**
  * The Web API methods of the Slack fake and the workspace state they change. slack-fake.ts routes
- * `POST /api/<method>` here after authentication, latency and failure injection.
+ * `POST /api/<method>` here after authentication, latency and failure injection; the AI-app methods
+ * (streaming, assistant.threads.*) live in slack-streams.ts. Also the response_url of interactions.
  */
 import { randomBytes } from 'node:crypto';
-import { blocksProblem, compareTs } from './slack-wire.js';
+import { createAiMethods, type SlackFakeTask } from './slack-streams.js';
+import { type BlockActionInput, blocksProblem, buildBlockActionPayload, compareTs } from './slack-wire.js';
 
 /** A message as users of the workspace currently see it. */
 export interface SlackFakeMessage {
@@ -24,6 +26,39 @@ export interface SlackFakeMessage {
   reactions: string[];
   /** True once `chat.update` changed it. */
   edited: boolean;
+  /** e.g. `assistant_app_thread` for an assistant thread's root. */
+  subtype?: string;
+  /** Set on messages made by chat.startStream: true until chat.stopStream or the stream window ends. */
+  streaming?: boolean;
+  /** A streamed message's tasks (task_update chunks), in first-seen order. */
+  tasks?: SlackFakeTask[];
+  /** A streamed message's latest plan_update title. */
+  planTitle?: string;
+  /** chat.startStream's `task_display_mode`. */
+  taskDisplayMode?: 'timeline' | 'plan';
+  /** chat.stopStream's `metadata`. */
+  metadata?: unknown;
+}
+
+/** A chat.postEphemeral message: only `user` sees it, so it is in no thread or channel listing. */
+export interface SlackEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  threadTs?: string;
+  ts: string;
+}
+
+/** A POST the app made to a `response_url` of an interaction. */
+export interface SlackResponseUrlPost {
+  /** The id in `/actions/<id>`. */
+  actionId: string;
+  /** The message the interaction came from. */
+  channel: string;
+  messageTs: string;
+  body: Record<string, unknown>;
+  at: number;
 }
 
 /** A file uploaded through the files.uploadV2 flow. */
@@ -52,6 +87,8 @@ export interface SlackWorkspaceOptions {
   nextTs: () => string;
   /** Absolute URL prefix for upload URLs, e.g. `http://127.0.0.1:P/upload/`. */
   uploadUrlBase: () => string;
+  /** Absolute URL prefix for interactions' response_url, e.g. `http://127.0.0.1:P/actions/`. */
+  actionUrlBase: () => string;
   /** Called after `chat.postMessage` stored a bot message (for echoing it back as an event). */
   onBotMessage: (message: SlackFakeMessage) => void;
 }
@@ -60,7 +97,9 @@ export interface SlackWorkspaceOptions {
 export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
   const channels = new Map<string, Map<string, SlackFakeMessage>>();
   const files = new Map<string, SlackFakeFile>();
-  const statuses: Array<{ channel: string; threadTs: string; status: string }> = [];
+  const ephemerals: SlackEphemeral[] = [];
+  const actions = new Map<string, { channel: string; messageTs: string }>();
+  const responseUrlPosts: SlackResponseUrlPost[] = [];
   const users = new Map<string, Record<string, unknown>>();
 
   function channelMessages(channel: string): Map<string, SlackFakeMessage> {
@@ -88,6 +127,7 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
       text: message.text,
       ts: message.ts,
       team: opts.teamId,
+      ...(message.subtype && { subtype: message.subtype }),
       ...(message.botId && { bot_id: message.botId, app_id: opts.appId }),
       ...(message.threadTs && { thread_ts: message.threadTs }),
       ...(message.blocks && { blocks: message.blocks }),
@@ -116,6 +156,11 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
   }
 
   const fail = (error: string): SlackResult => ({ ok: false, error });
+  const ai = createAiMethods({
+    find,
+    wire,
+    postInThread: (channel, threadTs) => store(botMessage(channel, { thread_ts: threadTs })),
+  });
 
   const methods: Record<string, (args: Record<string, unknown>) => SlackResult> = {
     'auth.test': () => ({
@@ -143,7 +188,7 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
     'chat.update': (args) => {
       const message = find(args.channel, args.ts);
       if (!message) return fail('message_not_found');
-      if (message.user !== opts.botUserId) return fail('cant_update_message');
+      if (message.user !== opts.botUserId || ai.isStreaming(message)) return fail('cant_update_message');
       const problem = blocksProblem(args.blocks);
       if (problem) return fail(problem);
       if (args.text !== undefined) message.text = String(args.text).slice(0, 40_000);
@@ -179,15 +224,24 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
       message.reactions.push(name);
       return { ok: true };
     },
-    'assistant.threads.setStatus': (args) => {
-      if (!args.channel_id || !args.thread_ts) return fail('invalid_arguments');
-      statuses.push({
-        channel: String(args.channel_id),
-        threadTs: String(args.thread_ts),
-        status: String(args.status ?? ''),
+    'chat.postEphemeral': (args) => {
+      if (!args.channel) return fail('channel_not_found');
+      if (!args.user) return fail('user_not_found');
+      if (!args.text && !args.blocks) return fail('no_text');
+      const problem = blocksProblem(args.blocks);
+      if (problem) return fail(problem);
+      const ts = opts.nextTs();
+      ephemerals.push({
+        channel: String(args.channel),
+        user: String(args.user),
+        text: String(args.text ?? ''),
+        ...(Array.isArray(args.blocks) && { blocks: args.blocks }),
+        ...(args.thread_ts !== undefined && { threadTs: String(args.thread_ts) }),
+        ts,
       });
-      return { ok: true };
+      return { ok: true, message_ts: ts };
     },
+    ...ai.methods,
     'users.info': (args) => {
       const id = String(args.user ?? '');
       const user = users.get(id) ?? defaultUser(id, opts.teamId);
@@ -227,21 +281,67 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
     },
   };
 
+  /** Messages of a channel in ts order, streams past their window shown as stopped. */
+  function messagesIn(channel: string): SlackFakeMessage[] {
+    const messages = [...(channels.get(channel)?.values() ?? [])].sort((a, b) => compareTs(a.ts, b.ts));
+    for (const message of messages) ai.isStreaming(message);
+    return messages;
+  }
+
   function threadMessages(channel: string, threadTs: string): SlackFakeMessage[] {
-    return [...(channels.get(channel)?.values() ?? [])]
-      .filter((m) => m.ts === threadTs || m.threadTs === threadTs)
-      .sort((a, b) => compareTs(a.ts, b.ts));
+    return messagesIn(channel).filter((m) => m.ts === threadTs || m.threadTs === threadTs);
+  }
+
+  /** A response_url POST: recorded; `delete_original` / `replace_original` act on the bot message. */
+  function respondToAction(actionId: string, body: Record<string, unknown>): SlackResult | undefined {
+    const target = actions.get(actionId);
+    if (!target) return undefined;
+    responseUrlPosts.push({ actionId, ...target, body, at: Date.now() });
+    const message = find(target.channel, target.messageTs);
+    if (!message || message.user !== opts.botUserId) return { ok: true };
+    if (String(body.delete_original) === 'true') channels.get(message.channel)?.delete(message.ts);
+    else if (String(body.replace_original) === 'true') {
+      message.text = String(body.text ?? '');
+      if (Array.isArray(body.blocks)) message.blocks = body.blocks;
+      else delete message.blocks;
+      message.edited = true;
+    }
+    return { ok: true };
   }
 
   return {
     methods,
     store,
+    find,
+    wire,
     threadMessages,
-    messagesIn: (channel: string) =>
-      [...(channels.get(channel)?.values() ?? [])].sort((a, b) => compareTs(a.ts, b.ts)),
+    messagesIn,
     files,
-    statuses,
+    ai,
+    ephemerals,
     users,
+    responseUrlPosts,
+    respondToAction,
+    /** A `block_actions` payload for a click on a message, with a response_url served by the fake. */
+    blockActionPayload(input: BlockActionInput): Record<string, unknown> {
+      const message = find(input.channel, input.messageTs);
+      const id = randomBytes(6).toString('hex');
+      actions.set(id, { channel: input.channel, messageTs: input.messageTs });
+      const userName = users.get(input.user)?.name ?? defaultUser(input.user, opts.teamId).name;
+      return buildBlockActionPayload(input, {
+        teamId: opts.teamId,
+        appId: opts.appId,
+        userName: String(userName),
+        responseUrl: `${opts.actionUrlBase()}${id}`,
+        ...(message && { message: wire(message) }),
+      });
+    },
+    /** Stores an assistant thread's root, as Slack creates it when the user opens the assistant. */
+    storeAssistantRoot(channel: string, user: string, ts: string): void {
+      if (find(channel, ts)) return;
+      const root = { channel, ts, user, text: 'New chat', subtype: 'assistant_app_thread' };
+      store({ ...root, reactions: [], edited: false });
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Slack wire formats used by slack-fake.ts: request signing, the `event_callback` envelope, realistic
- * event payloads and monotonically increasing message timestamps. Pure functions, no server.
+ * event and `block_actions` payloads and monotonically increasing message timestamps. Pure functions,
+ * no server, apart from `postSigned` (the signed POST every delivery to the app goes through).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -137,10 +138,22 @@ function richTextBlock(text: string) {
   };
 }
 
-/** Parses `blocks`/`attachments`/`files` which form-encoded Web API calls carry as JSON strings. */
+/** Arguments that form-encoded Web API calls carry as JSON strings. */
+const JSON_FIELDS = [
+  'blocks',
+  'attachments',
+  'files',
+  'metadata',
+  'chunks',
+  'prompts',
+  'suggested_prompts',
+  'loading_messages',
+];
+
+/** Parses the JSON_FIELDS (`blocks`, `chunks`, …) of a form-encoded Web API call. */
 export function decodeJsonFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields };
-  for (const key of ['blocks', 'attachments', 'files', 'metadata', 'suggested_prompts', 'loading_messages']) {
+  for (const key of JSON_FIELDS) {
     const value = out[key];
     if (typeof value === 'string' && /^[[{]/.test(value.trim())) {
       try {
@@ -164,4 +177,199 @@ export function blocksProblem(blocks: unknown): string | undefined {
   }
   if (JSON.stringify(blocks).length > 13_000) return 'msg_blocks_too_long';
   return undefined;
+}
+
+/** What the app answered to a signed request. */
+export interface SlackDelivery {
+  status: number;
+  body: string;
+  /** Wall-clock time from sending to the full response. */
+  ms: number;
+}
+
+/** How to sign a request to the app. */
+export interface SignOptions {
+  /** Sign with a wrong secret: Bolt must answer 401. */
+  badSignature?: boolean;
+  /** Shift the signed timestamp, e.g. -600 for a stale request. */
+  timestampOffsetSec?: number;
+}
+
+/** Options of the fake's `sendEvent`. */
+export interface SendEventOptions extends SignOptions {
+  eventId?: string;
+  teamId?: string;
+  /** Sets `X-Slack-Retry-Num` (and the reason, default `http_timeout`). */
+  retryNum?: number;
+  retryReason?: string;
+}
+
+/** How a Web API call should fail: an error (HTTP 200), an HTTP status, or both (with Retry-After). */
+export type SlackFailure = string | number | { status?: number; error?: string; retryAfterSec?: number };
+
+/** The HTTP response for an injected failure: 429s carry Retry-After and `ratelimited`. */
+export function failureReply(failure: SlackFailure) {
+  const f =
+    typeof failure === 'object'
+      ? failure
+      : typeof failure === 'number'
+        ? { status: failure }
+        : { error: failure };
+  const status = f.status ?? (f.retryAfterSec !== undefined ? 429 : 200);
+  const headers: Record<string, string> =
+    status === 429 ? { 'retry-after': String(f.retryAfterSec ?? 1) } : {};
+  const body = { ok: false, error: f.error ?? (status === 429 ? 'ratelimited' : 'fatal_error') };
+  return { status, body, headers };
+}
+
+/**
+ * POSTs `body` to the app signed as Slack signs it (X-Slack-Signature, X-Slack-Request-Timestamp).
+ * A URL without a path goes to Bolt's default `/slack/events`.
+ */
+export async function postSigned(
+  targetUrl: string,
+  body: string,
+  opts: SignOptions & { signingSecret: string; contentType: string; headers?: Record<string, string> },
+): Promise<SlackDelivery> {
+  const url = new URL(targetUrl);
+  if (url.pathname === '/') url.pathname = '/slack/events';
+  const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampOffsetSec ?? 0);
+  const secret = opts.badSignature ? `${opts.signingSecret}-wrong` : opts.signingSecret;
+  const started = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': opts.contentType,
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signSlackRequest(secret, timestamp, body),
+      ...opts.headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text, ms: performance.now() - started };
+}
+
+/** Fields a test gives to build a click on a message's interactive element. */
+export interface BlockActionInput {
+  /** Who clicked. */
+  user: string;
+  channel: string;
+  /** The message carrying the element (normally a bot message). */
+  messageTs: string;
+  /** The thread the message is in; taken from the stored message when omitted. */
+  threadTs?: string;
+  actionId: string;
+  /**
+   * The clicked button's value (for `feedback_buttons`, the positive or negative button's value).
+   * Default: the `value` of the element with this action_id in the stored message, if any.
+   */
+  value?: string;
+  /** Default: that element's block's `block_id`, else a random one. */
+  blockId?: string;
+  /** Default: that element's type, else `button`. */
+  elementType?: 'button' | 'feedback_buttons';
+  teamId?: string;
+}
+
+/** A `block_actions` payload as Slack sends it (form field `payload`, or a Socket Mode `interactive`). */
+export function buildBlockActionPayload(
+  input: BlockActionInput,
+  ctx: {
+    teamId: string;
+    appId: string;
+    userName: string;
+    responseUrl: string;
+    /** The message's current wire form, when the fake has it. */
+    message?: Record<string, unknown>;
+  },
+): Record<string, unknown> {
+  const teamId = input.teamId ?? ctx.teamId;
+  const threadTs = input.threadTs ?? (ctx.message?.thread_ts as string | undefined);
+  const found = findElement(ctx.message?.blocks, input.actionId);
+  const value = input.value ?? (typeof found?.element.value === 'string' ? found.element.value : undefined);
+  const nowSec = Date.now() / 1000;
+  return {
+    type: 'block_actions',
+    user: { id: input.user, username: ctx.userName, name: ctx.userName, team_id: teamId },
+    api_app_id: ctx.appId,
+    token: 'fake-verification-token',
+    container: {
+      type: 'message',
+      message_ts: input.messageTs,
+      channel_id: input.channel,
+      is_ephemeral: false,
+      ...(threadTs !== undefined && { thread_ts: threadTs }),
+    },
+    trigger_id: `${Math.floor(nowSec)}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`,
+    team: { id: teamId, domain: `fake-${teamId.toLowerCase()}` },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: {
+      id: input.channel,
+      name: input.channel.startsWith('D') ? 'directmessage' : `channel-${input.channel.toLowerCase()}`,
+    },
+    ...(ctx.message && { message: ctx.message }),
+    state: { values: {} },
+    response_url: ctx.responseUrl,
+    actions: [
+      {
+        action_id: input.actionId,
+        block_id: input.blockId ?? found?.blockId ?? randomBytes(3).toString('hex'),
+        ...(value !== undefined && { value }),
+        type: input.elementType ?? found?.element.type ?? 'button',
+        action_ts: nowSec.toFixed(6),
+      },
+    ],
+  };
+}
+
+/** The interactive element with `actionId` in a message's blocks (in `elements` or as `accessory`). */
+function findElement(
+  blocks: unknown,
+  actionId: string,
+): { element: Record<string, unknown>; blockId?: string } | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  for (const block of blocks as Array<Record<string, unknown>>) {
+    const candidates = [...(Array.isArray(block?.elements) ? block.elements : []), block?.accessory];
+    const element = candidates.find(
+      (e) => (e as Record<string, unknown> | undefined)?.action_id === actionId,
+    );
+    if (element) {
+      const blockId = typeof block.block_id === 'string' ? block.block_id : undefined;
+      return { element: element as Record<string, unknown>, ...(blockId !== undefined && { blockId }) };
+    }
+  }
+  return undefined;
+}
+
+/** Fields for an `assistant_thread_started` event (the user opened the app's assistant container). */
+export interface AssistantThreadInput {
+  /** The DM with the app, e.g. `D1`. */
+  channel: string;
+  user: string;
+  /** The thread's root ts; a fresh one when omitted. */
+  threadTs?: string;
+  /** The channel the user was viewing when opening the assistant. */
+  contextChannel?: string;
+}
+
+export function buildAssistantThreadStartedEvent(
+  input: AssistantThreadInput & { threadTs: string; eventTs: string },
+  teamId: string,
+) {
+  return {
+    type: 'assistant_thread_started',
+    assistant_thread: {
+      user_id: input.user,
+      channel_id: input.channel,
+      thread_ts: input.threadTs,
+      context: {
+        ...(input.contextChannel !== undefined && { channel_id: input.contextChannel }),
+        team_id: teamId,
+        enterprise_id: null,
+      },
+    },
+    event_ts: input.eventTs,
+  } satisfies SlackEvent;
 }
