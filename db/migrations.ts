@@ -245,4 +245,20 @@ ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN ('running', '
 ALTER TABLE runs ADD COLUMN tools jsonb NOT NULL DEFAULT '[]'::jsonb;
 `,
   },
+  {
+    id: 14,
+    name: 'run_feedback: thumbs up / down per user per run',
+    sql: () => `
+-- One vote per person per answer; a second click changes it.
+CREATE TABLE run_feedback (
+  run_id text NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  rating text NOT NULL CHECK (rating IN ('up', 'down')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, user_id)
+);
+CREATE INDEX run_feedback_updated_at ON run_feedback (updated_at);
+`,
+  },
 ];

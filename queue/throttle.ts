@@ -1,7 +1,9 @@
 /**
- * Sends the latest text at most once per interval (leading and trailing edge). Platforms rate-limit
- * message edits (Slack chat.update ~50/min, Discord about one edit a second), and only the newest
- * progress matters, so intermediate texts are dropped, never queued.
+ * Sends the latest text, one send at a time and at most once per interval (leading and trailing
+ * edge). Platforms rate-limit message edits (Slack chat.update ~50/min; Discord by the rate-limit
+ * headers its REST queue honours), and only the newest progress matters, so intermediate texts are
+ * dropped, never queued: while a send is in flight, newer texts replace each other and the newest goes
+ * next. With an interval of 0 the pace is the platform's own (each send waits for the one before).
  */
 export interface ThrottledSender {
   push(text: string): void;
@@ -18,26 +20,35 @@ export function createThrottledSender(
   let pending: string | undefined;
   let lastSent: string | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let inflight: Promise<void> = Promise.resolve();
+  let inflight: Promise<void> | undefined;
   let stopped = false;
+
+  const schedule = () => {
+    if (stopped || timer || inflight || pending === undefined) return;
+    timer = setTimeout(fire, Math.max(0, lastSentAt + minIntervalMs - Date.now()));
+  };
 
   const fire = () => {
     timer = undefined;
-    if (stopped || pending === undefined || pending === lastSent) return;
+    if (stopped || pending === undefined) return;
     const text = pending;
     pending = undefined;
+    if (text === lastSent) return;
     lastSentAt = Date.now();
     lastSent = text;
-    inflight = inflight.then(() => send(text)).catch(onError);
+    inflight = send(text)
+      .catch(onError)
+      .finally(() => {
+        inflight = undefined;
+        schedule();
+      });
   };
 
   return {
     push(text) {
       if (stopped) return;
       pending = text;
-      if (timer) return;
-      const wait = Math.max(0, lastSentAt + minIntervalMs - Date.now());
-      timer = setTimeout(fire, wait);
+      schedule();
     },
     async stop() {
       stopped = true;

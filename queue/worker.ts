@@ -1,7 +1,7 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
-import { DEFAULTS, QUEUE } from '../src/constants.js';
+import { DEFAULTS, QUEUE, STREAMING } from '../src/constants.js';
 import type { ConversationService, IncomingMessage } from '../src/conversation/conversation-service.js';
 import { userFacingError } from '../src/conversation/conversation-service.js';
 import { describeError, errorCodeOf, isTransient, willRetry } from '../src/errors.js';
@@ -19,6 +19,7 @@ import { type ChatDelivery, chatAnswerOf, createChatDelivery, plainAnswer } from
 import { createEditBudget, EDIT_BUDGET_REDIS_OPTIONS } from './edit-budget.js';
 import { postFailureNotice } from './failure-notice.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
+import { createStreamSwitch } from './stream-switch.js';
 import { createThreadLock, type ThreadLock } from './thread-lock.js';
 
 export interface ChatWorkerOptions {
@@ -44,6 +45,8 @@ export interface ChatWorkerOptions {
   threadLockMs?: number;
   /** Progress edits a minute per workspace, for every platform (default: PLATFORM_LIMITS). */
   progressEditsPerMinute?: number;
+  /** When a native stream moves on to a new message (default: PLATFORM_LIMITS.slack.streamRotateMs). */
+  streamRotateMs?: number;
   /** Called after every finished turn (metrics). */
   onTurn?: (info: TurnInfo) => void;
 }
@@ -90,6 +93,11 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         logger.debug({ err: describeError(err) }, 'edit budget unavailable; progress edit skipped'),
     });
   const editBudgets = { slack: budgetFor('slack'), discord: budgetFor('discord') };
+  const streamingOff = createStreamSwitch({
+    redis: budgetRedis,
+    keyPrefix: `movebot:${queueName}:no-stream:`,
+    ttlMs: STREAMING.fallbackMemoryMs,
+  });
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<TurnJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
   // Turns being answered, so a shutdown past its deadline can stop them and put their jobs back.
@@ -192,9 +200,9 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     released: AbortSignal,
     finalAttempt: boolean,
   ): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
-    const delivery = data.platform === 'api' ? undefined : chatDeliveryFor(job.id!, data as ChatJob, lock);
-    if (delivery && !(await delivery.open())) return {}; // answered before this re-run
     const runId = data.runId ?? job.id!;
+    const delivery = data.platform === 'api' ? undefined : chatDeliveryFor(job.id!, runId, data as ChatJob, lock);
+    if (delivery && !(await delivery.open())) return {}; // answered before this re-run
     let outcome: TurnOutcome;
     try {
       outcome = await options.runner.run(
@@ -218,14 +226,20 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       throw final;
     }
     await delivery?.settle();
-    if (delivery) await deliver(job, delivery, chatAnswerOf(outcome, options.clock), finalAttempt);
+    if (delivery) await deliver(job, delivery, chatAnswerOf(outcome, options.clock, runId), finalAttempt);
     return outcome.status === 'completed' ? { usage: outcome.result.usage, costUsd: outcome.result.costUsd } : {};
   }
 
-  function chatDeliveryFor(jobId: string, data: ChatJob, lock: ThreadLock): ChatDelivery {
+  function chatDeliveryFor(jobId: string, runId: string, data: ChatJob, lock: ThreadLock): ChatDelivery {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
-    return createChatDelivery({ jobId, job: data, adapter, replies, lock, budget: editBudgets[data.platform], logger });
+    const streaming = {
+      off: streamingOff,
+      rotateMs: options.streamRotateMs ?? PLATFORM_LIMITS.slack.streamRotateMs,
+      intervalMs: PLATFORM_LIMITS.slack.streamAppendIntervalMs,
+    };
+    const budget = editBudgets[data.platform];
+    return createChatDelivery({ jobId, runId, job: data, adapter, replies, lock, budget, clock: options.clock, logger, streaming });
   }
 
   async function deliver(job: Job<TurnJob>, delivery: ChatDelivery, chatAnswer: ChatAnswer, finalAttempt: boolean) {

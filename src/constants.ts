@@ -58,6 +58,12 @@ export const QUEUE = {
   keepFailedSeconds: 7 * 24 * 3600,
 } as const;
 
+/** Native streaming (Slack). */
+export const STREAMING = {
+  /** How long a workspace that could not stream is answered by edits before streaming is tried again. */
+  fallbackMemoryMs: 3600_000,
+} as const;
+
 /** The team's turn. */
 export const TEAM = {
   /** An analyst still running after this is cancelled and its section reported unavailable. */

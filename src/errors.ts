@@ -22,7 +22,11 @@ export type ErrorCode =
   | 'platform_error'
   | 'queue_unavailable'
   | 'embedding_failed'
-  | 'run_cancelled';
+  | 'run_cancelled'
+  /** The platform or workspace cannot stream natively: answer by posting and editing instead. */
+  | 'streaming_unavailable'
+  /** A native stream stopped taking updates (its time window closed): continue in a new one. */
+  | 'stream_expired';
 
 export class MovebotError extends Error {
   readonly code: ErrorCode;

@@ -9,7 +9,7 @@ let system: TestSystem | undefined;
 const workers = workerProcesses(() => system!);
 
 async function start(): Promise<TestSystem> {
-  system = await startSystem({ platforms: ['slack'], role: 'web', fastStalls: true });
+  system = await startSystem({ platforms: ['slack'], role: 'web', fastStalls: true, slackStreaming: false });
   return system;
 }
 

@@ -53,6 +53,7 @@ async function deferredCommand(): Promise<{ target: ReplyTarget; token: string; 
   const target: ReplyTarget = {
     platform: 'discord',
     workspace: GUILD,
+    userId: 'U1',
     channel: CHANNEL,
     thread: rootId,
     messageId: id,
@@ -268,5 +269,5 @@ describe('Discord rendering', () => {
 
 /** Where the answer to a plain mention (no interaction) goes: a thread opened on that message. */
 function mentionTarget(messageId: string): ReplyTarget {
-  return { platform: 'discord', workspace: GUILD, channel: CHANNEL, thread: messageId, messageId };
+  return { platform: 'discord', workspace: GUILD, userId: 'U1', channel: CHANNEL, thread: messageId, messageId };
 }

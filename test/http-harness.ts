@@ -69,7 +69,7 @@ export async function startApi(
     threadRetryMs: 20,
   });
   const memoryStore = options.memory === false ? undefined : runtime.memoryStore;
-  const metrics = createMetrics({ db: runtime.db, queue });
+  const metrics = createMetrics({ db: runtime.db, queue, feedback: runtime.feedback });
   const app = createWebApp({
     logger: silentLogger,
     db: runtime.db,

@@ -7,7 +7,7 @@ import { startSystem, type TestSystem } from './helpers/system.js';
 let system: TestSystem;
 
 beforeAll(async () => {
-  system = await startSystem({ platforms: ['slack'] });
+  system = await startSystem({ platforms: ['slack'], slackStreaming: false });
 });
 afterAll(async () => {
   await system?.close();

@@ -31,6 +31,7 @@ function conversation(channel: string, text = 'Seattle to Austin?'): ReplyTarget
   return {
     platform: 'slack',
     workspace: 'T1',
+    userId: 'U1',
     channel,
     thread: mention.ts,
     messageId: mention.ts,

@@ -7,8 +7,9 @@ import { scriptTeam } from './helpers/team-script.js';
 
 let system: TestSystem;
 
+// These tests cover the post-and-edit way (a workspace that cannot stream); test/slack-ai-app.test.ts streams.
 beforeAll(async () => {
-  system = await startSystem({ platforms: ['slack'] });
+  system = await startSystem({ platforms: ['slack'], slackStreaming: false });
 });
 afterAll(async () => {
   await system?.close();

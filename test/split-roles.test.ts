@@ -13,7 +13,7 @@ let worker: Services;
 const processes = workerProcesses(() => system);
 
 beforeAll(async () => {
-  system = await startSystem({ platforms: ['slack'], role: 'web', env: { AGENTOS_API_KEY: KEY } });
+  system = await startSystem({ platforms: ['slack'], role: 'web', env: { AGENTOS_API_KEY: KEY }, slackStreaming: false });
   worker = await system.startMore('worker');
 });
 afterAll(async () => {

@@ -114,8 +114,8 @@ export function createDiscordChatAdapter(
     platform: 'discord',
     rest,
 
-    async postPlaceholder(target, text) {
-      const body = renderStatus(text);
+    async postPlaceholder(target, text, controls) {
+      const body = renderStatus(text, target.ephemeral ? undefined : controls);
       if (target.interactionId && (await editOriginal(target, body)))
         return { id: ORIGINAL, channel: target.channel };
       if (target.ephemeral) throw privateReplyGone();
@@ -124,16 +124,24 @@ export function createDiscordChatAdapter(
       return { id: message.id, channel: where, ...(where !== target.channel && { thread: where }) };
     },
 
-    async updateProgress(target, ref, text) {
-      const body = renderStatus(text);
+    async updateProgress(target, ref, text, controls) {
+      const body = renderStatus(text, target.ephemeral ? undefined : controls);
       // Progress is best effort: with the token gone, the answer is posted as the bot later.
       if (ref.id === ORIGINAL) await editOriginal(target, body);
       else await editMessage(ref, body);
     },
 
+    async deleteMessage(_target, ref) {
+      try {
+        await rest.delete(Routes.channelMessage(ref.channel, ref.id));
+      } catch (err) {
+        throw platformError('delete', err);
+      }
+    },
+
     async deliverAnswer(target, ref, answer, progress) {
       const posted = new Set(progress.alreadyPosted);
-      const { main, overflow } = renderAnswer(answer);
+      const { main, overflow } = renderAnswer(target.ephemeral ? { ...answer, controls: undefined } : answer);
       if (target.ephemeral) return deliverPrivately(target, main, overflow, posted, progress.onPosted);
       let thread: Promise<string> | undefined;
       const channelOnce = () => {

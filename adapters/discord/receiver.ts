@@ -1,3 +1,5 @@
+import type { AnswerActions } from '../../src/run/answer-actions.js';
+import { onButtonClick } from './button-clicks.js';
 import { once } from 'node:events';
 import {
   type ChatInputCommandInteraction,
@@ -37,6 +39,8 @@ export interface DiscordReceiverOptions {
    */
   messageContent?: boolean;
   clock?: Clock;
+  /** What the buttons under answers do (Stop, feedback, follow-ups); without it clicks are ignored. */
+  actions?: AnswerActions;
 }
 
 export interface DiscordReceiver {
@@ -85,6 +89,10 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
   });
 
   async function onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.isButton() && options.actions) {
+      await onButtonClick(interaction, { actions: options.actions, clock, logger, threadKey: discordThreadKey });
+      return;
+    }
     if (!interaction.isChatInputCommand() || !COMMAND_NAMES.has(interaction.commandName)) return;
     // Discord allows 3 s for the first response: acknowledge before anything that could be slow.
     const ephemeral = PRIVATE_COMMANDS.has(interaction.commandName);

@@ -1,4 +1,5 @@
-import type { ChatAnswer } from '../../src/ports/chat-adapter.js';
+import type { AnswerControls, ChatAnswer } from '../../src/ports/chat-adapter.js';
+import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
 
@@ -6,12 +7,20 @@ const LIMITS = PLATFORM_LIMITS.discord;
 const EMBED_CHUNK = LIMITS.embedChunk;
 const EMBED_COLOR = 0x2f80ed;
 
+/** A row of buttons (message components type 1 holding type 2). */
+export interface DiscordActionRow {
+  type: 1;
+  components: Array<{ type: number; style: number; label: string; custom_id: string; emoji?: { name: string } }>;
+}
+
 /** A message body as Discord's REST API takes it (create, edit or interaction webhook edit). */
 export interface DiscordMessageBody {
   content: string;
   embeds: Array<{ description: string; color?: number; title?: string }>;
   /** Always empty: model output must never ping @everyone, roles or users. */
   allowed_mentions: { parse: [] };
+  /** Buttons (Stop, feedback, follow-ups); an empty list removes earlier ones on an edit. */
+  components?: DiscordActionRow[];
   attachments?: Array<{ id: number; filename: string }>;
 }
 
@@ -25,12 +34,53 @@ const body = (content: string, embeds: DiscordMessageBody['embeds'] = []): Disco
   content,
   embeds,
   allowed_mentions: { parse: [] },
+  components: [],
 });
 
-/** The placeholder and progress text; progress boards are short, but never let one break the limit. */
-export function renderStatus(text: string): DiscordMessageBody {
-  return body(truncate(text, LIMITS.messageChars));
+/** The placeholder and progress (the plan, then the answer as it is written), with a Stop button while it runs. */
+export function renderStatus(text: string, controls?: AnswerControls): DiscordMessageBody {
+  return { ...body(truncate(text, LIMITS.messageChars)), components: renderControls(controls) };
 }
+
+/**
+ * The buttons under an answer, as action rows: Stop while it is written; thumbs up / down and the
+ * one-click follow-ups once it is done. Each custom_id is the action id (answer-actions.ts).
+ */
+export function renderControls(controls: AnswerControls | undefined): DiscordActionRow[] {
+  if (!controls) return [];
+  const { runId } = controls;
+  const button = (label: string, custom_id: string, style: number, emoji?: string) => ({
+    type: 2,
+    style,
+    label,
+    custom_id,
+    ...(emoji && { emoji: { name: emoji } }),
+  });
+  const rows: DiscordActionRow[] = [];
+  if (controls.stop) rows.push({ type: 1, components: [button('Stop', encodeAction({ kind: 'stop', runId }), STYLE.danger, '⏹️')] });
+  if (controls.feedback) {
+    rows.push({
+      type: 1,
+      components: [
+        button('Helpful', encodeAction({ kind: 'feedback', runId, rating: 'up' }), STYLE.secondary, '👍'),
+        button('Not helpful', encodeAction({ kind: 'feedback', runId, rating: 'down' }), STYLE.secondary, '👎'),
+      ],
+    });
+  }
+  const followUps = controls.followUps ?? [];
+  if (followUps.length > 0) {
+    rows.push({
+      type: 1,
+      components: followUps.map((f) =>
+        button(f.label, encodeAction({ kind: 'follow_up', runId, followUp: f.id as FollowUpId }), STYLE.primary),
+      ),
+    });
+  }
+  return rows;
+}
+
+/** Discord's button styles. */
+const STYLE = { primary: 1, secondary: 2, danger: 4 } as const;
 
 /**
  * Short answers go in `content`; longer ones in embeds, whose 4,096-character descriptions hold twice
@@ -38,10 +88,14 @@ export function renderStatus(text: string): DiscordMessageBody {
  */
 export function renderAnswer(answer: ChatAnswer): RenderedAnswer {
   const text = answerText(answer);
-  if (text.length <= LIMITS.messageChars) return { main: body(text), overflow: [] };
+  const components = renderControls(answer.controls);
+  if (text.length <= LIMITS.messageChars) return { main: { ...body(text), components }, overflow: [] };
   const [first = '', ...rest] = splitText(text, EMBED_CHUNK);
   const embed = (description: string) => [{ description, color: EMBED_COLOR }];
-  return { main: body('', embed(first)), overflow: rest.map((chunk) => body('', embed(chunk))) };
+  const messages = [first, ...rest].map((chunk) => body('', embed(chunk)));
+  // The buttons go under the last part, where the reader finishes.
+  messages[messages.length - 1]!.components = components;
+  return { main: messages[0]!, overflow: messages.slice(1) };
 }
 
 /** The chat text of an answer, with failures marked so they read as such. */

@@ -71,7 +71,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   const logger = deps.logger ?? runtime.logger;
   const clock = deps.clock ?? runtime.clock;
   const bullQueue = deps.bullQueue ?? bullQueueOf(deps.queue);
-  const metrics = deps.metrics ?? createMetrics({ db: runtime.db, queue: deps.queue, logger });
+  const metrics = deps.metrics ?? createMetrics({ db: runtime.db, queue: deps.queue, feedback: runtime.feedback, logger });
   const guard = createApiGuard({ apiKey: config.agentosApiKey, clock, rateLimit: deps.rateLimit });
 
   const router = express.Router();

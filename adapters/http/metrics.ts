@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Queryable } from '../../db/database.js';
 import { RUN_DURATION_BUCKETS, type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
+import type { FeedbackStore } from '../../src/ports/feedback-store.js';
 import type { MessageQueue } from '../../src/ports/message-queue.js';
 import type { Logger } from '../../src/logger.js';
 
@@ -22,6 +23,8 @@ export interface Metrics {
 export function createMetrics(options: {
   db: Queryable;
   queue?: Pick<MessageQueue, 'counts'>;
+  /** Thumbs up / down on answers (`movebot_feedback_total`), read from the database at scrape time. */
+  feedback?: Pick<FeedbackStore, 'totals'>;
   logger?: Logger;
 }): Metrics {
   const registry = new Registry();
@@ -56,14 +59,29 @@ export function createMetrics(options: {
     return totals ? renderRuns(totals) : '';
   };
 
+  const feedbackSeries = async (): Promise<string> => {
+    const totals = await options.feedback?.totals().catch((err: unknown) => {
+      options.logger?.warn({ err: String(err) }, 'metrics: could not read the feedback totals');
+      return undefined;
+    });
+    if (!totals) return '';
+    return [
+      '# HELP movebot_feedback_total Current thumbs up / down votes on answers, one per user per answer (every process)',
+      '# TYPE movebot_feedback_total counter',
+      `movebot_feedback_total{rating="up"} ${totals.up}`,
+      `movebot_feedback_total{rating="down"} ${totals.down}`,
+      '',
+    ].join('\n');
+  };
+
   return {
     contentType: registry.contentType,
     recordRequest(route, status) {
       requests.inc({ route, status: String(status) });
     },
     render: async () => {
-      const [own, runs] = await Promise.all([registry.metrics(), runSeries()]);
-      return own + runs;
+      const [own, runs, feedback] = await Promise.all([registry.metrics(), runSeries(), feedbackSeries()]);
+      return own + runs + feedback;
     },
   };
 }

@@ -1,3 +1,5 @@
+import { createFeedbackStore } from '../../db/repositories/feedback-repository.js';
+import type { FeedbackStore } from '../../src/ports/feedback-store.js';
 import { createDatabase, type Database } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { createKnowledgeCache } from '../../db/repositories/knowledge-cache.js';
@@ -32,6 +34,8 @@ export interface Runtime {
   conversation: ConversationService;
   memoryStore: MemoryStore;
   memory: MemoryService;
+  /** Thumbs up / down on answers. */
+  feedback: FeedbackStore;
   embedder: Embedder;
   /** The tools' cache, which also indexes fetched pages into the knowledge base. */
   cache: IndexingCache;
@@ -91,6 +95,7 @@ export async function createRuntime(config: Config, deps: { logger: Logger; cloc
     conversation,
     memoryStore,
     memory,
+    feedback: createFeedbackStore(db),
     embedder,
     cache,
     knowledge: knowledgeRepo,

@@ -1,3 +1,4 @@
+import { createAnswerActions } from '../../src/run/answer-actions.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -91,11 +92,20 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   const { logger } = options;
   const queue = createMessageQueue({ redisUrl: config.redisUrl, queueName: options.queueName, logger });
   services.queue = queue;
-  services.metrics = createMetrics({ db: services.runtime.db, queue, logger });
+  services.metrics = createMetrics({ db: services.runtime.db, queue, feedback: services.runtime.feedback, logger });
   stops.push(() => queue.close());
 
+  // What the buttons under answers do, for every surface: stop through the run's cancellation,
+  // feedback into the store, follow-ups into the queue like any message.
+  const actions = createAnswerActions({
+    cancellation: services.cancellation,
+    feedback: services.runtime.feedback,
+    queue,
+    store: services.runtime.store,
+  });
   if (config.slack.botToken) {
-    services.slack = await createSlackReceiver({ config, queue, store: services.runtime.store, logger });
+    const { store, memoryStore: memories } = services.runtime;
+    services.slack = await createSlackReceiver({ config, queue, store, logger, actions, memories });
   }
   const surfaces = ['api', services.slack && 'slack', config.discord.token && 'discord'].filter(Boolean);
   const policy = apiListenPolicy(config);
@@ -129,6 +139,7 @@ async function startWeb(config: Config, options: StartOptions, services: Service
       store: services.runtime.store,
       logger,
       messageContent: config.discord.messageContent,
+      actions,
     });
     await services.discord.start();
     stops.push(() => services.discord!.stop());

@@ -1,7 +1,8 @@
 import type { types } from '@slack/bolt';
 import { headline } from '../../src/team/report.js';
 import type { Recommendation, Section } from '../../src/team/types.js';
-import { type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
+import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
+import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { splitText } from '../split-text.js';
 import { escapeMrkdwn, slackLink, toMrkdwn } from './slack-mrkdwn.js';
 
@@ -27,8 +28,71 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
   const { outcome } = answer;
   const blocks =
     outcome.kind === 'recommendation'
-      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined)
+      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, true)
       : textBlocks(outcome.kind === 'error' ? `:warning: ${outcome.text}` : outcome.text);
+  return asMessages(answer, [...blocks, ...controlBlocks(answer.controls)]);
+}
+
+/**
+ * What closes a native stream: the text was streamed already (a recommendation's justification, or
+ * the whole of any other answer), so only the rest of a recommendation and the buttons remain.
+ */
+export function renderStreamEnd(answer: ChatAnswer): SlackMessage[] {
+  const { outcome } = answer;
+  const blocks = outcome.kind === 'recommendation' ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, false) : [];
+  return asMessages(answer, [...blocks, ...controlBlocks(answer.controls)]);
+}
+
+/**
+ * The buttons under an answer: Stop while it is written; thumbs up / down (Slack's feedback
+ * buttons) and one-click follow-ups once it is done. Each value is the action id (answer-actions.ts).
+ */
+export function controlBlocks(controls: AnswerControls | undefined): KnownBlock[] {
+  if (!controls) return [];
+  const { runId } = controls;
+  const button = (text: string, id: string, style?: 'danger') => ({
+    type: 'button' as const,
+    action_id: id,
+    value: id,
+    text: { type: 'plain_text' as const, text },
+    ...(style && { style }),
+  });
+  const blocks: KnownBlock[] = [];
+  if (controls.stop) {
+    blocks.push({ type: 'actions', block_id: 'mb-stop', elements: [button('Stop', encodeAction({ kind: 'stop', runId }), 'danger')] });
+  }
+  if (controls.feedback) {
+    const vote = (rating: 'up' | 'down', text: string, label: string) => ({
+      text: { type: 'plain_text' as const, text },
+      value: encodeAction({ kind: 'feedback', runId, rating }),
+      accessibility_label: label,
+    });
+    blocks.push({
+      type: 'context_actions',
+      block_id: 'mb-feedback',
+      elements: [
+        {
+          type: 'feedback_buttons',
+          action_id: `mb:fb:${runId}`,
+          positive_button: vote('up', 'Good answer', 'Mark this answer as good'),
+          negative_button: vote('down', 'Not helpful', 'Mark this answer as not helpful'),
+        },
+      ],
+    });
+  }
+  const followUps = controls.followUps ?? [];
+  if (followUps.length > 0) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'mb-follow-ups',
+      elements: followUps.map((f) => button(f.label, encodeAction({ kind: 'follow_up', runId, followUp: f.id as FollowUpId }))),
+    });
+  }
+  return blocks;
+}
+
+function asMessages(answer: ChatAnswer, blocks: KnownBlock[]): SlackMessage[] {
+  const { outcome } = answer;
   const fallback = outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text;
   return packBlocks(blocks).map((part, i) => ({
     text: truncate(
@@ -37,6 +101,12 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
     ),
     blocks: part,
   }));
+}
+
+/** The placeholder and its progress edits: the status text, and a Stop button while the answer is written. */
+export function renderStatusMessage(text: string, controls?: AnswerControls): SlackMessage {
+  const status = renderStatusText(text);
+  return { text: status, blocks: [section(status), ...controlBlocks(controls)] };
 }
 
 /** Placeholder and progress text: mrkdwn, within one section's limit. */
@@ -50,7 +120,7 @@ export function textBlocks(markdown: string): KnownBlock[] {
   return splitText(mrkdwn, LIMITS.blockText).map(section);
 }
 
-function recommendationBlocks(r: Recommendation, hasReport: boolean): KnownBlock[] {
+function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustification: boolean): KnownBlock[] {
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -61,7 +131,7 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean): KnownBlock
   if (r.memoriesUsed.length > 0) {
     blocks.push(context(`You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
   }
-  if (r.justification) blocks.push(...textBlocks(r.justification));
+  if (r.justification && withJustification) blocks.push(...textBlocks(r.justification));
 
   blocks.push({ type: 'divider' }, ...textBlocks('**💰 Cost of living**'));
   blocks.push(

@@ -1,9 +1,10 @@
 import { webApi } from '@slack/bolt';
 import { describeError, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
-import { renderAnswerMessages, renderStatusText, type SlackMessage } from './slack-blocks.js';
+import type { ChatAdapter, ChatAnswer, DeliveryProgress, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
+import { renderAnswerMessages, renderStatusMessage, renderStreamEnd, type SlackMessage } from './slack-blocks.js';
 import { toSlackLogger } from './slack-logger.js';
+import { chunksOf, createSlackAssistant, createSlackStreamer, type StreamEnd, slackErrorCode } from './slack-streamer.js';
 import { slackClientOptions } from './slack-web-client.js';
 
 export interface SlackChatAdapterOptions {
@@ -17,6 +18,9 @@ export interface SlackChatAdapterOptions {
   /** Web API retries for the built client (tests pass `{ retries: 0 }`). */
   retryConfig?: webApi.WebClientOptions['retryConfig'];
 }
+
+/** Slack's answers to blocks it cannot show. */
+const REFUSED_BLOCKS = new Set(['invalid_blocks', 'msg_blocks_too_long']);
 
 /** Part keys this adapter records (see ChatAdapter.deliverAnswer): overflow messages and the file. */
 export const SLACK_PART_KEYS = {
@@ -51,7 +55,7 @@ export function createSlackChatAdapter(
     }
   }
 
-  async function post(target: ReplyTarget, message: SlackMessage): Promise<string> {
+  async function post(target: ReplyTarget, message: { text: string; blocks?: SlackMessage['blocks'] }): Promise<string> {
     const res = await call('chat.postMessage', () =>
       client.chat.postMessage({
         channel: target.channel,
@@ -69,40 +73,79 @@ export function createSlackChatAdapter(
     platform: 'slack',
     client,
 
-    async postPlaceholder(target, text) {
-      const res = await call('chat.postMessage', () =>
-        client.chat.postMessage({
-          channel: target.channel,
-          thread_ts: threadOf(target),
-          text: renderStatusText(text),
-        }),
-      );
-      return { id: String(res.ts), channel: String(res.channel ?? target.channel) };
+    async postPlaceholder(target, text, controls) {
+      const id = await orAsText(renderStatusMessage(text, controls), (message) => post(target, message));
+      return { id, channel: target.channel };
     },
 
-    async updateProgress(_target, ref, text) {
-      await call('chat.update', () =>
-        client.chat.update({ channel: ref.channel, ts: ref.id, text: renderStatusText(text) }),
+    async updateProgress(_target, ref, text, controls) {
+      await orAsText(renderStatusMessage(text, controls), (message) =>
+        call('chat.update', () => client.chat.update({ channel: ref.channel, ts: ref.id, ...message })),
       );
+    },
+
+    async deleteMessage(_target, ref) {
+      await call('chat.delete', () => client.chat.delete({ channel: ref.channel, ts: ref.id }));
     },
 
     async deliverAnswer(target, ref, answer, progress) {
-      const posted = new Set(progress.alreadyPosted);
-      const record = async (partKey: string, id: string) => {
-        posted.add(partKey);
-        await progress.onPosted(partKey, id);
-      };
+      const { posted, record } = partsOf(progress);
       const [main, ...overflow] = renderAnswerMessages(answer);
       if (main) await replacePlaceholder(target, ref, main, posted, record);
-      for (const [i, message] of overflow.entries()) {
-        const key = SLACK_PART_KEYS.overflow(i + 2);
-        if (posted.has(key)) continue;
-        await record(key, await post(target, message));
-      }
-      if (answer.report && !posted.has(SLACK_PART_KEYS.report))
-        await uploadReport(target, answer.report, record);
+      await postRest(target, overflow, answer, posted, record);
     },
+
+    streamer: createSlackStreamer({ client, threadOf, platformError, finish: finishStream }),
+    assistant: createSlackAssistant(client, threadOf),
   };
+
+  /** Closes a stream with the answer's blocks and buttons, then its overflow and report. */
+  async function finishStream(target: ReplyTarget, ref: PostedRef, end: StreamEnd): Promise<void> {
+    const { posted, record } = partsOf(end.progress);
+    const [main, ...overflow] = renderStreamEnd(end.answer!);
+    const chunks = chunksOf(end.update);
+    try {
+      await client.chat.stopStream({
+        channel: ref.channel,
+        ts: ref.id,
+        ...(chunks.length ? { chunks } : {}),
+        ...(main ? { blocks: main.blocks } : {}),
+      });
+    } catch (err) {
+      if (slackErrorCode(err) === 'message_not_in_streaming_state') {
+        throw new MovebotError('stream_expired', 'Slack chat.stopStream: the stream is closed', { cause: err });
+      }
+      throw platformError('chat.stopStream', err);
+    }
+    await postRest(target, overflow, end.answer!, posted, record);
+  }
+
+  /** A status message whose blocks (the Stop button) Slack refuses is sent again as plain text. */
+  async function orAsText<T>(message: SlackMessage, send: (m: { text: string; blocks?: SlackMessage['blocks'] }) => Promise<T>): Promise<T> {
+    try {
+      return await send(message);
+    } catch (err) {
+      const code = (err as { cause?: { error?: string } }).cause?.error;
+      if (!code || !REFUSED_BLOCKS.has(code)) throw err;
+      return send({ text: message.text });
+    }
+  }
+
+  /** Overflow messages and the report file, each once (a re-run skips what reply state lists). */
+  async function postRest(
+    target: ReplyTarget,
+    overflow: SlackMessage[],
+    answer: ChatAnswer,
+    posted: Set<string>,
+    record: (key: string, id: string) => Promise<void>,
+  ): Promise<void> {
+    for (const [i, message] of overflow.entries()) {
+      const key = SLACK_PART_KEYS.overflow(i + 2);
+      if (posted.has(key)) continue;
+      await record(key, await post(target, message));
+    }
+    if (answer.report && !posted.has(SLACK_PART_KEYS.report)) await uploadReport(target, answer.report, record);
+  }
 
   /** Edits are idempotent, so a re-run edits again; only a vanished placeholder needs a new post. */
   async function replacePlaceholder(
@@ -151,13 +194,18 @@ export function createSlackChatAdapter(
   }
 }
 
+function partsOf(progress: DeliveryProgress | undefined) {
+  const posted = new Set(progress?.alreadyPosted ?? []);
+  const record = async (partKey: string, id: string) => {
+    posted.add(partKey);
+    await progress?.onPosted(partKey, id);
+  };
+  return { posted, record };
+}
+
 function uploadedFileId(res: unknown): string | undefined {
   const files = (res as { files?: Array<{ files?: Array<{ id?: string }> }> }).files;
   return files?.[0]?.files?.[0]?.id;
-}
-
-function slackErrorCode(err: unknown): string | undefined {
-  return (err as { data?: { error?: string } }).data?.error;
 }
 
 /**

@@ -5,17 +5,24 @@ import { type Clock, systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
+import type { MemoryStore } from '../../src/ports/memory-store.js';
 import type { SessionStore } from '../../src/ports/session-store.js';
+import type { AnswerActions } from '../../src/run/answer-actions.js';
 import { toSlackLogger } from './slack-logger.js';
 import { type BotIdentity, normalizeSlackEvent } from './slack-normalize.js';
 import { DeferredAckSocketModeReceiver } from './slack-socket-receiver.js';
+import { registerSlackInteractions } from './slack-interactions.js';
 import { slackClientOptions } from './slack-web-client.js';
 
 export interface SlackReceiverOptions {
   config: { slack: Config['slack'] };
   queue: MessageQueue;
   /** To recognise threads that hold a conversation, so follow-ups there need no mention. */
-  store: Pick<SessionStore, 'getSessionByThreadKey'>;
+  store: Pick<SessionStore, 'getSessionByThreadKey' | 'upsertUser'>;
+  /** What the buttons under answers do (Stop, feedback, follow-ups); without it clicks are ignored. */
+  actions?: AnswerActions;
+  /** For assistant threads' suggested prompts, made from what the user told us. */
+  memories?: Pick<MemoryStore, 'list'>;
   logger: Logger;
   clock?: Clock;
   /** Web API retries (tests pass `{ retries: 0 }`). */
@@ -132,6 +139,9 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
   };
   app.event('app_mention', (args) => onEvent(args as unknown as ListenerArgs));
   app.event('message', (args) => onEvent(args as unknown as ListenerArgs));
+  if (options.actions) {
+    registerSlackInteractions(app, { actions: options.actions, memories: options.memories, users: store, clock, logger });
+  }
 
   return {
     router,

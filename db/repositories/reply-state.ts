@@ -1,4 +1,4 @@
-import type { ReplyState, ReplyStateStore } from '../../src/ports/reply-state.js';
+import { PlaceholderSchema, type ReplyState, type ReplyStateStore } from '../../src/ports/reply-state.js';
 import type { Database } from '../database.js';
 
 export type { ReplyState, ReplyStateStore } from '../../src/ports/reply-state.js';
@@ -11,7 +11,9 @@ export function createReplyStateStore(db: Database): ReplyStateStore {
         [jobId],
       );
       const r = rows[0];
-      return r ? { jobId: r.job_id, placeholder: r.placeholder, parts: r.parts ?? {}, status: r.status } : undefined;
+      return r
+        ? { jobId: r.job_id, placeholder: PlaceholderSchema.nullable().parse(r.placeholder), parts: r.parts ?? {}, status: r.status }
+        : undefined;
     },
     async savePlaceholder(jobId, platform, channel, ref) {
       await db.query(
@@ -37,7 +39,7 @@ export function createReplyStateStore(db: Database): ReplyStateStore {
          RETURNING placeholder`,
         [jobId, platform, channel],
       );
-      return rows[0] ? { placeholder: rows[0].placeholder } : undefined;
+      return rows[0] ? { placeholder: PlaceholderSchema.nullable().parse(rows[0].placeholder) } : undefined;
     },
   };
 }

@@ -25,6 +25,10 @@ export const PLATFORM_LIMITS = {
      * and app), and the answers' own edits need the rest.
      */
     progressEditsPerMinute: 30,
+    /** Streams stop taking appends about 5 minutes after chat.startStream; we move on to a new one before. */
+    streamRotateMs: 4 * 60_000,
+    /** chat.appendStream is Tier 4 (100+ a minute): a batch every half second leaves room. */
+    streamAppendIntervalMs: 500,
   },
   discord: {
     messageChars: 2_000,
@@ -33,7 +37,8 @@ export const PLATFORM_LIMITS = {
     embedChunk: 4_000,
     embedsPerMessage: 10,
     embedTotalChars: 6_000,
-    editIntervalMs: 1_000,
+    /** No interval of our own: each edit waits for the one before, paced by the REST queue's rate-limit headers. */
+    editIntervalMs: 0,
     /** Discord allows 50 requests a second per bot; progress takes a tenth of that per guild. */
     progressEditsPerMinute: 300,
     /** Interaction tokens stop working after 15 minutes. */
@@ -41,10 +46,10 @@ export const PLATFORM_LIMITS = {
   },
 } as const;
 
-/** Where a reply goes: the job's channel and thread. */
+/** Where a reply goes: the job's channel and thread, and who asked (Slack streams are addressed to them). */
 export type ReplyTarget = Pick<
   ChatJob,
-  'platform' | 'workspace' | 'channel' | 'thread' | 'messageId' | 'interactionId' | 'ephemeral'
+  'platform' | 'workspace' | 'channel' | 'thread' | 'messageId' | 'interactionId' | 'ephemeral' | 'userId'
 >;
 
 /** A message the bot posted, as the platform identifies it. */
@@ -54,6 +59,8 @@ export interface PostedRef {
   channel: string;
   /** Discord: the thread the conversation continues in, once created. */
   thread?: string;
+  /** A native stream message (AnswerStreamer), not a posted message. */
+  streaming?: boolean;
 }
 
 /** The answer to deliver: text for chat, the Markdown report to attach when the platform allows. */
@@ -61,6 +68,77 @@ export interface ChatAnswer {
   outcome: TeamOutcome | { kind: 'error'; text: string };
   /** Full report Markdown, attached as a file (recommendations only). */
   report?: { fileName: string; markdown: string };
+  /** The buttons under the answer (feedback, one-click follow-ups). */
+  controls?: AnswerControls;
+  /** The run was stopped on request: the text is what it had written. */
+  stopped?: boolean;
+}
+
+/**
+ * What a user can do with an answer, as buttons each platform renders its own way. Every button's id
+ * is `encodeAction(…)` (src/run/answer-actions.ts), so a click names its run.
+ */
+export interface AnswerControls {
+  runId: string;
+  /** A Stop button: the answer is still being written. */
+  stop?: boolean;
+  /** Thumbs up / thumbs down. */
+  feedback?: boolean;
+  /** One-click follow-up questions (at most three). */
+  followUps?: Array<{ id: string; label: string }>;
+}
+
+/** One step of the live plan (one per analyst, and the synthesis). */
+export interface PlanTask {
+  id: string;
+  title: string;
+  status: 'pending' | 'in_progress' | 'complete' | 'error';
+  /** A short result, e.g. "NerdWallet: 27% lower overall", or why it failed. */
+  details?: string;
+  /** Pages the step read (the NerdWallet page, Reddit threads). */
+  sources?: Array<{ url: string; title: string }>;
+}
+
+/** What changed in a live answer since the last update. */
+export interface StreamUpdate {
+  /** Plan steps whose status or details changed. */
+  tasks?: PlanTask[];
+  /** Answer text written since the last update (Markdown). */
+  text?: string;
+}
+
+/**
+ * Native streaming (Slack's chat.startStream / appendStream / stopStream): the plan and the answer are
+ * written into one message as the run goes. Any method may throw a MovebotError with code
+ * `streaming_unavailable` when the platform or workspace cannot stream; the caller then answers the
+ * post-and-edit way.
+ */
+export interface AnswerStreamer {
+  /** Opens the live message in the thread: a title (the plan's, e.g. "Looking into Seattle → Austin…") and first contents. */
+  start(target: ReplyTarget, title: string, update: StreamUpdate): Promise<PostedRef>;
+  /** Adds plan changes and text; throws code `stream_expired` once the platform closed the stream. */
+  append(target: ReplyTarget, ref: PostedRef, update: StreamUpdate): Promise<void>;
+  /**
+   * Closes the stream with `end.update` (the plan's last changes, the rest of the text) and, when an
+   * answer is given, the answer's blocks and buttons under it and its report file after it (a part,
+   * recorded through `end.progress` as deliverAnswer does). No answer: closed to be continued in a
+   * new stream message, or closed because a re-run takes over.
+   */
+  stop(target: ReplyTarget, ref: PostedRef, end: { update: StreamUpdate; answer?: ChatAnswer; progress?: DeliveryProgress }): Promise<void>;
+}
+
+/** Parts a previous attempt posted, and how to record a new one, so a re-run posts nothing twice. */
+export interface DeliveryProgress {
+  alreadyPosted: string[];
+  onPosted(partKey: string, id: string): Promise<void>;
+}
+
+/** Assistant threads (Slack's AI-app split view and DMs): status line and title. */
+export interface AssistantThreads {
+  /** Shows a status under the thread while the turn runs ('' clears it). */
+  setStatus(target: ReplyTarget, status: string, loadingMessages?: string[]): Promise<void>;
+  /** Names the thread, e.g. "Seattle → Austin". */
+  setTitle(target: ReplyTarget, title: string): Promise<void>;
 }
 
 /**
@@ -69,10 +147,16 @@ export interface ChatAnswer {
  */
 export interface ChatAdapter {
   readonly platform: 'slack' | 'discord';
-  /** Posts the "Looking into…" placeholder in the thread; the answer later replaces it. */
-  postPlaceholder(target: ReplyTarget, text: string): Promise<PostedRef>;
+  /** Posts the "Looking into…" placeholder in the thread (with a Stop button when `controls` say so). */
+  postPlaceholder(target: ReplyTarget, text: string, controls?: AnswerControls): Promise<PostedRef>;
   /** Replaces the placeholder's text with progress (callers throttle to PLATFORM_LIMITS). */
-  updateProgress(target: ReplyTarget, ref: PostedRef, text: string): Promise<void>;
+  updateProgress(target: ReplyTarget, ref: PostedRef, text: string, controls?: AnswerControls): Promise<void>;
+  /** Deletes a message the bot posted (a Stop button message once its answer is done). */
+  deleteMessage(target: ReplyTarget, ref: PostedRef): Promise<void>;
+  /** Native streaming, where the platform has it. */
+  readonly streamer?: AnswerStreamer;
+  /** Assistant-thread status and title, where the platform has them. */
+  readonly assistant?: AssistantThreads;
   /**
    * Turns the placeholder into the answer, posting overflow parts and the report file after it.
    * `alreadyPosted` lists part ids a previous attempt posted, so a re-run posts nothing twice;
@@ -82,6 +166,6 @@ export interface ChatAdapter {
     target: ReplyTarget,
     ref: PostedRef,
     answer: ChatAnswer,
-    progress: { alreadyPosted: string[]; onPosted(partKey: string, id: string): Promise<void> },
+    progress: DeliveryProgress,
   ): Promise<void>;
 }

@@ -1,8 +1,19 @@
+import { z } from 'zod';
+
+/** The message that becomes the answer, as stored in `chat_replies.placeholder` (validated when read). */
+export const PlaceholderSchema = z.object({
+  id: z.string(),
+  channel: z.string(),
+  thread: z.string().optional(),
+  /** A native stream (Slack chat.startStream) rather than a posted message to edit. */
+  streaming: z.boolean().optional(),
+});
+
 /** Where the bot's reply to one platform message stands. */
 export interface ReplyState {
   jobId: string;
   /** The placeholder message that becomes the answer (a PostedRef). */
-  placeholder: { id: string; channel: string; thread?: string } | null;
+  placeholder: z.infer<typeof PlaceholderSchema> | null;
   /** Parts already posted after the placeholder, by part key → platform message id. */
   parts: Record<string, string>;
   /** `failed`: a failure notice was delivered; an operator's retry answers over it. */

@@ -45,6 +45,13 @@ export function createMemoryChatAdapter(platform: 'slack' | 'discord' = 'slack')
       m.history.push(text);
       calls.push({ op: 'progress', at: Date.now(), id: ref.id });
     },
+    async deleteMessage(target, ref) {
+      threads.set(
+        key(target),
+        (threads.get(key(target)) ?? []).filter((m) => m.id !== ref.id),
+      );
+      calls.push({ op: 'delete', at: Date.now(), id: ref.id });
+    },
     async deliverAnswer(target, ref, answer: ChatAnswer, progress) {
       const m = byId.get(ref.id)!;
       m.text = answer.outcome.text;

@@ -38,6 +38,11 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Short lock/stall settings so a killed worker's job is re-run quickly. */
   fastStalls?: boolean;
+  /**
+   * false: the Slack fake answers the streaming methods `unknown_method`, as for an app that cannot
+   * stream, so answers take the post-and-edit way (placeholder, progress edits, final edit).
+   */
+  slackStreaming?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const fakes = await startTeamFakes();
   const db = await createTestDatabase('postgres');
   const slack = platforms.includes('slack') ? await createSlackFake({ signingSecret: SLACK_SIGNING_SECRET }) : undefined;
+  if (options.slackStreaming === false) slack?.disableStreaming();
   const discord = platforms.includes('discord')
     ? await createDiscordFake({
         guilds: [{ id: DISCORD_GUILD, name: 'movers', channels: [{ id: DISCORD_CHANNEL, name: 'general', type: 0 }] }],
