@@ -20,6 +20,8 @@ let page: Page;
 let profileDir: string;
 let failedJobId: string;
 let slackUserId: string;
+let slackRunId: string;
+let apiRunId: string;
 
 async function seed() {
   // A Slack thread through the same conversation service the queue worker uses.
@@ -40,6 +42,18 @@ async function seed() {
     headers: bearer(KEY),
     body: new URLSearchParams({ message: 'Hi <img src=x onerror="document.title=1"> there', stream: 'false', user_id: 'ann' }),
   });
+  // Thumbs up / down: 2 up and 1 down today on the Slack answer, 1 down yesterday on the API answer.
+  const { store, feedback, db } = api.runtime;
+  slackRunId = turn.runId!;
+  const apiSession = (await store.listSessions({ platform: 'api' })).sessions[0]!;
+  apiRunId = (await store.listRuns(apiSession.id))[0]!.id;
+  const pat = await store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'U456' }, 'Pat');
+  const lee = await store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'U789' }, 'Lee');
+  await feedback.record({ runId: slackRunId, userId: slackUserId, rating: 'up' });
+  await feedback.record({ runId: slackRunId, userId: pat.id, rating: 'up' });
+  await feedback.record({ runId: slackRunId, userId: lee.id, rating: 'down' });
+  await feedback.record({ runId: apiRunId, userId: apiSession.ownerUserId!, rating: 'down' });
+  await db.query(`UPDATE run_feedback SET updated_at = now() - interval '1 day' WHERE run_id = $1`, [apiRunId]);
   // A failed chat job: a BullMQ worker on the same queue whose processing throws (the harness's own
   // worker, which answered the API run above, is stopped first).
   await api.stopWorker();
@@ -114,6 +128,15 @@ describe('operator console in Chromium', () => {
     expect(await conversation.locator('h2').textContent()).toBe('Seattle, WA → Austin, TX');
     expect(await conversation.locator('.msg.user').textContent()).toContain('Should I move from Seattle to Austin?');
     expect(await conversation.locator('.msg.assistant').textContent()).toContain('Move');
+    // The answer carries its votes, and the session's runs are listed with theirs.
+    const votes = conversation.locator('.msg.assistant .votes');
+    expect(await votes.getAttribute('data-up')).toBe('2');
+    expect(await votes.getAttribute('data-down')).toBe('1');
+    expect(await votes.textContent()).toBe('2 up · 1 down');
+    const run = conversation.locator(`table.runs tbody tr[data-run-id="${slackRunId}"]`);
+    expect(await run.locator('td.up').textContent()).toBe('2');
+    expect(await run.locator('td.down').textContent()).toBe('1');
+    expect(await run.locator('td.share').textContent()).toBe('67%');
     await page.screenshot({ path: join(tmpdir(), 'movebot-console-sessions.png') });
 
     await page.selectOption('#session-platform', 'api');
@@ -121,6 +144,7 @@ describe('operator console in Chromium', () => {
     await rows.first().click();
     // Chat text is shown as text: the <img> stays literal and its onerror never runs.
     await page.locator('#conversation .msg.user', { hasText: '<img src=x' }).waitFor();
+    await page.locator('#conversation table.runs td', { hasText: '<img src=x' }).waitFor();
     expect(await page.locator('#conversation img').count()).toBe(0);
     expect(await page.title()).toBe('movebot console');
   });
@@ -153,10 +177,44 @@ describe('operator console in Chromium', () => {
     expect(await (await api.queue!.queue.getJob(failedJobId))?.getState()).toBe('waiting');
   });
 
+  it('shows the feedback totals, the thumbs-up share per day and the latest voted runs', async () => {
+    await page.click('#tabs [data-tab=metrics]');
+    await page.locator('#feedback-totals [data-kind=share]').waitFor();
+    expect(await page.locator('#feedback-totals [data-kind=up] b').textContent()).toBe('2');
+    expect(await page.locator('#feedback-totals [data-kind=down] b').textContent()).toBe('2');
+    expect(await page.locator('#feedback-totals [data-kind=share] b').textContent()).toBe('50%');
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect(await page.locator(`#feedback-days tr[data-day="${today}"] td.share`).textContent()).toBe('67%');
+    expect(await page.locator(`#feedback-days tr[data-day="${yesterday}"] td.share`).textContent()).toBe('0%');
+    expect(await page.locator('#feedback-days tbody tr').count()).toBe(7);
+    expect(await page.locator('#feedback-days td.share', { hasText: '—' }).count()).toBe(5);
+    // One bar: today's 67% (yesterday's 0% and the days without votes draw none).
+    const bars = page.locator('#chart-feedback rect.bar.share');
+    expect(await bars.count()).toBe(1);
+    expect(Number(await bars.getAttribute('data-value'))).toBeCloseTo(200 / 3, 5);
+    expect(await bars.locator('title').textContent()).toContain('67%');
+
+    const recent = page.locator('#feedback-runs tbody tr');
+    expect(await recent.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')))).toEqual([slackRunId, apiRunId]);
+    expect(await recent.first().textContent()).toContain('Seattle, WA → Austin, TX');
+    expect(await recent.first().locator('td.up').textContent()).toBe('2');
+    expect(await recent.first().locator('td.down').textContent()).toBe('1');
+    // The API question is shown as text, never as markup.
+    expect(await recent.nth(1).textContent()).toContain('Hi <img src=x onerror="document.title=1"> there');
+    expect(await page.locator('#panel-metrics img').count()).toBe(0);
+    expect(await page.title()).toBe('movebot console');
+
+    // A voted run opens its conversation.
+    await recent.first().click();
+    await page.locator('#conversation h2', { hasText: 'Seattle, WA → Austin, TX' }).waitFor();
+    expect(await page.locator('#panel-sessions').isHidden()).toBe(false);
+  });
+
   it('draws the run metrics as charts and renders a real screenshot', async () => {
     await page.click('#tabs [data-tab=metrics]');
     await page.locator('#chart-runs svg rect.bar.completed').first().waitFor();
-    expect(await page.locator('.charts svg.chart').count()).toBe(4);
+    expect(await page.locator('.charts svg.chart').count()).toBe(5);
     expect(await page.locator('#chart-latency rect.bar.p95').count()).toBe(1);
     expect(await page.locator('#chart-tokens rect.bar.tokens').count()).toBe(1);
     expect(await page.locator('#chart-cost rect.bar.cost').count()).toBe(1);

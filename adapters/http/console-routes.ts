@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { latencyPerDay, listUsers, runsPerHour, usagePerDay } from '../../db/repositories/run-stats.js';
+import type { FeedbackCounts } from '../../src/ports/feedback-store.js';
 import type { MessageQueue } from '../../src/ports/message-queue.js';
 import type { Runtime } from '../server/runtime.js';
 import { sendError } from './http-errors.js';
@@ -15,6 +16,14 @@ import { sendError } from './http-errors.js';
 export function consoleDir(): string {
   const candidates = [join(import.meta.dirname, 'console'), join(import.meta.dirname, '..', '..', '..', 'adapters', 'http', 'console')];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+/** Votes with the share of thumbs up among them (null when there are none). */
+const withShare = ({ up, down }: FeedbackCounts) => ({ up, down, share_up: up + down > 0 ? up / (up + down) : null });
+
+/** The UTC days (YYYY-MM-DD) of the last `days` days up to `now`, oldest first. */
+function lastDays(now: number, days: number): string[] {
+  return Array.from({ length: days }, (_, i) => new Date(now - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
 }
 
 /** GET /console (static page; its data calls carry the API key) and the console's JSON under /console/api. */
@@ -66,6 +75,68 @@ export function consoleRoutes(deps: { runtime: Runtime; queue?: MessageQueue; bu
       usagePerDay(runtime.db, dayStart),
     ]);
     res.json({ now: new Date(now).toISOString(), days, runs_per_hour: hourly, latency_per_day: latency, usage_per_day: usage });
+  });
+
+  // Thumbs up / down on answers: totals, the share of thumbs up per UTC day (every day of the window,
+  // oldest first) and the runs voted on last, with their session's title.
+  router.get('/console/api/feedback', async (req, res) => {
+    const days = z.coerce.number().int().min(1).max(90).catch(7).parse(req.query.days ?? 7);
+    const limit = z.coerce.number().int().min(1).max(100).catch(20).parse(req.query.limit ?? 20);
+    const now = runtime.clock.now();
+    const [totals, daily, recent] = await Promise.all([
+      runtime.feedback.totals(),
+      runtime.feedback.daily(days),
+      runtime.db.query<Record<string, string | Date | null>>(
+        `SELECT f.run_id, r.session_id, s.title, s.platform, r.input, r.started_at,
+                count(*) FILTER (WHERE f.rating = 'up') AS up, count(*) FILTER (WHERE f.rating = 'down') AS down,
+                max(f.updated_at) AS last_vote_at
+           FROM run_feedback f JOIN runs r ON r.id = f.run_id JOIN sessions s ON s.id = r.session_id
+          GROUP BY f.run_id, r.session_id, s.title, s.platform, r.input, r.started_at
+          ORDER BY last_vote_at DESC, f.run_id
+          LIMIT $1`,
+        [limit],
+      ),
+    ]);
+    const byDay = new Map(daily.map((d) => [d.day, d]));
+    res.json({
+      now: new Date(now).toISOString(),
+      days,
+      totals: withShare(totals),
+      per_day: lastDays(now, days).map((day) => ({ day, ...withShare(byDay.get(day) ?? { up: 0, down: 0 }) })),
+      recent: recent.rows.map((r) => ({
+        run_id: String(r.run_id),
+        session_id: String(r.session_id),
+        session_title: r.title === null ? null : String(r.title),
+        platform: String(r.platform),
+        input: String(r.input ?? '').slice(0, 200),
+        started_at: new Date(r.started_at as Date).toISOString(),
+        last_vote_at: new Date(r.last_vote_at as Date).toISOString(),
+        ...withShare({ up: Number(r.up), down: Number(r.down) }),
+      })),
+    });
+  });
+
+  // One session's runs with their votes, and which stored answer each run wrote (to mark it in the conversation).
+  router.get('/console/api/sessions/:id/runs', async (req, res) => {
+    const session = await runtime.store.getSession(String(req.params.id));
+    if (!session) return sendError(res, 404, 'not_found', 'No session with that id.');
+    const [runs, messages] = await Promise.all([runtime.store.listRuns(session.id), runtime.store.listMessages(session.id)]);
+    const votes = await runtime.feedback.forRuns(runs.map((r) => r.id));
+    const replies = messages.filter((m) => m.role === 'assistant');
+    const replyOf = (runId: string, userMessageId: string | null) =>
+      replies.find((m) => m.metadata.runId === runId) ?? (userMessageId ? replies.find((m) => m.replyTo === userMessageId) : undefined);
+    res.json({
+      session_id: session.id,
+      data: runs.map((r) => ({
+        run_id: r.id,
+        status: r.status,
+        input: r.input.slice(0, 200),
+        started_at: r.startedAt.toISOString(),
+        finished_at: r.finishedAt?.toISOString() ?? null,
+        reply_message_id: replyOf(r.id, r.userMessageId)?.id ?? null,
+        ...withShare(votes[r.id] ?? { up: 0, down: 0 }),
+      })),
+    });
   });
 
   router.get('/console/api/queue', async (_req, res) => {

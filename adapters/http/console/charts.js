@@ -20,7 +20,9 @@ function niceMax(value) {
  * Draws grouped or stacked bars into `container`.
  * @param {HTMLElement} container
  * @param {{ labels: string[], series: { name: string, cls: string, values: number[] }[], stacked?: boolean,
- *           format?: (n: number) => string, labelEvery?: number }} spec
+ *           format?: (n: number) => string, labelEvery?: number, max?: number, empty?: boolean }} spec
+ *        `max` fixes the axis maximum (e.g. 100 for percentages); `empty` says whether to show
+ *        "No data yet" (by default: when every value is 0).
  */
 export function barChart(container, spec) {
   const width = 560;
@@ -35,7 +37,7 @@ export function barChart(container, spec) {
       ? spec.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0)
       : Math.max(0, ...spec.series.map((s) => s.values[i] ?? 0)),
   );
-  const max = niceMax(Math.max(0, ...totals));
+  const max = spec.max ?? niceMax(Math.max(0, ...totals));
   const svg = el('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img' });
   svg.append(el('line', { class: 'axis', x1: pad.left, y1: pad.top + plotH, x2: width - pad.right, y2: pad.top + plotH }));
   for (const f of [0, 0.5, 1]) {
@@ -64,7 +66,7 @@ export function barChart(container, spec) {
       svg.append(el('text', { x: pad.left + i * slot + slot / 2, y: height - 14, 'text-anchor': 'middle' }, label));
     }
   });
-  if (totals.every((t) => t === 0)) {
+  if (spec.empty ?? totals.every((t) => t === 0)) {
     svg.append(el('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'empty' }, 'No data yet'));
   }
   const legend = document.createElement('div');

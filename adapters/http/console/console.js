@@ -1,5 +1,7 @@
 // The operator console: plain DOM, every server text inserted with textContent (chat content is untrusted).
 import { barChart } from './charts.js';
+import { badge, button, cell } from './dom.js';
+import { drawFeedback, runsTable, votes } from './feedback.js';
 
 const $ = (selector) => document.querySelector(selector);
 const KEY_STORAGE = 'movebot-console-key';
@@ -19,34 +21,8 @@ async function api(path, options = {}) {
   return res.status === 204 ? null : res.json();
 }
 
-function cell(text, className) {
-  const td = document.createElement('td');
-  if (className) td.className = className;
-  td.textContent = text ?? '';
-  return td;
-}
-
-function badge(platform) {
-  const td = document.createElement('td');
-  const span = document.createElement('span');
-  span.className = `badge ${platform}`;
-  span.textContent = platform;
-  td.append(span);
-  return td;
-}
-
-function button(label, className, onClick) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = className;
-  b.textContent = label;
-  b.addEventListener('click', onClick);
-  return b;
-}
-
 const when = (seconds) => new Date(seconds * 1000).toLocaleString();
 const userLabel = (u) => (u ? (u.display_name ?? u.user_id) : '—');
-
 // ---- Sessions -------------------------------------------------------------------------------------
 
 async function loadSessions() {
@@ -69,7 +45,11 @@ async function loadSessions() {
 async function openSession(id, row) {
   for (const tr of document.querySelectorAll('#sessions-table tr.selected')) tr.classList.remove('selected');
   row?.classList.add('selected');
-  const s = await api(`/sessions/${encodeURIComponent(id)}`);
+  const [s, runs] = await Promise.all([
+    api(`/sessions/${encodeURIComponent(id)}`),
+    api(`/console/api/sessions/${encodeURIComponent(id)}/runs`),
+  ]);
+  const byReply = new Map(runs.data.filter((r) => r.reply_message_id).map((r) => [r.reply_message_id, r]));
   const title = document.createElement('h2');
   title.textContent = s.session_name;
   const meta = document.createElement('p');
@@ -78,13 +58,16 @@ async function openSession(id, row) {
   const messages = s.messages.map((m) => {
     const div = document.createElement('div');
     div.className = `msg ${m.role}`;
+    div.dataset.messageId = m.id;
     const who = document.createElement('span');
     who.className = 'who';
     who.textContent = m.role === 'user' ? (m.author_name ?? 'user') : `movebot${m.kind ? ` (${m.kind})` : ''}`;
+    const run = byReply.get(m.id);
+    if (run && run.up + run.down > 0) who.append(' ', votes(run));
     div.append(who, document.createTextNode(m.content));
     return div;
   });
-  $('#conversation').replaceChildren(title, meta, ...messages);
+  $('#conversation').replaceChildren(title, meta, ...messages, ...runsTable(runs.data));
 }
 
 // ---- Memories -------------------------------------------------------------------------------------
@@ -171,7 +154,8 @@ async function loadQueue() {
 // ---- Metrics --------------------------------------------------------------------------------------
 
 async function loadMetrics() {
-  const stats = await api('/console/api/stats?days=7');
+  const [stats, feedback] = await Promise.all([api('/console/api/stats?days=7'), api('/console/api/feedback?days=7')]);
+  drawFeedback(feedback, (sessionId) => openFromFeedback(sessionId).catch(showError));
   const now = new Date(stats.now);
   const hours = [];
   for (let i = 47; i >= 0; i--) {
@@ -214,6 +198,14 @@ async function loadMetrics() {
     format: (n) => (n === 0 ? '$0' : n < 0.01 ? `$${n.toPrecision(2)}` : `$${n.toFixed(2)}`),
     series: [{ name: 'estimated cost', cls: 'cost', values: days.map((d) => usage.get(d)?.costUsd ?? 0) }],
   });
+}
+
+/** From a voted run to its conversation on the Sessions tab. */
+async function openFromFeedback(sessionId) {
+  $('#session-platform').value = '';
+  await showTab('sessions');
+  const row = [...document.querySelectorAll('#sessions-table tbody tr')].find((tr) => tr.dataset.sessionId === sessionId);
+  await openSession(sessionId, row);
 }
 
 // ---- Shell ----------------------------------------------------------------------------------------
