@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
+import type { SlackFakeMessage } from './fakes/slack-fake.js';
 import { startSystem, type TestSystem } from './helpers/system.js';
 import { workerProcesses } from './helpers/worker-processes.js';
 
@@ -8,8 +9,9 @@ import { workerProcesses } from './helpers/worker-processes.js';
 let system: TestSystem | undefined;
 const workers = workerProcesses(() => system!);
 
-async function start(): Promise<TestSystem> {
-  system = await startSystem({ platforms: ['slack'], role: 'web', fastStalls: true, slackStreaming: false });
+/** Streaming off unless asked: most of these tests are about the post-and-edit way's bookkeeping. */
+async function start(slackStreaming = false): Promise<TestSystem> {
+  system = await startSystem({ platforms: ['slack'], role: 'web', fastStalls: true, slackStreaming });
   return system;
 }
 
@@ -53,6 +55,35 @@ describe('a worker killed mid-answer', () => {
     const session = await system.services.runtime.store.getSessionByThreadKey(`slack:T1:CK1:${mention.ts}`);
     const stored = await system.services.runtime.store.listMessages(session!.id);
     expect(stored.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+});
+
+describe('a worker killed mid-stream', () => {
+  it('leaves no half stream: the re-run closes it and edits it into the one answer', async () => {
+    const system = await start(true);
+    const slack = system.slack!;
+    const child = await workers.start();
+    system.fakes.openai.setLatency(1_500);
+    const mention = slack.mentionEvent({ channel: 'CK3', user: 'U1', text: 'Should I move from Seattle to Austin?' });
+    expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
+
+    const botMessages = () => slack.threadMessages('CK3', mention.ts).filter((m) => m.user === slack.botUserId && !m.files?.length);
+    // Mid-run: the stream is open and the model is thinking. Kill the worker without warning.
+    await waitFor(() => botMessages().some((m) => m.streaming), { timeoutMs: 20_000, what: 'the open stream' });
+    await system.fakes.openai.waitForRequests(1, 20_000);
+    await workers.kill(child);
+    system.fakes.openai.setLatency(0);
+
+    await system.startMore('worker');
+    const answered = (m: SlackFakeMessage) =>
+      JSON.stringify(m.blocks ?? []).includes('feedback_buttons');
+    await waitFor(() => botMessages().some(answered), { timeoutMs: 30_000, what: 'the answer after the restart' });
+    await waitFor(() => botMessages().length === 1, { timeoutMs: 10_000, what: 'the Stop button removed' });
+    const [answer] = botMessages();
+    expect(answer!.streaming).toBe(false); // closed, not left streaming
+    expect(JSON.stringify(answer!.blocks)).toContain('Seattle, WA → Austin, TX');
+    expect(slack.callsTo('chat.startStream')).toHaveLength(1); // the re-run took the stream over: no second answer
+    await waitFor(() => slack.filesInThread('CK3', mention.ts).length === 1, { timeoutMs: 10_000, what: 'the report file' });
   });
 });
 

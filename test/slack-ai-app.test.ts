@@ -185,6 +185,28 @@ describe('Slack AI app: Stop', () => {
   });
 });
 
+describe("Slack AI app: Slack's own agent-session stop", () => {
+  it('stops the thread\'s running answer on agent_session_stopped, like the Stop button', async () => {
+    const slack = system.slack!;
+    const openai = system.fakes.openai;
+    openai.setStreamPacing(4, 60);
+    try {
+      const mention = slack.mentionEvent({ channel: 'CA4', user: 'U1', text: QUESTION });
+      await slack.sendEvent(system.slackEventsUrl, mention);
+      await waitFor(() => bot('CA4', mention.ts).some((m) => m.streaming && m.text.includes('The cost savings')), {
+        timeoutMs: 30_000,
+        what: 'the answer being written',
+      });
+      const stopped = { type: 'agent_session_stopped', channel: 'CA4', thread_ts: mention.ts, user: 'U1', event_ts: mention.ts };
+      expect((await slack.sendEvent(system.slackEventsUrl, stopped as never)).status).toBe(200);
+      const [stream] = await closedStreams('CA4', mention.ts);
+      expect(stream!.text).toContain('⏹ Stopped.');
+    } finally {
+      openai.setStreamPacing(8, 0);
+    }
+  });
+});
+
 describe('Slack AI app: assistant threads', () => {
   it('suggests prompts made from what the user told us when an assistant thread opens', async () => {
     const slack = system.slack!;
@@ -211,6 +233,36 @@ describe('Slack AI app: assistant threads', () => {
     expect(slack.titles).toContainEqual(expect.objectContaining({ channel: 'D6', title: 'Seattle, WA → Austin, TX' }));
     const start = slack.callsTo('chat.startStream').find((c) => c.args.channel === 'D6')!.args;
     expect(start.recipient_user_id).toBeUndefined();
+  });
+});
+
+describe('Slack AI app: a stream that outlives its window', () => {
+  it('continues in a new stream message when Slack closes one, and ends with one closed answer', async () => {
+    const slack = system.slack!;
+    const openai = system.fakes.openai;
+    slack.setStreamWindowMs(250); // Slack's five minutes, shortened: the answer takes longer than this
+    openai.setStreamPacing(4, 40);
+    try {
+      const mention = slack.mentionEvent({ channel: 'CA3', user: 'U1', text: QUESTION });
+      await slack.sendEvent(system.slackEventsUrl, mention);
+      const streams = await waitFor(
+        () => {
+          const all = bot('CA3', mention.ts).filter((m) => m.tasks !== undefined || m.planTitle !== undefined);
+          return all.some((m) => elements(m).some((e) => e.type === 'feedback_buttons')) && all;
+        },
+        { timeoutMs: 30_000, what: 'the answer' },
+      );
+      expect(streams.length).toBeGreaterThan(1);
+      expect(streams.every((m) => m.streaming === false)).toBe(true);
+      // The answer's text is there once, and its blocks and buttons close the last stream only.
+      const justification = 'The cost savings and the music scene match what you asked for.';
+      expect(streams.filter((m) => m.text.includes(justification))).toHaveLength(1);
+      expect(streams.filter((m) => elements(m).some((e) => e.type === 'feedback_buttons'))).toEqual([streams.at(-1)]);
+      expect(streams.slice(1).every((m) => m.planTitle === '…continued')).toBe(true);
+    } finally {
+      slack.setStreamWindowMs(5 * 60_000);
+      openai.setStreamPacing(8, 0);
+    }
   });
 });
 

@@ -14,7 +14,7 @@ export interface SlackInteractionDeps {
   actions: AnswerActions;
   /** For suggested prompts made from what the user told us (their current city). */
   memories?: Pick<MemoryStore, 'list'>;
-  users: Pick<SessionStore, 'upsertUser'>;
+  store: Pick<SessionStore, 'upsertUser' | 'getSessionByThreadKey' | 'listRuns'>;
   clock: Clock;
   logger: Logger;
 }
@@ -68,12 +68,33 @@ export function registerSlackInteractions(app: App, deps: SlackInteractionDeps):
     });
   });
 
+  // Slack's own stop control in agent sessions: the app must stop the thread's running answer itself.
+  app.event('agent_session_stopped', async ({ event, body }) => {
+    const e = event as unknown as { channel?: string; channel_id?: string; thread_ts?: string; user?: string };
+    const channel = e.channel ?? e.channel_id;
+    const team = String((body as { team_id?: string }).team_id ?? '');
+    if (!channel || !e.thread_ts || !team) return;
+    const session = await deps.store.getSessionByThreadKey(slackThreadKey(team, channel, e.thread_ts));
+    const running = session ? (await deps.store.listRuns(session.id)).filter((r) => r.status === 'running') : [];
+    for (const run of running) {
+      await deps.actions.handle(
+        { kind: 'stop', runId: run.id },
+        { user: { platform: 'slack', workspace: team, platformUserId: e.user ?? 'slack' }, followUpJob: noFollowUp },
+      );
+    }
+    deps.logger.info({ channel, stopped: running.length }, 'slack agent session stopped');
+  });
+
   async function tellUser(client: webApi.WebClient, click: Click, text: string): Promise<void> {
     await client.chat
       .postEphemeral({ channel: click.channel, user: click.user, text, ...(click.thread && { thread_ts: click.thread }) })
       .catch((err) => deps.logger.warn({ err: describeError(err) }, 'could not answer a click privately'));
   }
 }
+
+const noFollowUp = (): never => {
+  throw new Error('a stop asks no follow-up');
+};
 
 /** Up to four prompts, made from the user's own city when they told us one. */
 export function suggestedPrompts(city: string | undefined): Array<{ title: string; message: string }> {
@@ -90,7 +111,7 @@ export function suggestedPrompts(city: string | undefined): Array<{ title: strin
 /** The city the user said they live in, from their memories ("You live in Seattle"). */
 async function currentCity(deps: SlackInteractionDeps, team: string, userId: string): Promise<string | undefined> {
   if (!deps.memories || !team || !userId) return undefined;
-  const user = await deps.users.upsertUser({ platform: 'slack', workspace: team, platformUserId: userId });
+  const user = await deps.store.upsertUser({ platform: 'slack', workspace: team, platformUserId: userId });
   const { memories } = await deps.memories.list(user.id, { limit: 30 });
   for (const m of memories) {
     const city = /\blive[sd]? in ([A-Z][\p{L}.' -]{1,40}?)(?:[,.;]|$| with| and| since| for)/u.exec(m.content)?.[1]?.trim();

@@ -18,7 +18,7 @@ export interface SlackReceiverOptions {
   config: { slack: Config['slack'] };
   queue: MessageQueue;
   /** To recognise threads that hold a conversation, so follow-ups there need no mention. */
-  store: Pick<SessionStore, 'getSessionByThreadKey' | 'upsertUser'>;
+  store: Pick<SessionStore, 'getSessionByThreadKey' | 'upsertUser' | 'listRuns'>;
   /** What the buttons under answers do (Stop, feedback, follow-ups); without it clicks are ignored. */
   actions?: AnswerActions;
   /** For assistant threads' suggested prompts, made from what the user told us. */
@@ -140,7 +140,7 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
   app.event('app_mention', (args) => onEvent(args as unknown as ListenerArgs));
   app.event('message', (args) => onEvent(args as unknown as ListenerArgs));
   if (options.actions) {
-    registerSlackInteractions(app, { actions: options.actions, memories: options.memories, users: store, clock, logger });
+    registerSlackInteractions(app, { actions: options.actions, memories: options.memories, store, clock, logger });
   }
 
   return {
