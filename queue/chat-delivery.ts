@@ -197,7 +197,11 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       if (assistant) await assistant.setStatus(target, '').catch(quietly('assistant status'));
     },
     async deliverPlain(text) {
-      if (live) await live.halt();
+      if (live) {
+        // Close the stream first, so the notice edits a finished message and no half stream is left.
+        await live.halt();
+        await adapter.streamer?.stop(target, live.ref, { update: {} }).catch(quietly('closing the stream'));
+      }
       await postFailureNotice({ adapter, replies, logger }, jobId, job, text);
       await removeStopButton();
     },
