@@ -153,6 +153,20 @@ describe('the move-decision team', () => {
     expect(turn.outcome.recommendation.migration.status).toBe('ok');
   });
 
+  it('says which source failed and its error code, never the network error or an address', async () => {
+    team.fakes.brave.failNext('reset', { count: 20 });
+    team.fakes.firecrawl.failNext('reset', { count: 20 });
+    const { turn } = await ask('Should I move from Chicago to Raleigh?');
+    expect(turn.outcome?.kind).toBe('recommendation');
+    if (turn.outcome?.kind !== 'recommendation') return;
+    const shown = `${turn.outcome.text}\n${turn.outcome.markdown}`;
+    expect(shown).toMatch(/Unavailable: Reddit search failed \(search_failed\)/);
+    expect(shown).toMatch(/Unavailable: NerdWallet's comparison could not be fetched \(scrape_failed\)/);
+    expect(shown).not.toMatch(/127\.0\.0\.1|localhost|ECONN|socket|fetch failed|https?:\/\/127/i);
+    team.fakes.brave.reset();
+    team.fakes.firecrawl.reset();
+  });
+
   it('uses what Brave returned before a 429 and stops asking', async () => {
     team.fakes.brave.rateLimitAfter(1);
     const { turn } = await ask('Should I move from Seattle to Denver?');

@@ -85,7 +85,7 @@ describe('a job that fails for good', () => {
     });
     const replies = botMessages(system, 'CF2', mention.ts);
     expect(replies).toHaveLength(1); // the placeholder, edited into the notice
-    expect(replies[0]!.text).toBe('⚠️ Something went wrong while answering. Please try again.');
+    expect(replies[0]!.text).toBe('⚠️ Something went wrong while answering. Please try again. (error code: internal)');
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     const queue = new Queue(system.queueName, { connection: redisOptionsFromUrl(process.env.REDIS_URL!) });
     const failed = await queue.getFailed().finally(() => queue.close());

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { TEAM } from '../constants.js';
-import { describeError, errorCodeOf, RunCancelledError, willRetry } from '../errors.js';
+import { describeError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { forgottenFilter, isForgetEverything } from '../memory/forget.js';
 import type { RunEventListener } from '../ports/run-events.js';
@@ -290,24 +290,4 @@ function toolCallOf(e: Extract<TeamEvent, { type: 'tool_call_completed' }>): Run
   return { id: e.callId, name: e.tool, args: e.args, ok: e.ok, summary: e.summary, sources: e.sources };
 }
 
-/** What a user reads when a turn fails: the cause in plain words, never a stack trace. */
-export function userFacingError(err: unknown): string {
-  const code = errorCodeOf(err);
-  switch (code) {
-    case 'rate_limited':
-      return 'The AI service is busy right now (rate limited). Please try again in a minute.';
-    case 'llm_timeout':
-      return 'The AI service took too long to answer. Please try again.';
-    case 'llm_error':
-    case 'llm_bad_output':
-      return "I couldn't reach a usable answer from the AI service. Please try again shortly.";
-    case 'tool_error':
-      return "None of my data sources (NerdWallet, Reddit search) answered, so I can't give a grounded recommendation right now. Please try again later.";
-    case 'db_error':
-      return 'My storage is unavailable at the moment. Please try again shortly.';
-    case 'run_cancelled':
-      return 'The answer was stopped.';
-    default:
-      return 'Something went wrong while answering. Please try again.';
-  }
-}
+export { userFacingError } from '../user-errors.js';

@@ -6,6 +6,7 @@ import { createUsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
+import { analystFailure } from '../user-errors.js';
 import { withTimeout } from '../util/timeout.js';
 import { type AgentModels, type AnalystContext, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import { runCostAnalyst } from './analysts/cost-analyst.js';
@@ -242,7 +243,7 @@ export function createTeam(options: TeamOptions): Team {
           result = await withTimeout(fn(signal), ms, () => new MovebotError('llm_timeout', `${analyst} exceeded ${ms} ms`), deadline);
         } catch (err) {
           options.logger?.warn({ analyst, err: describeError(err) }, 'analyst failed');
-          result = { status: 'unavailable', reason: userReason(err) };
+          result = { status: 'unavailable', reason: analystFailure(err) };
         }
         const ms = clock.now() - t0;
         timings[analyst] = ms;
@@ -278,15 +279,6 @@ function synthesisBrief(
     .slice(0, 30_000);
 }
 
-function userReason(err: unknown): string {
-  if (err instanceof MovebotError) {
-    if (err.code === 'llm_timeout') return 'the analysis took too long';
-    if (err.code === 'llm_bad_output') return 'the model returned an answer that could not be used';
-    if (err.code === 'rate_limited') return 'the model service is rate limiting us';
-    return err.message;
-  }
-  return 'an unexpected error';
-}
 
 function grounded<T>(section: Section<T>, ground: (data: T) => T): Section<T> {
   return section.status === 'ok' ? { status: 'ok', data: ground(section.data) } : section;

@@ -1,5 +1,5 @@
 import { formatNumber } from '../../util/format.js';
-import { describeError } from '../../errors.js';
+import { unavailableReason } from '../../user-errors.js';
 import type { CostFigures } from '../../tools/cost-of-living.js';
 import { stripUngroundedNumbers } from '../grounding.js';
 import { PROMPTS } from '../prompts.js';
@@ -43,7 +43,7 @@ export async function runCostAnalyst(ctx: AnalystContext): Promise<Section<CostS
   try {
     comparison = await tool.compare(ctx.fromListed, ctx.toListed);
   } catch (err) {
-    return { status: 'unavailable', reason: `NerdWallet's comparison could not be fetched (${describeError(err)})` };
+    return { status: 'unavailable', reason: unavailableReason("NerdWallet's comparison could not be fetched", err) };
   }
   const figures = figureViews(comparison.figures);
   const { value } = await ctx.llm.structured({

@@ -1,4 +1,4 @@
-import { describeError } from '../../errors.js';
+import { unavailableReason } from '../../user-errors.js';
 import { groundQuotes } from '../grounding.js';
 import { PROMPTS } from '../prompts.js';
 import { MigrationInsightsSchema } from '../schemas.js';
@@ -13,7 +13,7 @@ export async function runMigrationResearcher(ctx: AnalystContext): Promise<Secti
   try {
     research = await tool.research(ctx.from.display, ctx.to.display);
   } catch (err) {
-    return { status: 'unavailable', reason: `Reddit search failed (${describeError(err)})` };
+    return { status: 'unavailable', reason: unavailableReason('Reddit search failed', err) };
   }
   const results = research.results;
   if (results.length === 0) {
