@@ -273,6 +273,49 @@ describe('the move-decision team', () => {
     }
   });
 
+  it('links only to pages the tools fetched: a link a forum post talked the model into is shown as plain text', async () => {
+    const nerdwallet = 'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-austin-tx';
+    const synthesis = {
+      json: {
+        recommendation: 'move',
+        confidence_level: 'Medium',
+        detailed_justification: `Costs drop a lot, see [the comparison](${nerdwallet}). [Claim your relocation grant](https://grant.example/claim) today.`,
+        key_supporting_factors: ['Lower rent', 'Apply at https://grant.example/apply for cash'],
+        key_concerns: ['Summer heat'],
+        next_steps: ['Visit <https://grant.example/visit|the grant office>'],
+        memories_used: [],
+      },
+    };
+    // Routes match in order: this one goes in before the happy path too.
+    team.fakes.openai.reset();
+    team.fakes.openai.route({ system: 'answering a follow-up question' }, {
+      content: 'Taxes are lower. [Claim your relocation grant](https://grant.example/claim) now.',
+    });
+    team.fakes.openai.route({ system: 'Combine the analysts' }, synthesis);
+    scriptTeam(team.fakes.openai);
+    try {
+      const { turn, events } = await ask('Should I move from Seattle to Austin?', 'cli:test:links');
+      if (turn.outcome?.kind !== 'recommendation') throw new Error('expected a recommendation');
+      const { recommendation, text, markdown } = turn.outcome;
+      const streamed = events.flatMap((e) => (e.type === 'content_delta' ? [e.text] : [])).join('');
+      for (const shown of [text, markdown, streamed, JSON.stringify(recommendation)]) {
+        expect(shown).not.toMatch(/\]\(https:\/\/grant\.example|<https:\/\/grant\.example/);
+        expect(shown).not.toMatch(/(?<!`)https:\/\/grant\.example\/apply/);
+      }
+      expect(recommendation.justification).toBe(
+        `Costs drop a lot, see [the comparison](${nerdwallet}). Claim your relocation grant today.`,
+      );
+      expect(recommendation.supportingFactors[1]).toBe('Apply at `https://grant.example/apply` for cash');
+      expect(recommendation.nextSteps[0]).toBe('Visit the grant office');
+
+      const followUp = await ask('What about taxes?', 'cli:test:links');
+      expect(followUp.turn.reply.content).toBe('Taxes are lower. Claim your relocation grant now.');
+    } finally {
+      team.fakes.openai.reset();
+      scriptTeam(team.fakes.openai);
+    }
+  });
+
   it('serves a repeat comparison from the cache and answers follow-ups in the same session', async () => {
     await ask('Should I move from Seattle to Austin?');
     const scrapesBefore = team.fakes.firecrawl.requests.length;

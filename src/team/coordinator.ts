@@ -15,12 +15,24 @@ import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { createGrounder, figureSource, groundFields } from './grounding.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
+import { createLinkPolicy, withLinkPolicy } from './links.js';
 import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
 import { SynthesisSchema } from './schemas.js';
 import { streamedField } from './streamed-field.js';
 import { profileFor, type TeamState, withProfile } from './thread-state.js';
-import type { AnalystId, CityRef, Recommendation, RecalledMemory, Section, TeamEventListener, TeamOutcome } from './types.js';
+import type {
+  AnalystId,
+  CityRef,
+  CostSection,
+  MigrationSection,
+  Recommendation,
+  RecalledMemory,
+  Section,
+  SentimentSection,
+  TeamEventListener,
+  TeamOutcome,
+} from './types.js';
 
 export type { TeamState } from './thread-state.js';
 
@@ -169,15 +181,24 @@ export function createTeam(options: TeamOptions): Team {
       if (cost.status === 'ok') evidence.push(...cost.data.figures.map((f) => `${f.value} ${f.evidence}`));
       const source = figureSource(evidence.join('\n'));
       // The Cost Analyst grounds its own prose; these two are grounded here, before the synthesis reads them.
-      const sentiment = grounded(sentimentDraft, (d) => ({ ...d, analysis: groundFields(d.analysis, source) }));
-      const migration = grounded(migrationDraft, (d) => ({ ...d, insights: groundFields(d.insights, source) }));
+      // Links: only to what the tools fetched this turn (links.ts).
+      const links = createLinkPolicy(fetchedUrls(cost, sentimentDraft, migrationDraft));
+      const sentiment = grounded(sentimentDraft, (d) => ({
+        ...d,
+        analysis: withLinkPolicy(groundFields(d.analysis, source), links),
+      }));
+      const migration = grounded(migrationDraft, (d) => ({
+        ...d,
+        insights: withLinkPolicy(groundFields(d.insights, source), links),
+      }));
+      if (cost.status === 'ok') cost.data.analysis = withLinkPolicy(cost.data.analysis, links);
 
       emit({ type: 'synthesizing' });
       const synthStart = clock.now();
       // The justification streams as the model writes it, grounded sentence by sentence like the final text.
       const grounder = createGrounder(source);
       const show = (text: string) => {
-        if (text) emit({ type: 'content_delta', text });
+        if (text) emit({ type: 'content_delta', text: links(text) });
       };
       const { value: draft } = await options.llm.structured({
         onPartial: streamedField(
@@ -199,7 +220,7 @@ export function createTeam(options: TeamOptions): Team {
       show(grounder.end());
       timings.synthesis = clock.now() - synthStart;
       // The prompt forbids new figures; models still write them. A sentence with one is dropped.
-      const synthesis = groundFields(draft, source);
+      const synthesis = withLinkPolicy(groundFields(draft, source), links);
 
       const recommendation: Recommendation = {
         from: decision.from,
@@ -279,6 +300,18 @@ function synthesisBrief(
     .slice(0, 30_000);
 }
 
+
+/** Every page the analysts' tools returned: the only addresses an answer may link to. */
+function fetchedUrls(...sections: Array<Section<CostSection> | Section<SentimentSection> | Section<MigrationSection>>): string[] {
+  const urls: string[] = [];
+  for (const s of sections) {
+    if (s.status !== 'ok') continue;
+    const data = s.data as Partial<CostSection & SentimentSection & MigrationSection>;
+    if (data.sourceUrl) urls.push(data.sourceUrl);
+    for (const link of data.sources ?? []) urls.push(link.url);
+  }
+  return urls;
+}
 
 function grounded<T>(section: Section<T>, ground: (data: T) => T): Section<T> {
   return section.status === 'ok' ? { status: 'ok', data: ground(section.data) } : section;

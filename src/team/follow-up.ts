@@ -4,6 +4,7 @@ import type { CityResolver } from '../tools/city-resolver.js';
 import { formatResults, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
 import { createGrounder, figureSource } from './grounding.js';
+import { createLinkPolicy } from './links.js';
 import { PROMPTS } from './prompts.js';
 import { renderSharedSummary, renderSummary } from './report.js';
 import type { Intake } from './schemas.js';
@@ -39,6 +40,8 @@ export async function answerFollowUp(args: {
   const tools = observedTools(args.tools, args.emit);
   const topics = new Set(args.intake.follow_up_topics);
   const data: string[] = [];
+  // The pages this answer may link to: the earlier analysis' sources and what was fetched now (links.ts).
+  const fetched: string[] = sourcesOf(last);
 
   if (topics.has('cost') && tools.costOfLiving && last.from.slug && last.to.slug) {
     const from = args.resolver.resolve(last.from.display);
@@ -47,6 +50,7 @@ export async function answerFollowUp(args: {
       try {
         const c = await tools.costOfLiving.compare(from.city, to.city);
         data.push(untrusted(c.url, c.excerpt, 8_000));
+        fetched.push(c.url);
       } catch (err) {
         data.push(`(Cost data could not be fetched again: ${describeError(err)})`);
       }
@@ -56,6 +60,7 @@ export async function answerFollowUp(args: {
     try {
       const r = await tools.redditResearch.research(last.from.display, last.to.display);
       data.push(untrusted('reddit-via-brave-search', formatResults(r.results), 8_000));
+      fetched.push(...r.results.map((x) => x.url));
     } catch (err) {
       data.push(`(Reddit results could not be fetched again: ${describeError(err)})`);
     }
@@ -64,6 +69,7 @@ export async function answerFollowUp(args: {
     try {
       const r = await tools.cityResearch.research(last.to.display);
       data.push(untrusted('brave-search', formatResults(r.results), 6_000));
+      fetched.push(...r.results.map((x) => x.url));
     } catch (err) {
       data.push(`(City research could not be fetched again: ${describeError(err)})`);
     }
@@ -73,6 +79,7 @@ export async function answerFollowUp(args: {
     const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '']).filter(Boolean);
     const hits = await args.knowledge(args.message, { about }).catch(() => []);
     if (hits.length) data.push(untrusted('knowledge-base', hits.map((h) => `${h.url}\n${h.content}`).join('\n\n'), 6_000));
+    fetched.push(...hits.map((h) => h.url));
   }
 
   const transcript = args.history
@@ -93,9 +100,11 @@ export async function answerFollowUp(args: {
   // Figures in the answer must stand in what the model was given or in the analysis' sourced parts;
   // the stream is grounded sentence by sentence, so a dropped figure is never shown even briefly.
   const grounder = createGrounder(figureSource(`${prompt}\n${sourcedText(last)}`));
+  const links = createLinkPolicy(fetched);
   let shown = '';
-  const show = (text: string) => {
-    if (!text) return;
+  const show = (grounded: string) => {
+    if (!grounded) return;
+    const text = links(grounded);
     shown += text;
     args.emit({ type: 'content_delta', text });
   };
@@ -114,6 +123,16 @@ export async function answerFollowUp(args: {
   );
   show(grounder.end());
   return shown.trim();
+}
+
+/** The pages an earlier analysis read: its NerdWallet page, search results and Reddit threads. */
+function sourcesOf(r: Recommendation): string[] {
+  return [
+    ...(r.cost.status === 'ok' ? [r.cost.data.sourceUrl] : []),
+    ...(r.sentiment.status === 'ok' ? r.sentiment.data.sources.map((s) => s.url) : []),
+    ...(r.migration.status === 'ok' ? r.migration.data.sources.map((s) => s.url) : []),
+    ...r.quotes.map((q) => q.url),
+  ];
 }
 
 /** What an analysis took from its sources: the page's figures and the Cost Analyst's grounded prose. */
