@@ -122,6 +122,24 @@ describe('Slack chat adapter against the Slack fake', () => {
     expect(posted).toEqual([['report', file?.id]]);
   });
 
+  it('never lets answer text notify anyone: <!channel>, <@U…>, @here and @everyone reach Slack inert', async () => {
+    const target = conversation('CA9');
+    const chat = adapter();
+    const pings = 'Heads up <!channel> <!here|here> and <@U999>: @here @everyone @channel, read this.';
+    const ref = await chat.postPlaceholder(target, pings);
+    await chat.deliverAnswer(target, ref, { outcome: { kind: 'answer', text: pings } }, { alreadyPosted: [], onPosted: async () => {} });
+    const stream = await chat.streamer!.start(target, 'Looking into it…', { text: pings });
+    await chat.streamer!.append(target, stream, { text: pings });
+
+    const sent = slack.allCalls.map((c) => JSON.stringify(c.args));
+    expect(sent.length).toBeGreaterThan(3);
+    for (const args of sent) {
+      expect(args).not.toMatch(/<!(channel|here|everyone)|<@U999>/);
+      expect(args).not.toMatch(/(?<!\\u2060|\u2060)@(here|everyone|channel)\b/);
+    }
+    expect(slack.threadMessages('CA9', target.rootTs).at(-1)!.text).toContain('&lt;!channel&gt;');
+  });
+
   it('splits a long answer into an edited message plus overflow parts, each within the limits', async () => {
     const target = conversation('CA2', 'tell me everything');
     const chat = adapter();

@@ -1,3 +1,4 @@
+import { noPings } from '../no-pings.js';
 import type { AnswerControls, ChatAnswer } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
@@ -31,8 +32,8 @@ export interface RenderedAnswer {
 }
 
 const body = (content: string, embeds: DiscordMessageBody['embeds'] = []): DiscordMessageBody => ({
-  content,
-  embeds,
+  content: noPings(content),
+  embeds: embeds.map((e) => ({ ...e, description: noPings(e.description) })),
   allowed_mentions: { parse: [] },
   components: [],
 });

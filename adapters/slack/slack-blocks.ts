@@ -4,7 +4,7 @@ import type { Recommendation, Section } from '../../src/team/types.js';
 import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { splitText } from '../split-text.js';
-import { escapeMrkdwn, slackLink, toMrkdwn } from './slack-mrkdwn.js';
+import { escapeMrkdwn, slackLink, slackSafeText, toMrkdwn } from './slack-mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -93,7 +93,7 @@ export function controlBlocks(controls: AnswerControls | undefined): KnownBlock[
 
 function asMessages(answer: ChatAnswer, blocks: KnownBlock[]): SlackMessage[] {
   const { outcome } = answer;
-  const fallback = outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text;
+  const fallback = slackSafeText(outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text);
   return packBlocks(blocks).map((part, i) => ({
     text: truncate(
       i === 0 ? fallback.trim() || 'Answer' : `${firstLine(fallback)} (part ${i + 1})`,

@@ -1,3 +1,4 @@
+import { noPings } from '../no-pings.js';
 /**
  * Markdown as our team writes it (**bold**, _italic_, [text](url), headings, lists, quotes, code) to
  * Slack mrkdwn (*bold*, _italic_, <url|text>). Text is escaped (&, <, >) so that model output can
@@ -18,7 +19,7 @@ export function toMrkdwn(markdown: string): string {
   text = text.replace(CODE, (code) => hold(escapeMrkdwn(code)));
   text = text.replace(LINK, (_m, label: string, url: string) => hold(slackLink(url, label)));
   text = text.replace(BARE_URL, (url) => hold(slackLink(url)));
-  text = escapeMrkdwn(text);
+  text = noPings(escapeMrkdwn(text));
   text = text
     .split('\n')
     .map((line) => convertLine(line))
@@ -44,6 +45,14 @@ export function slackLink(url: string, label?: string): string {
 /** Slack's three control characters. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Text for Slack's `text` fields and streamed Markdown: escaped so `<!channel>`, `<!here>` or
+ * `<@U123>` from a model or a forum post shows as written instead of notifying anyone.
+ */
+export function slackSafeText(text: string): string {
+  return noPings(escapeMrkdwn(text));
 }
 
 /** Headings become bold lines, list bullets become •, quotes keep Slack's `>` (escaped above). */

@@ -13,7 +13,7 @@ import type {
 /** How a stream ends (AnswerStreamer.stop's last argument). */
 export type StreamEnd = Parameters<AnswerStreamer['stop']>[2];
 import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
-import { escapeMrkdwn } from './slack-mrkdwn.js';
+import { escapeMrkdwn, slackSafeText } from './slack-mrkdwn.js';
 
 type Chunk = types.AnyChunk;
 
@@ -107,7 +107,7 @@ export function createSlackAssistant(client: webApi.WebClient, threadOf: (t: Rep
 /** A stream update as Slack chunks: task updates first, then the text (Markdown, within Slack's limit). */
 export function chunksOf(update: StreamUpdate): Chunk[] {
   const chunks: Chunk[] = (update.tasks ?? []).map(taskChunk);
-  if (update.text) chunks.push({ type: 'markdown_text', text: update.text.slice(0, PLATFORM_LIMITS.slack.messageChars) });
+  if (update.text) chunks.push({ type: 'markdown_text', text: slackSafeText(update.text).slice(0, PLATFORM_LIMITS.slack.messageChars) });
   return chunks;
 }
 
