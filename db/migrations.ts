@@ -261,4 +261,12 @@ CREATE TABLE run_feedback (
 CREATE INDEX run_feedback_updated_at ON run_feedback (updated_at);
 `,
   },
+  {
+    id: 15,
+    name: "users: the forget watermark ('forget everything' is final)",
+    sql: () => `
+-- When the user last said "forget everything": nothing learned from an earlier message is stored.
+ALTER TABLE users ADD COLUMN forgotten_at timestamptz;
+`,
+  },
 ];

@@ -97,7 +97,8 @@ export function memoryRoutes(deps: { runtime: Runtime; memoryStore?: MemoryStore
       topic: body.data.topics?.[0] ?? 'general',
       embedding: await embed(body.data.memory),
     });
-    res.status(201).json(memoryView(memory, u));
+    // Written here, not learned from a message, so no forget watermark applies: it is always stored.
+    res.status(201).json(memoryView(memory!, u));
   });
 
   router.patch('/memories/:id', async (req, res) => {

@@ -21,12 +21,19 @@ export function createMemoryStore(db: Database): MemoryStore {
   const vec = (e: number[] | null | undefined) => (e ? db.vector(e) : null);
   return {
     async add(userId, m) {
+      // The user's row is read FOR SHARE: a forget in flight (it updates that row first) is waited for,
+      // and its watermark is then seen, so a fact from before the forget is never stored after it.
       const { rows } = await db.query(
-        `INSERT INTO memories (user_id, content, topic, embedding, source_message_id)
-         VALUES ($1, $2, $3, $4::vector, $5) RETURNING ${COLUMNS}`,
+        `WITH owner AS (SELECT forgotten_at FROM users WHERE id = $1 FOR SHARE)
+         INSERT INTO memories (user_id, content, topic, embedding, source_message_id)
+         SELECT $1, $2, $3, $4::vector, $5
+          WHERE NOT EXISTS (
+            SELECT 1 FROM owner, messages src
+             WHERE src.id = $5::bigint AND owner.forgotten_at IS NOT NULL AND src.created_at <= owner.forgotten_at)
+         RETURNING ${COLUMNS}`,
         [userId, m.content, m.topic, vec(m.embedding), m.sourceMessageId ?? null],
       );
-      return toMemory(rows[0]!);
+      return rows[0] ? toMemory(rows[0]) : undefined;
     },
 
     async update(userId, memoryId, change) {
@@ -125,8 +132,13 @@ export function createMemoryStore(db: Database): MemoryStore {
     },
 
     async removeAll(userId) {
-      const { rows } = await db.query('DELETE FROM memories WHERE user_id = $1 RETURNING id', [userId]);
-      return rows.length;
+      // Two statements in one transaction: the watermark first (waiting for inserts that hold the user's
+      // row), then the delete, whose fresh snapshot sees whatever those inserts committed.
+      return db.transaction(async (tx) => {
+        await tx.query('UPDATE users SET forgotten_at = clock_timestamp() WHERE id = $1', [userId]);
+        const { rows } = await tx.query('DELETE FROM memories WHERE user_id = $1 RETURNING id', [userId]);
+        return rows.length;
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MessageMetadataSchema, SessionStateSchema, type SessionStore } from '../../src/ports/session-store.js';
 import { MovebotError } from '../../src/errors.js';
+import { UserProfileSchema } from '../../src/team/schemas.js';
 import { type Database, pgErrorCode } from '../database.js';
 import { toMessage, toRun, toSession, toUser } from './rows.js';
 
@@ -109,6 +110,25 @@ export function createSessionStore(db: Database): SessionStore {
            OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.author_user_id = $2::bigint)
          RETURNING s.id`,
         [userId, userId],
+      );
+      // The answers made for them keep no trace of their profile (income included) or memories.
+      await db.query(
+        `UPDATE messages a
+            SET metadata = jsonb_set(
+                  jsonb_set(a.metadata - 'report', '{recommendation,profile}', $2::jsonb),
+                  '{recommendation,memoriesUsed}', '[]'::jsonb)
+                || jsonb_build_object('usedMemories', false),
+                content = regexp_replace(a.content, '^_You mentioned: .*$', '', 'gm')
+          WHERE a.role = 'assistant'
+            AND a.reply_to IN (SELECT q.id FROM messages q WHERE q.author_user_id = $1::bigint)
+            AND a.metadata ? 'recommendation'`,
+        [userId, JSON.stringify(UserProfileSchema.parse({}))],
+      );
+      await db.query(
+        `UPDATE messages a SET metadata = (a.metadata - 'report') || jsonb_build_object('usedMemories', false)
+          WHERE a.role = 'assistant' AND (a.metadata->>'usedMemories')::boolean
+            AND a.reply_to IN (SELECT q.id FROM messages q WHERE q.author_user_id = $1::bigint)`,
+        [userId],
       );
       return rows.length;
     },

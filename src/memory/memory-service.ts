@@ -122,7 +122,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
             embedding: vector ?? null,
             sourceMessageId: message.id,
           });
-          existing.push(added);
+          if (added) existing.push(added);
         }
       }
     },

@@ -33,8 +33,12 @@ export interface TextSearchOptions {
  * that user's rows: there is no call that reads across users.
  */
 export interface MemoryStore {
-  /** Stores a new memory for `userId`. */
-  add(userId: string, memory: NewMemory): Promise<Memory>;
+  /**
+   * Stores a new memory for `userId`. Undefined when it was learned from a message written before
+   * the user's last "forget everything" (the forget watermark, checked in the same statement): a
+   * forget is final even while learning from an earlier message is still under way.
+   */
+  add(userId: string, memory: NewMemory): Promise<Memory | undefined>;
   /**
    * Replaces a memory's content (and embedding, and the message it now comes from); false when it is
    * not this user's or does not exist.
@@ -57,7 +61,10 @@ export interface MemoryStore {
   searchText(userId: string, query: string, k: number, options?: TextSearchOptions): Promise<Memory[]>;
   /** Deletes the given memories of this user; returns how many were deleted. */
   remove(userId: string, memoryIds: string[]): Promise<number>;
-  /** Deletes all of this user's memories; returns how many were deleted. */
+  /**
+   * "Forget everything": sets the user's forget watermark to now, then deletes all their memories;
+   * returns how many were deleted. Nothing learned from an earlier message is stored afterwards.
+   */
   removeAll(userId: string): Promise<number>;
 }
 

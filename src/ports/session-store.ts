@@ -167,7 +167,8 @@ export interface SessionStore {
    * "Forget everything" in every session of the user's at once. Drops their own profile from the team's
    * thread state (`team.profiles[userId]`) and the latest recommendation when it was made for them (its
    * prose comes from their situation); other people's profiles stay. Records `forgotten[userId]` = the
-   * session's last seq: their messages up to it are not read back into their turns. Returns how many
+   * session's last seq: their messages up to it are not read back into their turns. The answers made
+   * for them lose their profile, memory references and report from `metadata`. Returns how many
    * sessions changed.
    */
   forgetUserState(userId: string): Promise<number>;
