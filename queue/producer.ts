@@ -9,9 +9,15 @@ import { chatJobId, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js
 import { CHAT_QUEUE_NAME, type MessageQueue } from '../src/ports/message-queue.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 
-/** KEYS: BullMQ's job hash (default `bull` prefix), the arrival counter, the thread's pending set. */
+/**
+ * KEYS: BullMQ's job hash (default `bull` prefix), the arrival counter, the thread's pending set, a
+ * short-lived claim on the job id. The claim makes two deliveries at the same moment (a double click)
+ * one: the second sees it before the first has added its job. It expires on its own, so a delivery
+ * whose add failed can be retried a few seconds later.
+ */
 const REGISTER_ARRIVAL = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 local arrival = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[3], 'NX', arrival, ARGV[1])
 return 1`;
@@ -65,22 +71,30 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     // takes its place in its thread's order (an arrival counter, so two in one millisecond never
     // tie) before the job exists, so the worker can hold later messages of the thread back.
     // If the add below fails, the worker drops the orphaned entry and the platform's retry re-enqueues.
+    const claim = `movebot:${queueName}:enqueuing:${jobId}`;
     const registered = await redis.eval(
       REGISTER_ARRIVAL,
-      3,
+      4,
       `bull:${queueName}:${jobId}`,
       `movebot:${queueName}:arrivals`,
       threadKeys(queueName, job.threadKey).pending,
+      claim,
       jobId,
+      QUEUE.enqueueClaimMs,
     );
     if (registered === 0) return { enqueued: false, jobId };
-    await queue.add('chat', job, {
-      jobId,
-      attempts: QUEUE.attempts,
-      backoff: { type: 'exponential', delay: QUEUE.retryDelayMs },
-      removeOnComplete: { age: QUEUE.keepCompletedSeconds, count: 10_000 },
-      removeOnFail: { age: QUEUE.keepFailedSeconds },
-    });
+    try {
+      await queue.add('chat', job, {
+        jobId,
+        attempts: QUEUE.attempts,
+        backoff: { type: 'exponential', delay: QUEUE.retryDelayMs },
+        removeOnComplete: { age: QUEUE.keepCompletedSeconds, count: 10_000 },
+        removeOnFail: { age: QUEUE.keepFailedSeconds },
+      });
+    } catch (err) {
+      await redis.del(claim).catch(() => undefined); // the platform's retry may try again at once
+      throw err;
+    }
     return { enqueued: true, jobId };
   }
 

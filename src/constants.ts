@@ -26,6 +26,23 @@ export const DEFAULTS = {
   knowledgePruneGraceMs: 3600_000,
   /** Chunks one knowledge:add document may have (~9 MB of text): it is written in one statement. */
   maxDocumentChunks: 10_000,
+  /** A whole turn's deadline: a model that trickles tokens forever cannot hold a thread. */
+  turnDeadlineMs: 300_000,
+} as const;
+
+/** PostgreSQL timeouts and outages (the worker waits a database outage out without spending attempts). */
+export const DATABASE = {
+  /** How long opening a connection may take (a hung or unreachable server fails fast instead of hanging). */
+  connectTimeoutMs: 5_000,
+  /** Server-side `statement_timeout` of every session (migrations run without it). */
+  statementTimeoutMs: 15_000,
+  /** Client-side wait for a query's answer; a little above the statement timeout, for a hung server. */
+  queryTimeoutMs: 20_000,
+  /** How long a job waits for an unreachable database before its thread is told so. */
+  outageWaitMs: 180_000,
+  /** The first wait between looks at a database that is down (doubling), and the longest. */
+  outageRetryMs: 1_000,
+  outageRetryMaxMs: 15_000,
 } as const;
 
 /** The per-run event log (Redis Streams): what any web replica replays and follows. */
@@ -53,6 +70,8 @@ export const QUEUE = {
   retryDelayMs: 2_000,
   /** How long an enqueue waits for Redis before the surface says the service is unavailable. */
   enqueueTimeoutMs: 2_000,
+  /** How long a message being enqueued is claimed, so a simultaneous duplicate is recognised. */
+  enqueueClaimMs: 5_000,
   /** How long finished and failed jobs stay in Redis (for exactly-once checks and inspection). */
   keepCompletedSeconds: 24 * 3600,
   keepFailedSeconds: 7 * 24 * 3600,

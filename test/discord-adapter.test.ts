@@ -168,8 +168,9 @@ describe('Discord chat adapter', () => {
       recorder().progress,
     );
 
+    // Shown as written, with an invisible word joiner after the @ so no client reads a mention.
     expect(discord.messagesIn(CHANNEL).find((m) => m.id === rootId)).toMatchObject({
-      content: 'Yes @everyone, move.',
+      content: 'Yes @\u2060everyone, move.',
       embeds: [],
     });
     expect(discord.messagesIn(rootId)).toHaveLength(0);

@@ -102,8 +102,19 @@ export function renderAnswer(answer: ChatAnswer): RenderedAnswer {
 /** The chat text of an answer, with failures marked so they read as such. */
 export function answerText(answer: ChatAnswer): string {
   const { outcome } = answer;
-  const text = outcome.text.trim() || 'I have no answer to that.';
+  const text = (outcome.kind === 'recommendation' ? withJustification(outcome) : outcome.text).trim() || 'I have no answer to that.';
   return outcome.kind === 'error' ? `⚠️ ${text}` : text;
+}
+
+/**
+ * A recommendation's summary with its justification under the headline: the progress edits showed the
+ * justification as it was written, so the answer that replaces them keeps it (as Slack's answer does).
+ */
+function withJustification(outcome: Extract<ChatAnswer['outcome'], { kind: 'recommendation' }>): string {
+  const justification = outcome.recommendation.justification.trim();
+  if (!justification) return outcome.text;
+  const [headline = '', ...rest] = outcome.text.split('\n');
+  return [headline, justification, ...rest].join('\n');
 }
 
 /** The message carrying the full Markdown report as a file. */
