@@ -13,7 +13,9 @@ import type {
 
 /**
  * One answer written into a native stream as the run goes. Updates (plan changes, text) are merged
- * and sent in batches, one call at a time, so appends stay within the platform's rate tier. A stream
+ * and sent in batches, one call at a time and at most one per `intervalMs`, so appends stay within
+ * the platform's rate tier; an update after a quiet spell goes out at once (leading edge), so the
+ * plan and the first words are not held back by the batching. A stream
  * older than `rotateMs` (Slack closes streams after about five minutes) is closed and the answer
  * continues in a new stream message; `onRotate` records the switch so a re-run finds the live one.
  */
@@ -46,6 +48,7 @@ export function createLiveStream(options: LiveStreamOptions): LiveStream {
   let startedAt = options.startedAt;
   let queued: StreamUpdate = {};
   let timer: NodeJS.Timeout | undefined;
+  let lastSentAt = 0;
   let chain: Promise<void> = Promise.resolve();
   let halted = false;
 
@@ -78,6 +81,7 @@ export function createLiveStream(options: LiveStreamOptions): LiveStream {
 
   const flush = () => {
     timer = undefined;
+    lastSentAt = Date.now();
     const update = take();
     chain = chain
       .then(() => (halted ? undefined : send(update)))
@@ -91,7 +95,7 @@ export function createLiveStream(options: LiveStreamOptions): LiveStream {
     push(update) {
       if (halted) return;
       queued = merge(queued, update);
-      timer ??= setTimeout(flush, options.intervalMs);
+      timer ??= setTimeout(flush, Math.max(0, lastSentAt + options.intervalMs - Date.now()));
     },
     async finish(update, answer, progress) {
       if (timer) clearTimeout(timer);
