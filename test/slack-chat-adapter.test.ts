@@ -55,11 +55,14 @@ const recommendationAnswer = (r = recommendation()): ChatAnswer => ({
 
 /** Limits checked on what reached the fake, not on what we meant to send. */
 function expectWithinSlackLimits(blocks: unknown): void {
-  const list = blocks as Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }> }>;
+  const list = blocks as Array<{ type: string; text?: { text: string } | string; fields?: Array<{ text: string }> }>;
   expect(list.length).toBeLessThanOrEqual(50);
   expect(JSON.stringify(list).length).toBeLessThanOrEqual(12_000);
+  // Markdown blocks (model-written prose) carry their text as a string; together at most 12,000 characters.
+  const markdown = list.filter((b) => b.type === 'markdown').map((b) => String(b.text));
+  expect(markdown.join('').length).toBeLessThanOrEqual(12_000);
   for (const block of list) {
-    if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(3_000);
+    if (block.text && typeof block.text !== 'string') expect(block.text.text.length).toBeLessThanOrEqual(3_000);
     for (const field of block.fields ?? []) expect(field.text.length).toBeLessThanOrEqual(2_000);
   }
 }
@@ -170,9 +173,10 @@ describe('Slack chat adapter against the Slack fake', () => {
     }
     // Everything arrived, in order, with every link intact.
     const shown = thread
-      .flatMap((m) => (m.blocks as Array<{ text: { text: string } }>).map((b) => b.text.text))
+      .flatMap((m) => (m.blocks as Array<{ text: { text: string } | string }>).map((b) => (typeof b.text === 'string' ? b.text : b.text.text)))
       .join('\n');
-    for (let i = 0; i < 60; i += 1) expect(shown).toContain(`<https://example.com/${i}|link ${i}>`);
+    // Model-written prose goes in Slack's markdown blocks: standard Markdown links, rendered by Slack.
+    for (let i = 0; i < 60; i += 1) expect(shown).toContain(`[link ${i}](https://example.com/${i})`);
     expect(shown.indexOf('Paragraph 59')).toBeGreaterThan(shown.indexOf('Paragraph 0'));
   });
 

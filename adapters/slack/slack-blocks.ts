@@ -29,7 +29,9 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
   const blocks =
     outcome.kind === 'recommendation'
       ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, true)
-      : textBlocks(outcome.kind === 'error' ? `:warning: ${outcome.text}` : outcome.text);
+      : outcome.kind === 'error'
+        ? textBlocks(`:warning: ${outcome.text}`)
+        : markdownBlocks(outcome.text);
   return asMessages(answer, [...blocks, ...controlBlocks(answer.controls)]);
 }
 
@@ -114,6 +116,17 @@ export function renderStatusText(text: string): string {
   return truncate(toMrkdwn(text), LIMITS.blockText);
 }
 
+/**
+ * Model-written prose in Slack's `markdown` block (standard Markdown, rendered by Slack), instead of our
+ * own Markdown → mrkdwn conversion. Split like sections, so messages pack the same way and stay far
+ * below the 12,000 characters all markdown blocks of one message may hold. Escaped like any text we
+ * post, so it cannot notify anyone.
+ */
+export function markdownBlocks(markdown: string): KnownBlock[] {
+  const text = slackSafeText(markdown.trim() || 'I have no answer to that.');
+  return splitText(text, LIMITS.blockText).map((part) => ({ type: 'markdown', text: part }) as KnownBlock);
+}
+
 /** Markdown as mrkdwn section blocks, each within the 3,000-character section limit. */
 export function textBlocks(markdown: string): KnownBlock[] {
   const mrkdwn = toMrkdwn(markdown.trim() || 'I have no answer to that.');
@@ -131,7 +144,7 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustifi
   if (r.memoriesUsed.length > 0) {
     blocks.push(context(`You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
   }
-  if (r.justification && withJustification) blocks.push(...textBlocks(r.justification));
+  if (r.justification && withJustification) blocks.push(...markdownBlocks(r.justification));
 
   blocks.push({ type: 'divider' }, ...textBlocks('**💰 Cost of living**'));
   blocks.push(

@@ -171,10 +171,17 @@ export function blocksProblem(blocks: unknown): string | undefined {
   if (blocks === undefined) return undefined;
   if (!Array.isArray(blocks)) return 'invalid_blocks_format';
   if (blocks.length > 50) return 'invalid_blocks';
+  let markdown = 0;
   for (const block of blocks as Array<Record<string, unknown>>) {
     const text = (block?.text as { text?: unknown } | undefined)?.text;
     if (block?.type === 'section' && typeof text === 'string' && text.length > 3_000) return 'invalid_blocks';
+    // The markdown block: standard Markdown, at most 12,000 characters over all such blocks of a message.
+    if (block?.type === 'markdown') {
+      if (typeof block.text !== 'string' || block.text.length === 0) return 'invalid_blocks';
+      markdown += block.text.length;
+    }
   }
+  if (markdown > 12_000) return 'invalid_blocks';
   if (JSON.stringify(blocks).length > 13_000) return 'msg_blocks_too_long';
   return undefined;
 }

@@ -5,7 +5,7 @@ import type { SlackFake, SlackFakeMessage } from '../fakes/slack-fake.js';
 export function shownText(m: SlackFakeMessage | undefined): string {
   if (!m) return '';
   const blocks = (m.blocks ?? []) as Array<{
-    text?: { text?: string };
+    text?: { text?: string } | string;
     fields?: Array<{ text: string }>;
     elements?: Array<{ text?: string }>;
   }>;
@@ -13,7 +13,7 @@ export function shownText(m: SlackFakeMessage | undefined): string {
   return blocks
     .map((b) =>
       [
-        b.text?.text ?? '',
+        typeof b.text === 'string' ? b.text : (b.text?.text ?? ''),
         ...(b.fields ?? []).map((f) => f.text),
         ...(b.elements ?? []).map((e) => e.text ?? ''),
       ].join('\n'),
