@@ -143,7 +143,7 @@ describe('failures and bad requests', () => {
       const { status, events } = await streamRun(teamRuns(), { message: 'Should I move from Seattle to Austin?' });
       expect(status).toBe(200);
       expect(names(events)).toEqual(['TeamRunStarted', 'TeamRunError']);
-      expect(events[1]?.data.content).toBe("I couldn't reach a usable answer from the AI service. Please try again shortly.");
+      expect(events[1]?.data.content).toBe("I couldn't reach a usable answer from the AI service. Please try again shortly. (error code: llm_error)");
       expect(JSON.stringify(events)).not.toContain('model exploded');
 
       const res = await fetch(teamRuns(), {
@@ -153,9 +153,9 @@ describe('failures and bad requests', () => {
       expect(res.status).toBe(502);
       expect(await res.json()).toEqual({
         error: 'llm_error',
-        message: "I couldn't reach a usable answer from the AI service. Please try again shortly.",
+        message: "I couldn't reach a usable answer from the AI service. Please try again shortly. (error code: llm_error)",
         // The Agent UI shows `detail`.
-        detail: "I couldn't reach a usable answer from the AI service. Please try again shortly.",
+        detail: "I couldn't reach a usable answer from the AI service. Please try again shortly. (error code: llm_error)",
       });
     } finally {
       api.fakes.openai.reset();
