@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import type { Logger } from '../src/logger.js';
-import { MovebotError } from '../src/errors.js';
+import { isDatabaseOutage, MovebotError } from '../src/errors.js';
 import { binaryVectorParam, textVectorParam, type VectorParam } from './vector-param.js';
 
 /** Anything that can run a parameterised query: the database itself or a transaction. */
@@ -14,8 +14,11 @@ export interface Queryable {
 export interface Database extends Queryable {
   /** Which engine is behind it; PGlite is single-process. */
   readonly kind: 'postgres' | 'pglite';
-  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. `unbounded`
+   * lifts the statement and query timeouts for it (migrations, which may build indexes for minutes).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: { unbounded?: boolean }): Promise<T>;
   /** Encodes an embedding for a `$n::vector` parameter in the form this engine reads fastest. */
   readonly vector: VectorParam;
   /** Closes every connection; the instance is unusable afterwards. */
@@ -28,11 +31,17 @@ export interface DatabaseOptions {
   pgliteDir?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /**
+   * PostgreSQL timeouts, so a hung or unreachable server fails a query (`db_unavailable`) instead of
+   * hanging the turn: opening a connection, the server's `statement_timeout`, and how long the client
+   * waits for a query's answer. Unset: none (scripts that may run long statements).
+   */
+  timeouts?: { connectMs?: number; statementMs?: number; queryMs?: number };
   logger?: Logger;
 }
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return createPostgres(options.databaseUrl, options.maxConnections ?? 10);
+  if (options.databaseUrl) return createPostgres(options.databaseUrl, options.maxConnections ?? 10, options.timeouts ?? {});
   const dir = options.pgliteDir ?? '.data/pglite';
   options.logger?.info(
     { dir },
@@ -42,29 +51,49 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return createPglite(dir);
 }
 
-function createPostgres(url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max });
+function createPostgres(url: string, max: number, timeouts: NonNullable<DatabaseOptions['timeouts']>): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    // Covers both opening a connection and waiting for a free one in the pool.
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    // A server that vanished without closing the socket is noticed instead of waited on forever.
+    keepAlive: true,
+  });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Per query rather than per pool, so an unbounded transaction can go without it.
+  const config = (text: string, values: unknown[] | undefined, bounded: boolean): pg.QueryConfig => ({
+    text,
+    values,
+    ...(bounded && timeouts.queryMs ? { query_timeout: timeouts.queryMs } : {}),
+  });
   return {
     kind: 'postgres',
     vector: binaryVectorParam,
-    query: <R>(text: string, params?: unknown[]) => wrap(async () => ({ rows: (await pool.query(text, params)).rows as R[] })),
-    async transaction(fn) {
+    query: <R>(text: string, params?: unknown[]) =>
+      wrap(async () => ({ rows: (await pool.query(config(text, params, true))).rows as R[] })),
+    async transaction(fn, options = {}) {
+      const bounded = !options.unbounded;
       const client = await wrap(() => pool.connect());
+      const run = (text: string, params?: unknown[]) => client.query(config(text, params, bounded));
+      let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await wrap(() => run('BEGIN'));
+        if (!bounded) await wrap(() => run('SET LOCAL statement_timeout = 0'));
         const result = await fn({
-          query: <R>(text: string, params?: unknown[]) =>
-            wrap(async () => ({ rows: (await client.query(text, params)).rows as R[] })),
+          query: <R>(text: string, params?: unknown[]) => wrap(async () => ({ rows: (await run(text, params)).rows as R[] })),
         });
-        await client.query('COMMIT');
+        await wrap(() => run('COMMIT'));
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A dead or hung connection is dropped (the server rolls back); a ROLLBACK on it would wait forever.
+        if (isDatabaseOutage(err)) broken = err as Error;
+        else await client.query(config('ROLLBACK', undefined, true)).catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     close: () => pool.end(),
@@ -85,6 +114,7 @@ async function createPglite(dir: string): Promise<Database> {
     kind: 'pglite',
     vector: textVectorParam,
     query: (text, params) => pgliteQuery(db, text, params),
+    // One process, no network: the timeouts and `unbounded` do not apply.
     transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => pgliteQuery(tx, text, params) })),
     close: () => db.close(),
   };
@@ -111,12 +141,55 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof MovebotError) throw err;
-    const code = (err as { code?: string }).code;
-    // Connection-level failures are worth retrying; constraint or syntax errors are not.
-    const transient = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01' || code === '53300';
-    throw new MovebotError('db_error', (err as Error).message, { cause: err, transient });
+    throw toDatabaseError(err);
   }
+}
+
+/**
+ * The server cannot be reached or does not answer: down, restarting (its DNS name gone for a moment),
+ * shutting down, starting up, out of connections, or hung past a timeout. Nothing to do but wait.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  '57P01', // admin_shutdown: the server is stopping (pg_ctl stop -m fast, a failover)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
+  '08000', // connection_exception
+  '08001', // sqlclient_unable_to_establish_sqlconnection
+  '08003', // connection_does_not_exist
+  '08004', // sqlserver_rejected_establishment_of_sqlconnection
+  '08006', // connection_failure
+  '53300', // too_many_connections
+  '57014', // query_canceled: our statement_timeout (a hung or overloaded server)
+]);
+/** Worth retrying, but the database is there: serialization failures, deadlocks, lock timeouts. */
+const RETRYABLE_CODES = new Set(['40001', '40P01', '55P03']);
+/** What `pg` says, without a code, when a connection dies or a timeout fires. */
+const UNAVAILABLE_MESSAGE =
+  /connection terminated|timeout exceeded when trying to connect|query read timeout|timeout expired|not queryable|server closed the connection/i;
+
+/**
+ * A driver error as ours: `db_unavailable` (transient) when the server is unreachable or hung,
+ * otherwise `db_error`, transient only for what a retry can fix. The driver's error stays the cause.
+ */
+export function toDatabaseError(err: unknown): MovebotError {
+  if (err instanceof MovebotError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  const codes = [err, ...((err as { errors?: unknown[] }).errors ?? [])].map((e) => (e as { code?: unknown })?.code);
+  if (codes.some((c) => typeof c === 'string' && UNAVAILABLE_CODES.has(c)) || UNAVAILABLE_MESSAGE.test(message)) {
+    return new MovebotError('db_unavailable', message, { cause: err, transient: true });
+  }
+  const code = codes[0];
+  return new MovebotError('db_error', message, { cause: err, transient: typeof code === 'string' && RETRYABLE_CODES.has(code) });
 }
 
 /** The Postgres error code (e.g. '23505' unique violation) behind a db_error, if any. */

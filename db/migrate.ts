@@ -37,7 +37,8 @@ export async function migrate(
       }
       await checkDimensions(tx, options.dimensions);
       return { applied };
-    });
+      // Unbounded: building an index may take minutes, and so may waiting for another process's migration.
+    }, { unbounded: true });
   } catch (err) {
     if (err instanceof MovebotError && err.code === 'config_invalid') throw err;
     throw new MovebotError('migration_failed', `database migration failed: ${(err as Error).message}`, {

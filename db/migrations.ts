@@ -269,4 +269,17 @@ CREATE INDEX run_feedback_updated_at ON run_feedback (updated_at);
 ALTER TABLE users ADD COLUMN forgotten_at timestamptz;
 `,
   },
+  {
+    id: 16,
+    name: 'memories: where each was learned (memory is private by place)',
+    sql: () => `
+-- Who could read the message a memory was learned from: 'dm' the person alone (a DM, the CLI, the API),
+-- 'private' a private channel's members, 'public' anyone. Recall in a shared place uses only memories
+-- learned where everyone there could read them (src/memory/place.ts). Memories learned before this
+-- was kept are of unknown origin: 'dm', so they are never used in a shared place.
+ALTER TABLE memories ADD COLUMN learned_platform text;
+ALTER TABLE memories ADD COLUMN learned_place text NOT NULL DEFAULT 'dm'
+  CHECK (learned_place IN ('dm', 'private', 'public'));
+`,
+  },
 ];

@@ -1,6 +1,8 @@
 import type { Clock } from '../src/clock.js';
 import { describeError, errorCodeOf } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { isMemoryCommand } from '../src/memory/memory-service.js';
+import { isShared, placeOf, shownIn } from '../src/memory/place.js';
 import type {
   AnswerControls,
   AnswerStreamer,
@@ -38,8 +40,11 @@ import { createThrottledSender } from './throttle.js';
  * each step, so a re-run after a crash edits what was posted instead of posting again.
  */
 export interface ChatDelivery {
-  /** Posts the placeholder (or opens the stream) unless a previous attempt did; undefined when answered already. */
-  open(): Promise<{ placeholder: PostedRef; state?: ReplyState } | undefined>;
+  /**
+   * Posts the placeholder (or opens the stream) unless a previous attempt did; undefined when answered
+   * already. A memory command in a shared place posts nothing: its reply goes to the asker alone.
+   */
+  open(): Promise<{ placeholder?: PostedRef; state?: ReplyState } | undefined>;
   /** The run's events, rendered as the live plan and text. */
   onEvent(event: RunEvent): void;
   /** Stops live updates (before the answer or a retry note). */
@@ -50,6 +55,14 @@ export interface ChatDelivery {
   deliver(answer: ChatAnswer): Promise<void>;
   /** Posts `text` as plain text in place of an answer the platform refused (once per job). */
   deliverPlain(text: string): Promise<void>;
+  /**
+   * Shows `text` in the thread without the database (it is down): closes a live stream, removes the
+   * Stop button, and edits the placeholder, or posts one when none was posted yet. For a job waiting
+   * for the database, and for its notice when it gives up. An answer already shown is left as it is.
+   */
+  notice(text: string): Promise<void>;
+  /** The message this delivery shows the answer in, as far as it knows without reply state. */
+  posted(): PostedRef | undefined;
 }
 
 export interface ChatDeliveryDeps {
@@ -64,10 +77,19 @@ export interface ChatDeliveryDeps {
   logger: Logger;
   /** Native streaming: which workspaces cannot, when to rotate a stream, how often to send a batch. */
   streaming?: { off: StreamSwitch; rotateMs: number; intervalMs: number };
+  /**
+   * The message an earlier run of this job posted while the database was down, which reply state may
+   * not know: it is adopted instead of posting another.
+   */
+  held?: PostedRef;
 }
 
 /** Part key of the Stop button message that stands under a live stream. */
 const STOP_PART = 'stop-button';
+/** Part key of a reply shown to the asker alone (chat.postEphemeral). */
+const ASKER_PART = 'asker-only';
+/** Said in the thread when a reply for the asker alone could not be sent to them. */
+const ASKER_REPLY_FAILED = "⚠️ I couldn't answer you privately here. Ask me in a direct message.";
 const LOADING = ['Reading the cost of living…', 'Asking people who moved…', 'Weighing it all up…'];
 
 export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
@@ -78,11 +100,19 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
   const running: AnswerControls = { runId: deps.runId, stop: true };
   // Assistant threads (Slack DMs and the AI split view) show a status line and a title.
   const assistant = job.channel.startsWith('D') ? adapter.assistant : undefined;
-  let placeholder: PostedRef | undefined;
+  // A memory command in a shared place is answered to the asker alone (src/memory/place.ts): no
+  // placeholder, stream or progress in the thread. Decided before the run, read as the memory service reads it.
+  const forAskerOnly =
+    !job.ephemeral && adapter.postEphemeral !== undefined && isShared(placeOf(job.platform, job.threadKey)) && isMemoryCommand(job.text);
+  let placeholder: PostedRef | undefined = deps.held;
+  // The Stop button message under a live stream, also known without reply state.
+  let stopButton: PostedRef | undefined;
   let state: ReplyState | undefined;
   let live: LiveStream | undefined;
   let written = '';
   let settled = false;
+  // The answer is in the thread (its bookkeeping may still have failed): nothing may overwrite it.
+  let answerShown = false;
   const progress = createThrottledSender(
     // Out of budget, this update is dropped; the next one (or the answer) catches the thread up.
     async (text) => {
@@ -111,6 +141,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     }
     await replies.savePlaceholder(jobId, job.platform, job.channel, ref);
     const stop = await adapter.postPlaceholder(target, 'Writing the answer…', running).catch(quietly('stop button'));
+    stopButton = stop ?? undefined;
     if (stop) await replies.addPart(jobId, STOP_PART, stop.id);
     live = liveStream(streamer, ref);
     return ref;
@@ -145,8 +176,17 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
     async open() {
       state = await replies.get(jobId);
       if (state?.status === 'answered') return undefined;
+      if (forAskerOnly) {
+        // Reply state still records the job, so a re-run neither answers twice nor posts in the thread.
+        placeholder = state?.placeholder ?? placeholder;
+        if (!state) await replies.savePlaceholder(jobId, job.platform, job.channel, placeholder ?? null);
+        return { placeholder, state };
+      }
       if (assistant) void assistant.setStatus(target, 'is looking into it…', LOADING).catch(quietly('assistant status'));
-      placeholder = state?.placeholder ? await takeOver(state.placeholder) : undefined;
+      // Reply state says what was posted; a message posted while the database was down is adopted.
+      const known = state?.placeholder ?? placeholder;
+      placeholder = known ? await takeOver(known) : undefined;
+      if (placeholder && !state?.placeholder) await replies.savePlaceholder(jobId, job.platform, job.channel, placeholder);
       if (!placeholder) {
         await lock.assertHeld();
         placeholder = await openStream();
@@ -158,7 +198,7 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       return { placeholder, state };
     },
     onEvent(event) {
-      if (settled) return;
+      if (settled || forAskerOnly) return;
       if (event.type === 'cities_resolved' && assistant) {
         void assistant.setTitle(target, `${event.from.display} → ${event.to.display}`).catch(quietly('assistant title'));
       }
@@ -180,11 +220,19 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       if (live) await live.halt();
       if (placeholder && !live) await adapter.updateProgress(target, placeholder, text).catch(() => {});
     },
-    async deliver(answer) {
+    async deliver(given) {
       await lock.assertHeld();
+      if (forAskerOnly) return deliverToAsker(given);
+      // Discord's /memories and /forget reply ephemerally: there the asker's own text may show.
+      const answer: ChatAnswer =
+        given.askerOnly !== undefined && job.ephemeral ? { ...given, outcome: { kind: 'answer', text: given.askerOnly } } : given;
       const record: DeliveryProgress = {
         alreadyPosted: Object.keys(state?.parts ?? {}),
-        onPosted: (partKey, id) => replies.addPart(jobId, partKey, id),
+        // Parts (overflow, the report) follow the answer itself, so the thread shows it by now.
+        onPosted: (partKey, id) => {
+          answerShown = true;
+          return replies.addPart(jobId, partKey, id);
+        },
       };
       if (live) {
         const ok = answer.outcome.kind !== 'error' && !answer.stopped;
@@ -192,11 +240,14 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       } else {
         await adapter.deliverAnswer(target, placeholder!, answer, record);
       }
+      answerShown = true;
       await replies.markAnswered(jobId, answer.outcome.kind === 'error' ? 'failed' : 'answered');
       await removeStopButton();
       if (assistant) await assistant.setStatus(target, '').catch(quietly('assistant status'));
     },
-    async deliverPlain(text) {
+    async deliverPlain(given) {
+      // A reply for the asker alone is never put in the thread, also not as plain text.
+      const text = forAskerOnly ? ASKER_REPLY_FAILED : given;
       if (live) {
         // Close the stream first, so the notice edits a finished message and no half stream is left.
         await live.halt();
@@ -205,7 +256,48 @@ export function createChatDelivery(deps: ChatDeliveryDeps): ChatDelivery {
       await postFailureNotice({ adapter, replies, logger }, jobId, job, text);
       await removeStopButton();
     },
+    async notice(text) {
+      if (live && !answerShown) {
+        // A stream is closed first: a half stream must not stay open while the database is away.
+        await live.halt();
+        await adapter.streamer?.stop(target, live.ref, { update: {} }).catch(quietly('closing the stream'));
+        placeholder = { ...live.ref, streaming: false };
+        live = undefined;
+      }
+      if (stopButton) {
+        await adapter.deleteMessage(target, stopButton).catch(quietly('removing the Stop button'));
+        stopButton = undefined;
+      }
+      if (assistant) await assistant.setStatus(target, '').catch(quietly('assistant status'));
+      // Only the answer's bookkeeping waits for the database: the thread keeps showing the answer.
+      if (answerShown) return;
+      if (placeholder) {
+        try {
+          await adapter.updateProgress(target, placeholder, text);
+          return;
+        } catch (err) {
+          logger.warn({ jobId, err: describeError(err) }, 'could not edit the placeholder; posting the notice instead');
+        }
+      }
+      placeholder = await adapter.postPlaceholder(target, text);
+    },
+    posted() {
+      return placeholder;
+    },
   };
+
+  /** A memory command's reply in a shared place: to the asker alone, once; the thread shows nothing of it. */
+  async function deliverToAsker(answer: ChatAnswer): Promise<void> {
+    const { outcome } = answer;
+    const text = answer.askerOnly ?? (outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text);
+    if (!state?.parts[ASKER_PART]) {
+      const id = await adapter.postEphemeral!(target, job.userId, text);
+      await replies.addPart(jobId, ASKER_PART, id);
+    }
+    // A notice the thread showed while the database was down says where the answer went instead.
+    if (placeholder) await adapter.updateProgress(target, placeholder, '✉️ I answered you privately.').catch(quietly('the placeholder'));
+    await replies.markAnswered(jobId, outcome.kind === 'error' ? 'failed' : 'answered');
+  }
 
   async function removeStopButton(): Promise<void> {
     const id = (await replies.get(jobId))?.parts[STOP_PART];
@@ -238,11 +330,17 @@ export function chatAnswerOf(outcome: TurnOutcome, clock: Clock, runId: string):
     const text = partial ? `${partial}\n\n_⏹ Stopped._` : '_⏹ Stopped before an answer was written._';
     return { outcome: { kind: 'answer', text }, stopped: true };
   }
-  const team = outcome.result.outcome ?? outcomeFromStored(outcome.result.reply);
+  const { session, reply } = outcome.result;
+  const team = outcome.result.outcome ?? outcomeFromStored(reply);
   // A memory command's reply ("here is what I remember") is no answer to rate or follow up on.
-  const controls = outcome.result.reply.metadata.kind === 'memory' ? undefined : controlsFor(runId, team);
-  if (team.kind !== 'recommendation') return { outcome: team, controls };
-  return { outcome: team, controls, report: { fileName: reportFileName(team.recommendation, clock), markdown: team.markdown } };
+  const memoryReply = reply.metadata.kind === 'memory';
+  const controls = memoryReply ? undefined : controlsFor(runId, team);
+  const answer: ChatAnswer =
+    team.kind === 'recommendation'
+      ? { outcome: team, controls, report: { fileName: reportFileName(team.recommendation, clock), markdown: team.markdown } }
+      : { outcome: team, controls };
+  // What the thread may show of it: in a channel no memory text (src/memory/place.ts).
+  return shownIn(placeOf(session.platform, session.threadKey), answer, { memoryReply, platform: session.platform });
 }
 
 /** The answer the platform would not take in its rich form, as plain text. */

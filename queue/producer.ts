@@ -1,25 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUE } from '../src/constants.js';
+import { LIMITS, QUEUE } from '../src/constants.js';
 import { MovebotError } from '../src/errors.js';
 import { withTimeout } from '../src/util/timeout.js';
 import type { Logger } from '../src/logger.js';
 import { chatJobId, type TurnJob, TurnJobSchema } from '../src/ports/turn-job.js';
-import { CHAT_QUEUE_NAME, type MessageQueue } from '../src/ports/message-queue.js';
+import { CHAT_QUEUE_NAME, type EnqueueResult, type LimitHit, type MessageQueue } from '../src/ports/message-queue.js';
+import { createQuotas, type QuotaOptions } from './quotas.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 
 /**
- * KEYS: BullMQ's job hash (default `bull` prefix), the arrival counter, the thread's pending set, a
- * short-lived claim on the job id. The claim makes two deliveries at the same moment (a double click)
- * one: the second sees it before the first has added its job. It expires on its own, so a delivery
- * whose add failed can be retried a few seconds later.
+ * KEYS: BullMQ's job hash (default `bull` prefix), a short-lived claim on the job id. A job that
+ * exists already is a duplicate delivery; so is one whose claim is taken. The claim makes two
+ * deliveries at the same moment (a double click, Slack's message + app_mention pair) one: the second
+ * sees it before the first has added its job, or been refused by a limit. It expires on its own, so
+ * a delivery whose add failed can be retried a few seconds later; a refused one keeps it longer
+ * (LIMITS.refusedMemoMs), so a redelivery is not refused (and answered) twice.
+ */
+const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+return 1`;
+
+/**
+ * KEYS: the arrival counter, the thread's pending set. ARGV: the job id, the pending limit (0: none).
+ * Takes the message's place in its thread's order, unless the thread already holds the limit
+ * (checked here, atomically, so a burst cannot overfill it): then -1 and no place is taken. A retry
+ * of a message that already has its place (its add failed) keeps it.
  */
 const REGISTER_ARRIVAL = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-local arrival = redis.call('INCR', KEYS[2])
-redis.call('ZADD', KEYS[3], 'NX', arrival, ARGV[1])
+local limit = tonumber(ARGV[2])
+if limit > 0 and not redis.call('ZSCORE', KEYS[2], ARGV[1]) and redis.call('ZCARD', KEYS[2]) >= limit then return -1 end
+local arrival = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], 'NX', arrival, ARGV[1])
 return 1`;
 
 export interface MessageQueueOptions {
@@ -28,6 +42,13 @@ export interface MessageQueueOptions {
   logger?: Logger;
   /** How long an enqueue may wait for Redis before the ingress request fails (and the platform retries). */
   timeoutMs?: number;
+  /**
+   * The ingress limits (queue/quotas.ts). Without them nothing is limited: the web role passes the
+   * configured ones (LIMIT_* variables); tools and tests that own a queue may leave them out.
+   */
+  limits?: QuotaOptions;
+  /** Called for each message refused by a limit (the web role counts them in /metrics). */
+  onLimited?: (hit: LimitHit, job: TurnJob) => void;
 }
 
 /** The BullMQ-backed MessageQueue used by the web role. */
@@ -64,25 +85,53 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     if (firstConnect) await firstConnect;
   };
 
-  /** Registers the message in its thread's order and adds its job; a duplicate delivery adds nothing. */
-  async function add(job: TurnJob, jobId: string): Promise<{ enqueued: boolean; jobId: string }> {
+  const quotas = options.limits ? createQuotas(redis, `movebot:${queueName}:limits`, options.limits, options.logger) : undefined;
+
+  /**
+   * Claims the job id, checks the limits, registers the message in its thread's order and adds its
+   * job. A duplicate delivery adds nothing and spends no quota: it is recognised before any limit is
+   * looked at. A refused message takes no place in its thread and keeps no quota.
+   */
+  async function add(job: TurnJob, jobId: string): Promise<EnqueueResult> {
     await connected();
-    // One round trip: a job that exists already is a duplicate delivery; otherwise the message
-    // takes its place in its thread's order (an arrival counter, so two in one millisecond never
-    // tie) before the job exists, so the worker can hold later messages of the thread back.
-    // If the add below fails, the worker drops the orphaned entry and the platform's retry re-enqueues.
     const claim = `movebot:${queueName}:enqueuing:${jobId}`;
-    const registered = await redis.eval(
-      REGISTER_ARRIVAL,
-      4,
-      `bull:${queueName}:${jobId}`,
-      `movebot:${queueName}:arrivals`,
-      threadKeys(queueName, job.threadKey).pending,
-      claim,
-      jobId,
-      QUEUE.enqueueClaimMs,
-    );
-    if (registered === 0) return { enqueued: false, jobId };
+    const pending = threadKeys(queueName, job.threadKey).pending;
+    const claimed = await redis.eval(CLAIM, 2, `bull:${queueName}:${jobId}`, claim, QUEUE.enqueueClaimMs);
+    if (claimed === 0) return { enqueued: false, jobId };
+    const refuse = async (limited: LimitHit): Promise<EnqueueResult> => {
+      await redis.pexpire(claim, LIMITS.refusedMemoMs).catch(() => undefined);
+      options.onLimited?.(limited, job);
+      options.logger?.info({ jobId, limit: limited.limit, platform: job.platform, workspace: job.workspace }, 'message refused by a limit');
+      return { enqueued: false, jobId, limited };
+    };
+    let limited: LimitHit | undefined;
+    try {
+      // Messages waiting in the thread, not counting this one (a retry whose add failed has a place).
+      const waiting = async () => {
+        const [count, mine] = await Promise.all([redis.zcard(pending), redis.zscore(pending, jobId)]);
+        return mine === null ? count : count - 1;
+      };
+      limited = await quotas?.check(job, waiting);
+    } catch (err) {
+      await redis.del(claim).catch(() => undefined);
+      throw err;
+    }
+    if (limited) return refuse(limited);
+    // The message takes its place in its thread's order (an arrival counter, so two in one
+    // millisecond never tie) before the job exists, so the worker can hold later messages of the
+    // thread back. If the add below fails, the worker drops the orphaned entry and the platform's
+    // retry re-enqueues.
+    let registered: unknown;
+    try {
+      registered = await redis.eval(REGISTER_ARRIVAL, 2, `movebot:${queueName}:arrivals`, pending, jobId, quotas?.pendingPerThread ?? 0);
+    } catch (err) {
+      await Promise.all([redis.del(claim).catch(() => undefined), quotas?.refund(job)]);
+      throw err;
+    }
+    if (registered === -1 && quotas) {
+      await quotas.refund(job);
+      return refuse(quotas.threadFull());
+    }
     try {
       await queue.add('chat', job, {
         jobId,
@@ -92,7 +141,8 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
         removeOnFail: { age: QUEUE.keepFailedSeconds },
       });
     } catch (err) {
-      await redis.del(claim).catch(() => undefined); // the platform's retry may try again at once
+      // The platform's retry may try again at once, and the turn it did not get is given back.
+      await Promise.all([redis.del(claim).catch(() => undefined), quotas?.refund(job)]);
       throw err;
     }
     return { enqueued: true, jobId };

@@ -1,12 +1,13 @@
+import { isForgetEverything } from '../src/memory/forget.js';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
-import { DEFAULTS, QUEUE, STREAMING } from '../src/constants.js';
+import { DATABASE, DEFAULTS, QUEUE, STREAMING } from '../src/constants.js';
 import type { ConversationService, IncomingMessage } from '../src/conversation/conversation-service.js';
 import { userFacingError } from '../src/conversation/conversation-service.js';
-import { describeError, errorCodeOf, isTransient, willRetry } from '../src/errors.js';
+import { describeError, errorCodeOf, isDatabaseOutage, isTransient, willRetry } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { ChatAdapter, ChatAnswer } from '../src/ports/chat-adapter.js';
+import type { ChatAdapter, ChatAnswer, PostedRef } from '../src/ports/chat-adapter.js';
 import { PLATFORM_LIMITS } from '../src/ports/chat-adapter.js';
 import { CHAT_QUEUE_NAME } from '../src/ports/message-queue.js';
 import type { ReplyStateStore } from '../src/ports/reply-state.js';
@@ -16,7 +17,9 @@ import { type ChatJob, type TurnJob, TurnJobSchema } from '../src/ports/turn-job
 import { runError, type TurnOutcome, type TurnRunner } from '../src/run/turn-runner.js';
 import { settlesWithin } from '../src/util/timeout.js';
 import { type ChatDelivery, chatAnswerOf, createChatDelivery, plainAnswer } from './chat-delivery.js';
+import { createDatabaseWaits, type DatabaseWait } from './database-wait.js';
 import { createEditBudget, EDIT_BUDGET_REDIS_OPTIONS } from './edit-budget.js';
+import { removeJobsOf } from './forget-jobs.js';
 import { postFailureNotice } from './failure-notice.js';
 import { redisOptionsFromUrl, threadKeys } from './redis.js';
 import { createStreamSwitch } from './stream-switch.js';
@@ -49,6 +52,11 @@ export interface ChatWorkerOptions {
   streamRotateMs?: number;
   /** Called after every finished turn (metrics). */
   onTurn?: (info: TurnInfo) => void;
+  /**
+   * How long a job waits for an unreachable database (default DATABASE.outageWaitMs). It waits in the
+   * queue, with backoff, without spending an attempt; past this its thread is told so.
+   */
+  dbOutageWaitMs?: number;
 }
 
 /** One finished turn, for metrics. */
@@ -100,10 +108,16 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   });
   // For looking up other jobs of a thread (a stale pending entry must not block it forever).
   const lookup = new Queue<TurnJob>(queueName, { connection: redisOptionsFromUrl(options.redisUrl) });
+  // Without a listener BullMQ prints a Redis outage's every reconnect error raw to stderr.
+  lookup.on('error', (err) => logger.debug({ err: err.message }, 'job lookup redis error'));
   // Turns being answered, so a shutdown past its deadline can stop them and put their jobs back.
   const inFlight = new Set<AbortController>();
   // Failure notices being posted; closing waits for them, they need Redis and the database.
   const notices = new Set<Promise<void>>();
+  // Final failures the processor already said in the thread without the database (it was down).
+  const toldWithoutDatabase = new WeakSet<Error>();
+  const outageWaitMs = options.dbOutageWaitMs ?? DATABASE.outageWaitMs;
+  const databaseWaits = createDatabaseWaits({ redis, queueName, outageWaitMs, logger });
 
   const worker = new Worker<TurnJob>(queueName, (job, token) => processJob(job, token), {
     connection: redisOptionsFromUrl(options.redisUrl),
@@ -117,7 +131,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     // Final failures the processor never saw (a job that stalled too often is failed by BullMQ without
     // running it) must still be said in the thread; the claim in reply state keeps it to one notice.
     if (!job?.finishedOn) return;
-    const notice = noticeFinalFailure(job, err);
+    const notice = noticeFinalFailure(job, err, toldWithoutDatabase.has(err));
     notices.add(notice);
     void notice.finally(() => notices.delete(notice));
   });
@@ -139,18 +153,45 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     }
     const started = Date.now();
     let finalAttempt = !attemptsLeft(job);
+    // Back in the queue without spending an attempt: the thread still waits for this message.
+    let requeued = false;
     const release = new AbortController();
     inFlight.add(release);
+    let delivery: ChatDelivery | undefined;
+    let waiting: DatabaseWait | undefined;
     try {
-      const spent = await answer(job, data, lock, release.signal, finalAttempt);
+      waiting = await databaseWaits.of(jobId);
+      if (data.platform !== 'api') delivery = chatDeliveryFor(jobId, data.runId ?? jobId, data as ChatJob, lock, waiting?.placeholder);
+      const spent = await answer(job, data, delivery, release.signal, finalAttempt);
       finalAttempt = true;
+      if (waiting) await databaseWaits.clear(jobId);
+      // "Forget everything" also forgets the user's earlier messages kept in finished and failed jobs.
+      if (isForgetEverything(data.text)) {
+        await removeJobsOf(lookup, data, jobId).catch((err) => logger.warn({ err: describeError(err) }, 'could not remove forgotten jobs'));
+      }
       options.onTurn?.({ platform: data.platform, ok: true, ms: Date.now() - started, ...spent });
     } catch (err) {
       if (release.signal.aborted) {
         // Released at the shutdown deadline: back in the queue at once, no attempt spent. The re-run
         // finds the placeholder in reply state and edits it, so the thread still gets one answer.
+        requeued = true;
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
+      }
+      if (isDatabaseOutage(err) && !(err instanceof UnrecoverableError)) {
+        const delayMs = await databaseWaits.wait(jobId, waiting, delivery, err);
+        if (delayMs !== undefined) {
+          requeued = true;
+          await job.moveToDelayed(Date.now() + delayMs, token);
+          throw new DelayedError();
+        }
+        // Waited long enough: the thread has been told (without the database); the job fails for good.
+        finalAttempt = true;
+        options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: turnErrorCode(err) });
+        const final = new UnrecoverableError(`the database stayed unreachable: ${describeError(err)}`);
+        final.cause = err;
+        toldWithoutDatabase.add(final);
+        throw final;
       }
       if (err instanceof UnrecoverableError) finalAttempt = true;
       options.onTurn?.({ platform: data.platform, ok: false, ms: Date.now() - started, errorCode: turnErrorCode(err) });
@@ -158,7 +199,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     } finally {
       inFlight.delete(release);
       // The thread moves on only when this message is settled for good.
-      if (finalAttempt) await redis.zrem(keys.pending, jobId);
+      if (finalAttempt && !requeued) await redis.zrem(keys.pending, jobId);
       await lock.release();
     }
   }
@@ -196,12 +237,11 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
   async function answer(
     job: Job<TurnJob>,
     data: TurnJob,
-    lock: ThreadLock,
+    delivery: ChatDelivery | undefined,
     released: AbortSignal,
     finalAttempt: boolean,
   ): Promise<Pick<TurnInfo, 'usage' | 'costUsd'>> {
     const runId = data.runId ?? job.id!;
-    const delivery = data.platform === 'api' ? undefined : chatDeliveryFor(job.id!, runId, data as ChatJob, lock);
     if (delivery && !(await delivery.open())) return {}; // answered before this re-run
     let outcome: TurnOutcome;
     try {
@@ -212,6 +252,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     } catch (err) {
       await delivery?.settle();
       if (released.aborted) throw err; // not a failure: the job goes back to the queue (processJob)
+      if (isDatabaseOutage(err)) throw err; // waited out in the queue (processJob)
       logger.warn({ jobId: job.id, err: describeError(err), transient: isTransient(err), attemptsLeft: !finalAttempt }, 'turn failed');
       if (willRetry(err, finalAttempt)) {
         await delivery?.note(`Hit a snag (${userFacingError(err)}). Retrying…`);
@@ -230,7 +271,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     return outcome.status === 'completed' ? { usage: outcome.result.usage, costUsd: outcome.result.costUsd } : {};
   }
 
-  function chatDeliveryFor(jobId: string, runId: string, data: ChatJob, lock: ThreadLock): ChatDelivery {
+  function chatDeliveryFor(jobId: string, runId: string, data: ChatJob, lock: ThreadLock, held?: PostedRef): ChatDelivery {
     const adapter = options.adapters[data.platform];
     if (!adapter) throw new UnrecoverableError(`no ${data.platform} adapter is configured in this worker`);
     const streaming = {
@@ -239,7 +280,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       intervalMs: PLATFORM_LIMITS.slack.streamAppendIntervalMs,
     };
     const budget = editBudgets[data.platform];
-    return createChatDelivery({ jobId, runId, job: data, adapter, replies, lock, budget, clock: options.clock, logger, streaming });
+    return createChatDelivery({ jobId, runId, job: data, adapter, replies, lock, budget, clock: options.clock, logger, streaming, held });
   }
 
   async function deliver(job: Job<TurnJob>, delivery: ChatDelivery, chatAnswer: ChatAnswer, finalAttempt: boolean) {
@@ -259,7 +300,7 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
     }
   }
 
-  async function noticeFinalFailure(job: Job<TurnJob>, err: Error): Promise<void> {
+  async function noticeFinalFailure(job: Job<TurnJob>, err: Error, toldAlready: boolean): Promise<void> {
     const parsed = TurnJobSchema.safeParse(job.data);
     if (!parsed.success) return; // nowhere to say it
     const data = parsed.data;
@@ -275,7 +316,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
       await options.conversation
         .recordFailure(incomingOf(data), text)
         .catch((e) => logger.warn({ jobId, err: describeError(e) }, 'could not record the failure'));
-      await postFailureNotice({ adapter, replies, logger }, jobId, data as ChatJob, `⚠️ ${text}`);
+      // Said in the thread already, without the database (it was down): a notice now would be a second one.
+      if (!toldAlready) await postFailureNotice({ adapter, replies, logger }, jobId, data as ChatJob, `⚠️ ${text}`);
     } catch (e) {
       logger.error({ jobId, err: describeError(e) }, 'could not post the failure notice');
     }
@@ -296,7 +338,8 @@ export function createChatWorker(options: ChatWorkerOptions): ChatWorker {
         // rather than left active until BullMQ's stall check notices them (up to a minute later).
         logger.warn({ running: inFlight.size }, 'shutdown deadline passed; releasing unfinished jobs');
         for (const release of inFlight) release.abort(new Error('worker shutting down'));
-        if (!(await settlesWithin(graceful, RELEASE_GRACE_MS))) await worker.close(true);
+        // Forced close can itself hang (BullMQ, right after Redis came back): it gets a deadline too.
+        if (!(await settlesWithin(graceful, RELEASE_GRACE_MS))) await settlesWithin(worker.close(true), RELEASE_GRACE_MS);
       }
       await Promise.all([...notices]);
       await lookup.close();

@@ -13,7 +13,8 @@
 # - PostgreSQL runs from `initdb` in a temporary directory (as the `postgres` user when we are root),
 #   Redis with persistence off; both on 127.0.0.1 and free ports, both removed on exit, failure or Ctrl-C.
 # - The command sees DATABASE_URL=postgres://movebot:movebot@127.0.0.1:<port>/movebot_test and
-#   REDIS_URL=redis://127.0.0.1:<port>; this script exits with the command's exit code.
+#   REDIS_URL=redis://127.0.0.1:<port>, and TEST_PG_BIN (the PostgreSQL binaries, from which outage
+#   drills start servers of their own to stop and restart); this script exits with the command's exit code.
 #
 # Knobs: PG_MAJOR (default 15), PGVECTOR_SRC_SUITE (Debian suite to take the pgvector source from,
 # default trixie), KEEP_SERVICE_LOGS=1 (print the server logs on exit).
@@ -26,6 +27,9 @@ fi
 
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+# Outage drills start (and stop, and restart) PostgreSQL servers of their own from these binaries:
+# stopping the shared one would fail the test files running beside them.
+export TEST_PG_BIN="${TEST_PG_BIN:-$PG_BIN}"
 PG_CONFIG="${PG_BIN}/pg_config"
 PGVECTOR_SRC_SUITE="${PGVECTOR_SRC_SUITE:-trixie}"
 VECTOR_CONTROL="/usr/share/postgresql/${PG_MAJOR}/extension/vector.control"

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS } from './constants.js';
+import { DATABASE, DEFAULTS, LIMITS } from './constants.js';
 import { MovebotError } from './errors.js';
 
 /**
@@ -19,6 +19,15 @@ const int = (min: number, max: number, fallback: number) =>
     z.coerce
       .number<string | undefined>({ message: 'must be a whole number' })
       .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+const decimal = (min: number, max: number, fallback: number) =>
+  optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a number such as 5 or 2.50' })
       .min(min, `must be at least ${min}`)
       .max(max, `must be at most ${max}`)
       .optional()
@@ -72,6 +81,14 @@ const envSchema = z.object({
   ),
   REPORTS_DIR: optionalString.transform((v) => v ?? DEFAULTS.reportsDir),
   WORKER_CONCURRENCY: int(1, 1_000, DEFAULTS.workerConcurrency),
+  TURN_DEADLINE_MS: int(1_000, 86_400_000, DEFAULTS.turnDeadlineMs),
+  DB_CONNECT_TIMEOUT_MS: int(100, 600_000, DATABASE.connectTimeoutMs),
+  DB_STATEMENT_TIMEOUT_MS: int(100, 86_400_000, DATABASE.statementTimeoutMs),
+  DB_QUERY_TIMEOUT_MS: int(100, 86_400_000, DATABASE.queryTimeoutMs),
+  DB_OUTAGE_WAIT_MS: int(0, 86_400_000, DATABASE.outageWaitMs),
+  LIMIT_TURNS_PER_MINUTE: int(0, 1_000_000, LIMITS.turnsPerMinute),
+  LIMIT_DAILY_BUDGET_USD: decimal(0, 1_000_000, LIMITS.dailyBudgetUsd),
+  LIMIT_PENDING_PER_THREAD: int(0, 1_000_000, LIMITS.pendingPerThread),
   NODE_ENV: optionalString,
 });
 
@@ -120,6 +137,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   reportsDir: string;
   workerConcurrency: number;
+  /** A whole turn's deadline; past it the turn is stopped and the thread told so. */
+  turnDeadlineMs: number;
+  /** PostgreSQL: connection, statement (server-side) and query (client-side) timeouts. */
+  dbTimeouts: { connectMs: number; statementMs: number; queryMs: number };
+  /** How long a worker's job waits for an unreachable database before giving up. */
+  dbOutageWaitMs: number;
+  /** Ingress limits checked at enqueue by the web role; 0 turns one off. */
+  limits: { turnsPerMinute: number; dailyBudgetUsd: number; pendingPerThread: number };
 }
 
 /** One problem with one variable, in words a user can act on. */
@@ -143,6 +168,9 @@ export class ConfigError extends MovebotError {
     this.problems = problems;
   }
 }
+
+/** The shortest AGENTOS_API_KEY the web and worker roles accept. */
+export const MIN_API_KEY_LENGTH = 32;
 
 const needsLlm = (role: Role) => role === 'cli' || role === 'worker' || role === 'all';
 const needsPlatforms = (role: Role) => role === 'web' || role === 'worker' || role === 'all';
@@ -180,6 +208,13 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     if (has('SLACK_APP_TOKEN') && !String(e.SLACK_APP_TOKEN).startsWith('xapp-')) {
       problems.push({ variable: 'SLACK_APP_TOKEN', problem: 'must be an app-level token starting with xapp-' });
     }
+  }
+  // The key is all that guards memories and conversations once the API is reachable: no guessable ones.
+  if (needsPlatforms(role) && has('AGENTOS_API_KEY') && String(e.AGENTOS_API_KEY).trim().length < MIN_API_KEY_LENGTH) {
+    problems.push({
+      variable: 'AGENTOS_API_KEY',
+      problem: `must be at least ${MIN_API_KEY_LENGTH} characters (it has ${String(e.AGENTOS_API_KEY).trim().length}); generate one with: openssl rand -hex 32`,
+    });
   }
   if ((needsPlatforms(role) || role === 'discord-register') && has('DISCORD_TOKEN') && !has('DISCORD_APPLICATION_ID')) {
     problems.push({ variable: 'DISCORD_APPLICATION_ID', problem: 'required with DISCORD_TOKEN' });
@@ -236,6 +271,14 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     logLevel: d.LOG_LEVEL,
     reportsDir: d.REPORTS_DIR,
     workerConcurrency: d.WORKER_CONCURRENCY,
+    turnDeadlineMs: d.TURN_DEADLINE_MS,
+    dbTimeouts: { connectMs: d.DB_CONNECT_TIMEOUT_MS, statementMs: d.DB_STATEMENT_TIMEOUT_MS, queryMs: d.DB_QUERY_TIMEOUT_MS },
+    dbOutageWaitMs: d.DB_OUTAGE_WAIT_MS,
+    limits: {
+      turnsPerMinute: d.LIMIT_TURNS_PER_MINUTE,
+      dailyBudgetUsd: d.LIMIT_DAILY_BUDGET_USD,
+      pendingPerThread: d.LIMIT_PENDING_PER_THREAD,
+    },
   };
 }
 
@@ -251,6 +294,7 @@ export function secretValues(config: Config): string[] {
     config.discord.token,
     config.agentosApiKey,
     passwordOf(config.databaseUrl),
+    passwordOf(config.redisUrl),
   ].filter((v): v is string => typeof v === 'string' && v.length >= 6 && v !== 'not-needed');
 }
 

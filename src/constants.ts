@@ -77,6 +77,29 @@ export const QUEUE = {
   keepFailedSeconds: 7 * 24 * 3600,
 } as const;
 
+/**
+ * Ingress limits, checked by the web role at enqueue (queue/quotas.ts). The first three are the
+ * defaults of LIMIT_TURNS_PER_MINUTE, LIMIT_DAILY_BUDGET_USD and LIMIT_PENDING_PER_THREAD (0 = off).
+ */
+export const LIMITS = {
+  /** Turns one user may start per minute (per platform workspace). */
+  turnsPerMinute: 5,
+  /** Estimated model cost (US dollars) one workspace may spend per UTC day. */
+  dailyBudgetUsd: 5,
+  /** Messages that may wait (or be answered) in one thread at once. */
+  pendingPerThread: 10,
+  /** How long a workspace's spend read from the database is reused (in Redis, by every web replica). */
+  spendCacheMs: 30_000,
+  /** How long reading the spend may take; past it (or on a database error) the message is let through. */
+  spendLookupTimeoutMs: 750,
+  /** After a failed spend look-up, how long this process lets messages through without asking again. */
+  spendLookupBackoffMs: 5_000,
+  /** What a message refused because its thread is full is told to wait: the thread has no fixed reset. */
+  threadRetryAfterMs: 60_000,
+  /** How long a refused message is remembered, so a redelivery of it is a duplicate (no second reply). */
+  refusedMemoMs: 10 * 60_000,
+} as const;
+
 /** Native streaming (Slack). */
 export const STREAMING = {
   /** How long a workspace that could not stream is answered by edits before streaming is tried again. */

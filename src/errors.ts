@@ -5,6 +5,8 @@
 export type ErrorCode =
   | 'config_invalid'
   | 'db_error'
+  /** The database cannot be reached or does not answer in time (down, restarting, hung, out of connections). */
+  | 'db_unavailable'
   | 'migration_failed'
   | 'llm_error'
   | 'llm_timeout'
@@ -23,6 +25,8 @@ export type ErrorCode =
   | 'queue_unavailable'
   | 'embedding_failed'
   | 'run_cancelled'
+  /** A whole turn ran past its deadline (TURN_DEADLINE_MS) and was stopped. */
+  | 'turn_timeout'
   /** The platform or workspace cannot stream natively: answer by posting and editing instead. */
   | 'streaming_unavailable'
   /** A native stream stopped taking updates (its time window closed): continue in a new one. */
@@ -55,9 +59,22 @@ export function isTransient(err: unknown): boolean {
   return err instanceof MovebotError ? err.transient : true;
 }
 
-/** Whether a queue retry follows this failure: a transient one, on any attempt but the last. */
+/**
+ * Whether a queue retry follows this failure: a transient one, on any attempt but the last. A
+ * database outage is always waited out (it spends no attempt), so it is never the last word.
+ */
 export function willRetry(err: unknown, finalAttempt: boolean | undefined): boolean {
-  return !finalAttempt && isTransient(err);
+  return (!finalAttempt || isDatabaseOutage(err)) && isTransient(err);
+}
+
+/** Whether `err`, or an error it was caused by, is the database being unreachable (`db_unavailable`). */
+export function isDatabaseOutage(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e; depth += 1) {
+    if (e instanceof MovebotError && e.code === 'db_unavailable') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A short, safe description of any thrown value, for logs and run records (never for stack traces). */

@@ -14,6 +14,8 @@ const SENTENCES: Record<string, string> = {
   tool_error:
     "None of my data sources (NerdWallet, Reddit search) answered, so I can't give a grounded recommendation right now. Please try again later.",
   db_error: 'My storage is unavailable at the moment. Please try again shortly.',
+  db_unavailable: "My storage is unavailable at the moment, so I couldn't answer. Please ask again in a few minutes.",
+  turn_timeout: 'This answer was taking too long, so I stopped it. Please try again, or ask a narrower question.',
   run_cancelled: 'The answer was stopped.',
 };
 

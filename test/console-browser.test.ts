@@ -9,7 +9,7 @@ import { type ApiHarness, bearer, startApi } from './http-harness.js';
 
 // The operator console end to end in a real headless Chromium (Debian's /usr/bin/chromium, installed
 // by scripts/install-chromium.sh), against the real API on Postgres and Redis.
-const KEY = 'console-test-key-42';
+const KEY = 'console-test-key-42-0123456789abcdef';
 const VIEWPORT = { width: 1280, height: 900 };
 /** Where the metrics screenshot is kept for a human to look at. */
 const SCREENSHOT = join(tmpdir(), 'movebot-console-metrics.png');

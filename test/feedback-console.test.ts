@@ -4,7 +4,7 @@ import { type ApiHarness, bearer, startApi } from './http-harness.js';
 
 // The console's feedback API (/console/api/feedback, /console/api/sessions/:id/runs) on a real
 // Postgres: runs seeded through the SessionStore, votes through the runtime's FeedbackStore.
-const KEY = 'feedback-console-key';
+const KEY = 'feedback-console-key-0123456789abcdef';
 const DAY = 86_400_000;
 
 let api: ApiHarness;

@@ -1,5 +1,9 @@
+import type { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import type { TurnJob } from '../src/ports/turn-job.js';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
+import { waitFor } from './fakes/fake-http.js';
+import { startSystem } from './helpers/system.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
 import { scriptTeam } from './helpers/team-script.js';
 
@@ -51,7 +55,8 @@ describe('forget everything is final', () => {
   });
 
   it("scrubs the user's profile and memory references from the answers stored for them", async () => {
-    const thread = 'slack:T1:C4:4.4';
+    // A DM: every memory of bob's may be used there (src/memory/place.ts).
+    const thread = 'slack:T1:D4:4.4';
     const bob = await team.runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'bob' });
     await team.runtime.memoryStore.add(bob.id, { content: 'You prefer walkable neighbourhoods', topic: 'preference' });
     const { openai } = team.fakes;
@@ -76,5 +81,35 @@ describe('forget everything is final', () => {
     expect(after.metadata.recommendation?.memoriesUsed).toEqual([]);
     expect(after.metadata.report).toBeUndefined();
     expect(JSON.stringify(after)).not.toMatch(/150,?000|walkable/);
+  });
+});
+
+describe('forget everything at the wire', () => {
+  it("removes the user's finished jobs (their message text) from Redis, and nobody else's", async () => {
+    const system = await startSystem({ platforms: ['slack'], slackStreaming: false });
+    try {
+      const slack = system.slack!;
+      // The web role's BullMQ queue, where finished jobs (with their message text) are kept.
+      const { queue } = system.services.queue as unknown as { queue: Queue<TurnJob> };
+      const jobsOf = async (user: string) =>
+        (await queue.getJobs(['completed', 'failed'])).filter((j) => j.data.userId === user);
+      for (const [channel, user] of [['D8', 'U8'], ['D9', 'U9']] as const) {
+        const mention = slack.messageEvent({ channel, user, text: 'Should I move from Seattle to Austin? I earn $150,000.', channelType: 'im' });
+        await slack.sendEvent(system.slackEventsUrl, mention);
+      }
+      await waitFor(async () => (await jobsOf('U8')).length === 1 && (await jobsOf('U9')).length === 1, {
+        timeoutMs: 30_000,
+        what: 'both answers',
+      });
+      const forget = slack.messageEvent({ channel: 'D8', user: 'U8', text: 'forget everything', channelType: 'im' });
+      await slack.sendEvent(system.slackEventsUrl, forget);
+      await waitFor(async () => (await jobsOf('U8')).map((j) => j.data.text).join() === 'forget everything', {
+        timeoutMs: 30_000,
+        what: "U8's earlier job removed",
+      });
+      expect(await jobsOf('U9')).toHaveLength(1);
+    } finally {
+      await system.close();
+    }
   });
 });

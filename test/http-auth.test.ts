@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopback } from '../adapters/http/auth.js';
 import { type ApiHarness, bearer, startApi } from './http-harness.js';
 
-const KEY = 'test-agentos-key-0123456789';
+const KEY = 'test-agentos-key-0123456789abcdef012345';
 
 /** A GET with headers fetch() will not send (such as Host). */
 function rawGet(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {

@@ -66,7 +66,8 @@ describe('two people in one thread', () => {
   it("keeps one person's remembered facts out of the other's answers, reports and model requests", async () => {
     scriptModelThatUsesWhatItIsTold();
     const ana = await team.runtime.store.upsertUser({ platform: 'slack', workspace: 'T1', platformUserId: 'ana' });
-    for (const content of ANA_MEMORIES) await team.runtime.memoryStore.add(ana.id, { content, topic: 'preference' });
+    // Told where anyone could read them: a channel's answer may use them (src/memory/place.ts).
+    for (const content of ANA_MEMORIES) await team.runtime.memoryStore.add(ana.id, { content, topic: 'preference', learnedPlace: 'public' });
 
     const first = await say('ana', 'Should I move from Seattle to Austin?');
     expect(first.turn.outcome?.kind).toBe('recommendation');

@@ -7,7 +7,7 @@ import { workerProcesses } from './helpers/worker-processes.js';
 
 // The split deployment of docker-compose: a web process and a worker process that share only
 // Postgres and Redis. Nothing in the web process sees the worker's runs happen.
-const KEY = 'split-roles-key';
+const KEY = 'split-roles-key-0123456789abcdef0123';
 let system: TestSystem;
 let worker: Services;
 const processes = workerProcesses(() => system);

@@ -52,7 +52,13 @@ async function main(): Promise<number> {
   const progress = createProgressRenderer();
   // The same turn runner the workers use, in this process: its events stay in memory (no Redis).
   const events = createInMemoryRunEvents();
-  const runner = createTurnRunner({ conversation: runtime.conversation, events, cancellation: events.cancellation, logger });
+  const runner = createTurnRunner({
+    conversation: runtime.conversation,
+    events,
+    cancellation: events.cancellation,
+    logger,
+    deadlineMs: config.turnDeadlineMs,
+  });
   // Ctrl-C stops the run like a Stop button: what was written so far is kept in the session.
   const runId = randomUUID();
   const onSigint = () => void events.cancellation.request(runId);

@@ -13,7 +13,7 @@ import {
 } from 'discord.js';
 import { Redis } from 'ioredis';
 import type { ChatJob } from '../../src/ports/turn-job.js';
-import type { MessageQueue } from '../../src/ports/message-queue.js';
+import { type EnqueueResult, limitReplyText, type MessageQueue } from '../../src/ports/message-queue.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';
@@ -63,6 +63,7 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
   const clock = options.clock ?? systemClock;
   const ownRedis = !options.redis;
   const redis = options.redis ?? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  if (ownRedis) redis.on('error', (err) => logger.warn({ err: err.message }, 'discord receiver redis error'));
   const client =
     options.client ??
     new Client({
@@ -107,6 +108,7 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
       return;
     }
     const job: ChatJob = { ...jobFromInteraction(interaction, rootId, text), ...(ephemeral && { ephemeral }) };
+    let result: EnqueueResult;
     try {
       await saveInteraction(
         redis,
@@ -114,11 +116,7 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
         { token: interaction.token, applicationId: interaction.applicationId },
         clock.now(),
       );
-      const { enqueued } = await queue.enqueue(job);
-      logger.info(
-        { interactionId: interaction.id, command: interaction.commandName, enqueued },
-        'discord command queued',
-      );
+      result = await queue.enqueue(job);
     } catch (err) {
       logger.warn(
         { err: describeError(err), interactionId: interaction.id },
@@ -126,7 +124,19 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
       );
       await dropInteraction(redis, interaction.id).catch(() => {});
       await interaction.editReply(unavailableText);
+      return;
     }
+    if (result.limited) {
+      // Over a limit: nothing was queued, so the deferred reply says which limit and when to retry.
+      logger.info({ interactionId: interaction.id, limit: result.limited.limit }, 'discord command refused by a limit');
+      await dropInteraction(redis, interaction.id).catch(() => {});
+      await interaction.editReply(limitReplyText(result.limited));
+      return;
+    }
+    logger.info(
+      { interactionId: interaction.id, command: interaction.commandName, enqueued: result.enqueued },
+      'discord command queued',
+    );
   }
 
   function jobFromInteraction(
@@ -189,7 +199,14 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
       receivedAt: new Date(clock.now()).toISOString(),
     };
     try {
-      const { enqueued } = await queue.enqueue(job);
+      const { enqueued, limited } = await queue.enqueue(job);
+      if (limited) {
+        logger.info({ messageId: message.id, limit: limited.limit }, 'discord message refused by a limit');
+        await message.reply({ content: limitReplyText(limited), allowedMentions: { parse: [] } }).catch((err: unknown) =>
+          logger.warn({ err: describeError(err), messageId: message.id }, 'could not post the limit reply'),
+        );
+        return;
+      }
       logger.info({ messageId: message.id, enqueued }, 'discord message queued');
     } catch (err) {
       logger.warn({ err: describeError(err), messageId: message.id }, 'could not queue a discord message');

@@ -44,8 +44,8 @@ export function renderStatus(text: string, controls?: AnswerControls): DiscordMe
 }
 
 /**
- * The buttons under an answer, as action rows: Stop while it is written; thumbs up / down and the
- * one-click follow-ups once it is done. Each custom_id is the action id (answer-actions.ts).
+ * The buttons under an answer, as action rows: Stop while it is written; "Which ones?" (shared places:
+ * the saved details the answer used), thumbs up / down and the one-click follow-ups once it is done. Each custom_id is the action id (answer-actions.ts).
  */
 export function renderControls(controls: AnswerControls | undefined): DiscordActionRow[] {
   if (!controls) return [];
@@ -59,6 +59,10 @@ export function renderControls(controls: AnswerControls | undefined): DiscordAct
   });
   const rows: DiscordActionRow[] = [];
   if (controls.stop) rows.push({ type: 1, components: [button('Stop', encodeAction({ kind: 'stop', runId }), STYLE.danger, '⏹️')] });
+  // Lists the saved details the answer used to the asker alone (an ephemeral follow-up on the click).
+  if (controls.savedDetails) {
+    rows.push({ type: 1, components: [button('Which ones?', encodeAction({ kind: 'memories', runId }), STYLE.secondary, '🔒')] });
+  }
   if (controls.feedback) {
     rows.push({
       type: 1,

@@ -7,13 +7,14 @@ import type { Logger } from '../../src/logger.js';
 import type { MemoryStore } from '../../src/ports/memory-store.js';
 import type { RunCancellation, RunEventLog } from '../../src/ports/run-events.js';
 import type { Runtime } from '../server/runtime.js';
-import { createApiGuard, cors, isLoopback } from './auth.js';
+import { createApiGuard, cors, isLoopback, PROXIED_KEYLESS, proxiedRequest } from './auth.js';
 import { catalogRoutes } from './catalog.js';
 import { consoleRoutes } from './console-routes.js';
 import { jsonErrorHandler, sendError } from './http-errors.js';
 import { memoryRoutes } from './memories.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { runRoutes } from './runs.js';
+import { setSecurityHeaders } from './security-headers.js';
 import { sessionRoutes } from './sessions.js';
 
 export { apiListenPolicy, type ListenPolicy } from './auth.js';
@@ -79,10 +80,13 @@ export function createApiRouter(deps: ApiDeps): Router {
     const path = routedPath(req.path);
     if (path === '/health') return cors(req, res, next);
     if (isApiPath(path)) {
+      setSecurityHeaders(res, 'api');
       res.on('finish', () => metrics.recordRequest(`${req.method} ${req.route?.path ?? 'unmatched'}`, res.statusCode));
       return cors(req, res, () => guard(req, res, next));
     }
     // The console's page holds no data (its calls carry the key) but still obeys the loopback rule.
+    if (isConsolePage(path)) setSecurityHeaders(res, 'console-page');
+    if (isConsolePage(path) && !config.agentosApiKey && proxiedRequest(req)) return sendError(res, 403, 'forbidden', PROXIED_KEYLESS);
     if (isConsolePage(path) && !config.agentosApiKey && !isLoopback(req.socket.remoteAddress)) {
       return sendError(res, 403, 'forbidden', 'The console answers only on this machine until AGENTOS_API_KEY is set.');
     }

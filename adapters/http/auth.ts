@@ -71,6 +71,8 @@ export function createApiGuard(options: GuardOptions) {
       }
       bucket = `key:${expected.toString('hex').slice(0, 16)}`;
     } else {
+      // A reverse proxy on this machine connects from loopback for every caller on the network.
+      if (proxiedRequest(req)) return sendError(res, 403, 'forbidden', PROXIED_KEYLESS);
       if (!isLoopback(req.socket.remoteAddress)) {
         return sendError(
           res,
@@ -94,6 +96,21 @@ export function createApiGuard(options: GuardOptions) {
     if (limited(res, bucket)) return;
     next();
   };
+}
+
+/**
+ * Headers a proxy adds to say whom it forwards for. Keyless, the API trusts the loopback socket; a
+ * request through a proxy on this machine comes from loopback whoever sent it, so it is refused.
+ */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'];
+
+export const PROXIED_KEYLESS =
+  'This request came through a proxy, and the API has no key configured: behind a reverse proxy every caller looks local. ' +
+  'Set AGENTOS_API_KEY (at least 32 characters) to serve the API through a proxy.';
+
+/** True when the request carries any header a forwarding proxy adds. */
+export function proxiedRequest(req: Pick<Request, 'headers'>): boolean {
+  return PROXY_HEADERS.some((name) => req.headers[name] !== undefined);
 }
 
 /** The host name of a Host header or an Origin ("http://localhost:3000" → "localhost"). */

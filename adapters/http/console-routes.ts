@@ -33,7 +33,7 @@ export function consoleRoutes(deps: { runtime: Runtime; queue?: MessageQueue; bu
   const dir = consoleDir();
 
   router.get('/console', (_req, res) => {
-    res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'");
+    res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
     res.sendFile(join(dir, 'index.html'));
   });
   router.use('/console/assets', express.static(dir, { index: false, fallthrough: false, maxAge: 0 }));

@@ -2,12 +2,14 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Queryable } from '../../db/database.js';
 import { RUN_DURATION_BUCKETS, type RunTotals, runTotals } from '../../db/repositories/run-stats.js';
 import type { FeedbackStore } from '../../src/ports/feedback-store.js';
-import type { MessageQueue } from '../../src/ports/message-queue.js';
+import { LIMIT_NAMES, type LimitName, type MessageQueue } from '../../src/ports/message-queue.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface Metrics {
   /** Counts an answered HTTP API request by route pattern and status (this process only). */
   recordRequest(route: string, status: number): void;
+  /** Counts a message refused at enqueue by an ingress limit (this process only). */
+  recordLimit(limit: LimitName, platform: string): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -18,7 +20,7 @@ export interface Metrics {
  * Prometheus metrics. Runs, latency, tokens, cost and failed runs by error code come from the totals
  * the database keeps as runs finish (run_totals), so one scrape of any web process sees every run,
  * wherever it ran (the API, or a worker process answering Slack and Discord). Queue depth is read from Redis, also shared.
- * Only the HTTP request counter is this process's own.
+ * Only the HTTP request and limits-hit counters are this process's own (sum them over web replicas).
  */
 export function createMetrics(options: {
   db: Queryable;
@@ -35,6 +37,14 @@ export function createMetrics(options: {
     labelNames: ['route', 'status'] as const,
     registers,
   });
+  const limitsHit = new Counter({
+    name: 'movebot_limits_hit_total',
+    help: 'Messages refused at enqueue by an ingress limit (user_turns, workspace_budget, thread_pending), by platform, in this process',
+    labelNames: ['limit', 'platform'] as const,
+    registers,
+  });
+  // Zeroed series from the start, so dashboards and rate() see 0 rather than "no data".
+  for (const limit of LIMIT_NAMES) for (const platform of ['slack', 'discord', 'api']) limitsHit.inc({ limit, platform }, 0);
   const queue = options.queue;
   new Gauge({
     name: 'movebot_queue_jobs',
@@ -78,6 +88,9 @@ export function createMetrics(options: {
     contentType: registry.contentType,
     recordRequest(route, status) {
       requests.inc({ route, status: String(status) });
+    },
+    recordLimit(limit, platform) {
+      limitsHit.inc({ limit, platform });
     },
     render: async () => {
       const [own, runs, feedback] = await Promise.all([registry.metrics(), runSeries(), feedbackSeries()]);

@@ -49,7 +49,8 @@ function toolOf(e: Extract<RunEvent, { type: 'tool_call_started' | 'tool_call_co
 export function openEventStream(res: Response) {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  // no-store: the events carry the question and the answer (personal data); no-transform keeps proxies from buffering.
+  res.setHeader('Cache-Control', 'no-store, no-transform');
   res.setHeader('Connection', 'keep-alive');
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();

@@ -3,15 +3,15 @@ import express, { type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import type { Clock } from '../../src/clock.js';
-import { describeError, errorCodeOf } from '../../src/errors.js';
+import { describeError, errorCodeOf, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { MessageQueue } from '../../src/ports/message-queue.js';
+import { type EnqueueResult, type LimitHit, limitReplyText, type MessageQueue, retryAfterSeconds } from '../../src/ports/message-queue.js';
 import type { RunCancellation, RunEvent, RunEventLog, StoredRunEvent } from '../../src/ports/run-events.js';
 import type { Run, SessionStore } from '../../src/ports/session-store.js';
 import { foldRunEvents, isFinished, RUN_STATUS_NAMES, type RunSnapshot } from '../../src/run/run-status.js';
 import { runError } from '../../src/run/turn-runner.js';
 import { isAgentId, TEAM_ID } from './catalog.js';
-import { sendError } from './http-errors.js';
+import { errorBody, sendError } from './http-errors.js';
 import { agentOsEvent, openEventStream, type RunTarget } from './run-stream.js';
 
 export interface RunRouteDeps {
@@ -105,8 +105,9 @@ async function startRun(deps: RunRouteDeps, req: Request, res: Response, target:
   // empty list would wipe its chat); the worker takes the row over when it starts.
   await store.startRun({ id: runId, sessionId, input: form.message });
   await events.append(runId, { type: 'run_queued', runId, sessionId });
+  let result: EnqueueResult;
   try {
-    await deps.queue.enqueue({
+    result = await deps.queue.enqueue({
       platform: 'api',
       workspace: 'api',
       channel: 'api',
@@ -125,8 +126,27 @@ async function startRun(deps: RunRouteDeps, req: Request, res: Response, target:
     await store.finishRun(runId, { status: 'failed', error: describeError(err) }).catch(() => {});
     return sendError(res, 503, errorCodeOf(err), 'The service cannot take new questions right now. Please try again shortly.');
   }
+  if (result.limited) return refuseRun(deps, res, runId, result.limited);
   if (form.stream) return relay(deps, res, runId, sessionId, undefined, target);
   return answerWhenDone(deps, res, runId, sessionId, target);
+}
+
+/**
+ * A run refused by an ingress limit: nothing was queued. Its row (listed in the session already) ends
+ * failed with code `rate_limited`, like a run the queue could not take, and the client gets 429 with
+ * `Retry-After` and the same sentence a chat thread would get.
+ */
+async function refuseRun(deps: RunRouteDeps, res: Response, runId: string, hit: LimitHit) {
+  const text = limitReplyText(hit);
+  const refused = new MovebotError('rate_limited', text);
+  await deps.events.append(runId, runError(refused)).catch(() => {});
+  await deps.store.finishRun(runId, { status: 'failed', error: describeError(refused) }).catch(() => {});
+  if (res.headersSent) return;
+  const retryAfter = retryAfterSeconds(hit);
+  res
+    .status(429)
+    .set('Retry-After', String(retryAfter))
+    .json({ ...errorBody('rate_limited', text), limit: hit.limit, retry_after_seconds: retryAfter });
 }
 
 /** Waits for the run's end (the client may leave; the run goes on) and answers it as JSON. */

@@ -53,6 +53,7 @@ export async function createRuntime(config: Config, deps: { logger: Logger; cloc
     pgliteDir: config.pgliteDir,
     // A turn holds a connection only per query, so a quarter of the worker's concurrency is plenty.
     maxConnections: Math.min(50, Math.max(10, Math.ceil(config.workerConcurrency / 4))),
+    timeouts: config.dbTimeouts,
     logger,
   });
   try {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createReplyStateStore } from '../../db/repositories/reply-state.js';
 import { createMessageQueue } from '../../queue/producer.js';
+import { workspaceSpendQuery } from '../../queue/quotas.js';
 import { createRedisRunCancellation, createRedisRunEventLog } from '../../queue/run-event-stream.js';
 import { type ChatWorker, type ChatWorkerOptions, createChatWorker } from '../../queue/worker.js';
 import type { Clock } from '../../src/clock.js';
@@ -90,7 +91,14 @@ export async function startServices(config: Config, options: StartOptions): Prom
 
 async function startWeb(config: Config, options: StartOptions, services: Services, stops: Array<() => Promise<void>>) {
   const { logger } = options;
-  const queue = createMessageQueue({ redisUrl: config.redisUrl, queueName: options.queueName, logger });
+  const queue = createMessageQueue({
+    redisUrl: config.redisUrl,
+    queueName: options.queueName,
+    logger,
+    // The ingress limits; a workspace's daily spend is read from the runs table (queue/quotas.ts).
+    limits: { ...config.limits, spentToday: workspaceSpendQuery(services.runtime.db) },
+    onLimited: (hit, job) => services.metrics?.recordLimit(hit.limit, job.platform),
+  });
   services.queue = queue;
   services.metrics = createMetrics({ db: services.runtime.db, queue, feedback: services.runtime.feedback, logger });
   stops.push(() => queue.close());
@@ -155,6 +163,8 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
   }
   if (config.discord.token && config.discord.applicationId) {
     discordRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    // Without a listener ioredis prints every reconnect failure to stderr, past the logger and its scrubbing.
+    discordRedis.on('error', (err) => logger.warn({ err: err.message }, 'discord adapter redis error'));
     adapters.discord = createDiscordChatAdapter({
       token: config.discord.token,
       applicationId: config.discord.applicationId,
@@ -169,6 +179,7 @@ function startWorker(config: Config, options: StartOptions, services: Services, 
     redisUrl: config.redisUrl,
     queueName: options.queueName,
     concurrency: config.workerConcurrency,
+    dbOutageWaitMs: config.dbOutageWaitMs,
     logger,
     ...options.worker,
   });
@@ -191,7 +202,7 @@ export function workerDeps(
 ): Pick<ChatWorkerOptions, 'runner' | 'conversation' | 'replies' | 'events' | 'clock'> {
   const { conversation, logger } = runtime;
   return {
-    runner: createTurnRunner({ conversation, events, cancellation, logger }),
+    runner: createTurnRunner({ conversation, events, cancellation, logger, deadlineMs: runtime.config.turnDeadlineMs }),
     conversation,
     replies: createReplyStateStore(runtime.db),
     events,

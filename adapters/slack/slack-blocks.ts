@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import { headline } from '../../src/team/report.js';
+import { headline, memoriesCounted } from '../../src/team/report.js';
 import type { Recommendation, Section } from '../../src/team/types.js';
 import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
@@ -28,7 +28,7 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
   const { outcome } = answer;
   const blocks =
     outcome.kind === 'recommendation'
-      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, true)
+      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, true, answer.savedDetails)
       : outcome.kind === 'error'
         ? textBlocks(`:warning: ${outcome.text}`)
         : markdownBlocks(outcome.text);
@@ -41,7 +41,10 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
  */
 export function renderStreamEnd(answer: ChatAnswer): SlackMessage[] {
   const { outcome } = answer;
-  const blocks = outcome.kind === 'recommendation' ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, false) : [];
+  const blocks =
+    outcome.kind === 'recommendation'
+      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, false, answer.savedDetails)
+      : [];
   return asMessages(answer, [...blocks, ...controlBlocks(answer.controls)]);
 }
 
@@ -62,6 +65,10 @@ export function controlBlocks(controls: AnswerControls | undefined): KnownBlock[
   const blocks: KnownBlock[] = [];
   if (controls.stop) {
     blocks.push({ type: 'actions', block_id: 'mb-stop', elements: [button('Stop', encodeAction({ kind: 'stop', runId }), 'danger')] });
+  }
+  if (controls.savedDetails) {
+    // Lists the saved details the answer used to the asker alone (chat.postEphemeral on the click).
+    blocks.push({ type: 'actions', block_id: 'mb-memories', elements: [button('Which ones?', encodeAction({ kind: 'memories', runId }))] });
   }
   if (controls.feedback) {
     const vote = (rating: 'up' | 'down', text: string, label: string) => ({
@@ -133,7 +140,8 @@ export function textBlocks(markdown: string): KnownBlock[] {
   return splitText(mrkdwn, LIMITS.blockText).map(section);
 }
 
-function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustification: boolean): KnownBlock[] {
+/** `savedDetails`: in a shared place, the memories used are counted, never quoted (src/memory/place.ts). */
+function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustification: boolean, savedDetails?: number): KnownBlock[] {
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -141,7 +149,8 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustifi
     },
     ...textBlocks(`**Recommendation:** ${headline(r.recommendation)}    **Confidence:** ${r.confidence}`),
   ];
-  if (r.memoriesUsed.length > 0) {
+  if (savedDetails) blocks.push(context(memoriesCounted(savedDetails)));
+  else if (r.memoriesUsed.length > 0) {
     blocks.push(context(`You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}`));
   }
   if (r.justification && withJustification) blocks.push(...markdownBlocks(r.justification));

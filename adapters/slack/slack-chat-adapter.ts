@@ -1,8 +1,9 @@
 import { webApi } from '@slack/bolt';
 import { describeError, MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChatAdapter, ChatAnswer, DeliveryProgress, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
+import { type ChatAdapter, type ChatAnswer, type DeliveryProgress, PLATFORM_LIMITS, type PostedRef, type ReplyTarget } from '../../src/ports/chat-adapter.js';
 import { renderAnswerMessages, renderStatusMessage, renderStreamEnd, type SlackMessage } from './slack-blocks.js';
+import { toMrkdwn } from './slack-mrkdwn.js';
 import { toSlackLogger } from './slack-logger.js';
 import { chunksOf, createSlackAssistant, createSlackStreamer, type StreamEnd, slackErrorCode } from './slack-streamer.js';
 import { slackClientOptions } from './slack-web-client.js';
@@ -86,6 +87,19 @@ export function createSlackChatAdapter(
 
     async deleteMessage(_target, ref) {
       await call('chat.delete', () => client.chat.delete({ channel: ref.channel, ts: ref.id }));
+    },
+
+    async postEphemeral(target, userId, text) {
+      // Only `userId` sees it, in the thread; it is not stored by Slack, so it is never edited later.
+      const res = await call('chat.postEphemeral', () =>
+        client.chat.postEphemeral({
+          channel: target.channel,
+          user: userId,
+          thread_ts: threadOf(target),
+          text: toMrkdwn(text).slice(0, PLATFORM_LIMITS.slack.messageChars),
+        }),
+      );
+      return String(res.message_ts ?? 'ephemeral');
     },
 
     async deliverAnswer(target, ref, answer, progress) {

@@ -1,6 +1,8 @@
 import { App, type AuthorizeResult, ExpressReceiver, type Receiver, webApi } from '@slack/bolt';
 import type { Router } from 'express';
-import type { MessageQueue } from '../../src/ports/message-queue.js';
+import { type LimitHit, limitReplyText, type MessageQueue } from '../../src/ports/message-queue.js';
+import type { ChatJob } from '../../src/ports/turn-job.js';
+import { withTimeout } from '../../src/util/timeout.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { describeError, MovebotError } from '../../src/errors.js';
@@ -132,10 +134,26 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
       return;
     }
     const result = await queue.enqueue(job);
+    if (result.limited) {
+      await replyLimited(job, result.limited, body.event_id);
+      return;
+    }
     logger.info(
       { eventId: body.event_id, jobId: result.jobId, enqueued: result.enqueued, retryNum: context.retryNum },
       result.enqueued ? 'slack message queued' : 'slack message already queued',
     );
+  };
+  /**
+   * A message over a limit is told so in its thread: never silence. The event is still acknowledged
+   * (200): a Slack retry would be a duplicate of the refused message anyway. The post may take at most
+   * LIMIT_REPLY_WAIT_MS of the ack's 3 s; past that it goes on in the background.
+   */
+  const replyLimited = async (job: ChatJob, hit: LimitHit, eventId: string | undefined) => {
+    logger.info({ eventId, limit: hit.limit, retryAfterMs: hit.retryAfterMs }, 'slack message refused by a limit');
+    const post = authClient.chat
+      .postMessage({ channel: job.channel, thread_ts: job.thread ?? job.messageId, text: limitReplyText(hit) })
+      .catch((err: unknown) => logger.warn({ err: describeError(err), eventId }, 'could not post the limit reply'));
+    await withTimeout(post, LIMIT_REPLY_WAIT_MS, () => new Error('slow limit reply')).catch(() => undefined);
   };
   app.event('app_mention', (args) => onEvent(args as unknown as ListenerArgs));
   app.event('message', (args) => onEvent(args as unknown as ListenerArgs));
@@ -169,6 +187,9 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
     },
   };
 }
+
+/** How long the ack waits for a limit reply to be posted. */
+const LIMIT_REPLY_WAIT_MS = 1_500;
 
 /** The parts of Bolt's event listener arguments we read (typed loosely: events are untrusted input). */
 interface ListenerArgs {

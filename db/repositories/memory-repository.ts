@@ -1,4 +1,4 @@
-import type { Memory, MemoryStore } from '../../src/ports/memory-store.js';
+import type { Memory, MemoryStore, Place } from '../../src/ports/memory-store.js';
 import type { Database } from '../database.js';
 
 const toMemory = (r: Record<string, unknown>): Memory => ({
@@ -7,11 +7,20 @@ const toMemory = (r: Record<string, unknown>): Memory => ({
   content: String(r.content),
   topic: String(r.topic),
   sourceMessageId: r.source_message_id == null ? null : String(r.source_message_id),
+  learnedPlatform: r.learned_platform == null ? null : String(r.learned_platform),
+  learnedPlace: (r.learned_place ?? 'dm') as Place,
   createdAt: new Date(r.created_at as string),
   updatedAt: new Date(r.updated_at as string),
 });
 
-const COLUMNS = 'id, user_id, content, topic, source_message_id, created_at, updated_at';
+const COLUMNS = 'id, user_id, content, topic, source_message_id, learned_platform, learned_place, created_at, updated_at';
+
+/** `AND learned_place = ANY($n)` when the caller names places (the parameter is pushed onto `params`). */
+function placeFilter(params: unknown[], places: readonly Place[] | undefined): string {
+  if (!places) return '';
+  params.push([...places]);
+  return ` AND learned_place = ANY($${params.length}::text[])`;
+}
 
 /**
  * User memories in Postgres. Every statement filters on user_id first: there is no query that can
@@ -25,13 +34,13 @@ export function createMemoryStore(db: Database): MemoryStore {
       // and its watermark is then seen, so a fact from before the forget is never stored after it.
       const { rows } = await db.query(
         `WITH owner AS (SELECT forgotten_at FROM users WHERE id = $1 FOR SHARE)
-         INSERT INTO memories (user_id, content, topic, embedding, source_message_id)
-         SELECT $1, $2, $3, $4::vector, $5
+         INSERT INTO memories (user_id, content, topic, embedding, source_message_id, learned_platform, learned_place)
+         SELECT $1, $2, $3, $4::vector, $5, $6, $7
           WHERE NOT EXISTS (
             SELECT 1 FROM owner, messages src
              WHERE src.id = $5::bigint AND owner.forgotten_at IS NOT NULL AND src.created_at <= owner.forgotten_at)
          RETURNING ${COLUMNS}`,
-        [userId, m.content, m.topic, vec(m.embedding), m.sourceMessageId ?? null],
+        [userId, m.content, m.topic, vec(m.embedding), m.sourceMessageId ?? null, m.learnedPlatform ?? null, m.learnedPlace ?? 'dm'],
       );
       return rows[0] ? toMemory(rows[0]) : undefined;
     },
@@ -40,7 +49,9 @@ export function createMemoryStore(db: Database): MemoryStore {
       const { rows } = await db.query(
         `UPDATE memories SET content = $3, topic = COALESCE($4, topic),
            embedding = CASE WHEN $6 THEN $5::vector ELSE embedding END,
-           source_message_id = CASE WHEN $8 THEN $7::bigint ELSE source_message_id END, updated_at = now()
+           source_message_id = CASE WHEN $8 THEN $7::bigint ELSE source_message_id END,
+           learned_platform = CASE WHEN $10 THEN $9 ELSE learned_platform END,
+           learned_place = COALESCE($11, learned_place), updated_at = now()
          WHERE id = $2 AND user_id = $1 RETURNING id`,
         [
           userId,
@@ -51,6 +62,9 @@ export function createMemoryStore(db: Database): MemoryStore {
           change.embedding !== undefined,
           change.sourceMessageId ?? null,
           change.sourceMessageId !== undefined,
+          change.learnedPlatform ?? null,
+          change.learnedPlatform !== undefined,
+          change.learnedPlace ?? null,
         ],
       );
       return rows.length > 0;
@@ -63,6 +77,7 @@ export function createMemoryStore(db: Database): MemoryStore {
         params.push(options.topic);
         where += ` AND topic = $${params.length}`;
       }
+      where += placeFilter(params, options.places);
       const offset = Math.max(options.offset ?? 0, 0);
       // The window count is taken before LIMIT, so one round trip gives the page and the total (every
       // turn lists the user's memories); only a page past the end needs a count of its own.
@@ -87,17 +102,19 @@ export function createMemoryStore(db: Database): MemoryStore {
       return rows[0] ? toMemory(rows[0]) : undefined;
     },
 
-    async nearest(userId, embedding, k) {
+    async nearest(userId, embedding, k, options = {}) {
       // An exact scan over this user's rows (found through the user_id index). The shared HNSW index
       // would filter after the scan and can return fewer than k rows for a user who is a needle among
       // millions; one user's memories are few, so exact is both correct and fast. MATERIALIZED keeps
       // the planner from pushing the ORDER BY into the HNSW index.
+      const params: unknown[] = [userId, db.vector(embedding), k];
+      const places = placeFilter(params, options.places);
       const { rows } = await db.query(
         `WITH mine AS MATERIALIZED (
-           SELECT ${COLUMNS}, embedding FROM memories WHERE user_id = $1 AND embedding IS NOT NULL
+           SELECT ${COLUMNS}, embedding FROM memories WHERE user_id = $1 AND embedding IS NOT NULL${places}
          )
          SELECT ${COLUMNS}, embedding <=> $2::vector AS distance FROM mine ORDER BY distance LIMIT $3`,
-        [userId, db.vector(embedding), k],
+        params,
       );
       return rows.map((r) => ({ ...toMemory(r), distance: Number(r.distance) }));
     },
@@ -113,11 +130,13 @@ export function createMemoryStore(db: Database): MemoryStore {
       // ("forget that I live in Seattle" is no reason to delete "You live near a park"). Stop words
       // drop out of either query inside to_tsquery.
       const tsquery = words.join(options.match === 'all' ? ' & ' : ' | ');
+      const params: unknown[] = [userId, tsquery, k];
+      const places = placeFilter(params, options.places);
       const { rows } = await db.query(
         `SELECT ${COLUMNS} FROM memories
-         WHERE user_id = $1 AND tsv @@ to_tsquery('english', $2) ${options.withoutEmbedding ? 'AND embedding IS NULL' : ''}
+         WHERE user_id = $1 AND tsv @@ to_tsquery('english', $2) ${options.withoutEmbedding ? 'AND embedding IS NULL' : ''}${places}
          ORDER BY ts_rank(tsv, to_tsquery('english', $2)) DESC, updated_at DESC LIMIT $3`,
-        [userId, tsquery, k],
+        params,
       );
       return rows.map(toMemory);
     },

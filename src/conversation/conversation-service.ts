@@ -3,6 +3,7 @@ import { TEAM } from '../constants.js';
 import { describeError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { forgottenFilter, isForgetEverything } from '../memory/forget.js';
+import { isShared, placeOf } from '../memory/place.js';
 import type { RunEventListener } from '../ports/run-events.js';
 import type { MemoryHooks } from '../ports/memory-store.js';
 import type { Message, MessageMetadata, Run, RunToolCall, Session, SessionStore, TokenUsage, User } from '../ports/session-store.js';
@@ -133,9 +134,11 @@ export function createConversationService(deps: {
     const earlier = (await store.listMessages(session.id, { limit: (deps.historyLimit ?? TEAM.historyLimit) + 1 })).filter(
       (m) => m.seq < userMessage.seq && m.role !== 'system',
     );
-    const history = historyFor(earlier, user.id, forgottenFilter(session.state, user.id, earlier));
+    // Who can read this thread decides which memories may shape the answer (src/memory/place.ts).
+    const place = placeOf(session.platform, session.threadKey);
+    const history = historyFor(earlier, user.id, forgottenFilter(session.state, user.id, earlier), isShared(place));
     const memories = deps.memory
-      ? await deps.memory.recall(user, text).catch((err) => {
+      ? await deps.memory.recall(user, text, place).catch((err) => {
           deps.logger?.warn({ err: describeError(err) }, 'memory recall failed; answering without memories');
           return [];
         })
@@ -234,8 +237,12 @@ export function createConversationService(deps: {
           result = await commandTurn(turn, commandAnswer, deps.clock.now() - started);
         }
         // An answer no model streamed (a question back, a memory command) is its own one content event,
-        // so a client that renders content events shows every answer.
-        if (!written && result.outcome && result.outcome.kind !== 'recommendation') emit({ type: 'content_delta', text: result.outcome.text });
+        // so a client that renders content events shows every answer. Not a memory command's reply in a
+        // shared place: that is for the asker alone (src/memory/place.ts), and a chat thread shows events.
+        const forAskerOnly = commandAnswer !== undefined && isShared(placeOf(session.platform, session.threadKey));
+        if (!written && !forAskerOnly && result.outcome && result.outcome.kind !== 'recommendation') {
+          emit({ type: 'content_delta', text: result.outcome.text });
+        }
         return result;
       } catch (err) {
         if (options.isCancelled?.()) return await cancelledTurn(turn, written, tools, err);
@@ -265,17 +272,22 @@ export function createConversationService(deps: {
  * answers to someone else were made from that person's situation and memories; the model gets them only
  * in a shared form, so nothing of theirs is taken as this user's or repeated to them.
  */
-function historyFor(messages: Message[], userId: string, readable: (m: Message) => boolean): HistoryMessage[] {
+function historyFor(messages: Message[], userId: string, readable: (m: Message) => boolean, shared: boolean): HistoryMessage[] {
   const authorOf = new Map(messages.map((m) => [m.id, m.authorUserId]));
   // After "forget everything", what they asked us to forget is not read back (src/memory/forget.ts).
   return messages
     .filter(readable)
     .map((m) => {
       const forSomeoneElse = m.role === 'assistant' && (!m.replyTo || authorOf.get(m.replyTo) !== userId);
-      const content = forSomeoneElse ? sharedContent(m) : m.content;
+      // Their own memory list in a channel was shown to them alone: it may list what they told us in a
+      // DM, which must not shape an answer here (src/memory/place.ts).
+      const privateToThem = shared && m.role === 'assistant' && m.metadata.kind === 'memory';
+      const content = forSomeoneElse ? sharedContent(m) : privateToThem ? PRIVATE_MEMORY_REPLY : m.content;
       return { role: m.role as 'user' | 'assistant', content, authorName: m.authorName };
     });
 }
+
+const PRIVATE_MEMORY_REPLY = "(movebot's answer about what it remembers of this user, shown to them privately.)";
 
 function sharedContent(reply: Message): string {
   const { recommendation } = reply.metadata;

@@ -2,12 +2,13 @@ import type { MemoryHooks } from '../ports/memory-store.js';
 import { describeError } from '../errors.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
-import type { Memory, MemoryStore, TextSearchOptions } from '../ports/memory-store.js';
+import type { Memory, MemoryStore, Place, TextSearchOptions } from '../ports/memory-store.js';
 import type { User } from '../ports/session-store.js';
 import type { RecalledMemory } from '../team/types.js';
 import type { Embedder } from './embedder.js';
 import { extractMemoryCandidates } from './extractor.js';
 import { parseForget, withoutMention } from './forget.js';
+import { placeOf, recallablePlaces } from './place.js';
 
 /** Below this cosine distance two memories say the same thing, and the newer wording wins. */
 const NEAR_DUPLICATE = 0.15;
@@ -34,6 +35,24 @@ export interface MemoryService extends MemoryHooks {
   command(user: User, text: string): Promise<string | undefined>;
 }
 
+/**
+ * "what do you remember (know) about me …" or "memories" / "/memories": the list command. `text` has no
+ * leading bot mention. Both patterns are anchored and have no nested repetition, so they are linear
+ * (bench/command-parse-bench.ts times them on 8,000-character messages).
+ */
+export function asksWhatIsRemembered(text: string): boolean {
+  return /^(what|wat)\s+do\s+you\s+(remember|know)\s+about\s+me\b/i.test(text) || /^\/?memories[.!?]*$/i.test(text);
+}
+
+/**
+ * True when `text` is one of the commands `command` answers (the list, or a forget), read exactly as
+ * it reads them: the worker decides by it, before the turn runs, to answer in private.
+ */
+export function isMemoryCommand(text: string): boolean {
+  const t = withoutMention(text);
+  return asksWhatIsRemembered(t) || parseForget(t) !== undefined;
+}
+
 export function createMemoryService(options: MemoryServiceOptions): MemoryService {
   const { store, embedder, logger } = options;
   const k = options.k ?? 5;
@@ -55,26 +74,34 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
    * similarity cannot judge. Forget asks for all of them, which is specific, so a memory holding every
    * word the user named goes with or without a vector. With no vector for `text`, words decide alone.
    */
-  async function matching(user: User, text: string, limit: number, use: 'recall' | 'forget'): Promise<Memory[]> {
+  async function matching(
+    user: User,
+    text: string,
+    limit: number,
+    use: 'recall' | 'forget',
+    places?: readonly Place[],
+  ): Promise<Memory[]> {
     const words: TextSearchOptions = use === 'forget' ? { match: 'all' } : { match: 'any', withoutEmbedding: true };
     const vector = await embedOne(text);
-    if (!vector) return store.searchText(user.id, text, limit, { match: words.match });
+    if (!vector) return store.searchText(user.id, text, limit, { match: words.match, places });
     const maxDistance = use === 'forget' ? FORGET_MATCH : RELEVANT;
     const [near, worded] = await Promise.all([
-      store.nearest(user.id, vector, limit),
-      store.searchText(user.id, text, limit, words),
+      store.nearest(user.id, vector, limit, { places }),
+      store.searchText(user.id, text, limit, { ...words, places }),
     ]);
     const close = near.filter((m) => m.distance < maxDistance);
     return [...close, ...worded.filter((w) => !close.some((m) => m.id === w.id))];
   }
 
   return {
-    async recall(user, text) {
+    async recall(user, text, place = 'dm') {
+      // Only memories learned where everyone in this place could read them (src/memory/place.ts).
+      const places = recallablePlaces(place);
       // Every question here is about a move, so the person's profile (where they live, budget,
       // household, what they like) always matters: the latest facts are always on, similar ones added.
-      const { memories: recent, total } = await store.list(user.id, { limit: ALWAYS_ON });
+      const { memories: recent, total } = await store.list(user.id, { limit: ALWAYS_ON, places });
       // With no more memories than that, similarity cannot add any: skip the embedding round trip.
-      const matches = total > ALWAYS_ON ? await matching(user, text, k, 'recall') : [];
+      const matches = total > ALWAYS_ON ? await matching(user, text, k, 'recall', places) : [];
       const seen = new Set<string>();
       const out: RecalledMemory[] = [];
       for (const m of [...recent, ...matches]) {
@@ -85,10 +112,15 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
       return out;
     },
 
-    async learn({ user, message }) {
+    async learn({ user, message, session }) {
       // Only what the asking user wrote: `message` is their own message, never the bot's or a tool's.
       if (message.role !== 'user' || message.authorUserId !== user.id) return;
-      const existing = (await store.list(user.id, { limit: 30 })).memories;
+      // Where it was said: what is learned keeps that place, and learning sees only the memories that
+      // may be used there, so nothing told in a DM is merged into a fact learned in a channel.
+      const learnedPlace = placeOf(session.platform, session.threadKey);
+      const learnedPlatform = session.platform;
+      const places = recallablePlaces(learnedPlace);
+      const existing = (await store.list(user.id, { limit: 30, places })).memories;
       const candidates = await extractMemoryCandidates(options.llm, message.content, existing, { model: options.model });
       // Only a fact that says the same thing (near-duplicate or word for word) or that the model says
       // updates or contradicts an existing memory replaces it; a topic alone is no reason, since
@@ -103,7 +135,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
         if (repeated && fromThisMessage(repeated)) continue;
         const replaced = c.replaces != null ? existing[c.replaces - 1] : undefined;
         const duplicate = vector
-          ? (await store.nearest(user.id, vector, 3)).find((m) => m.distance < NEAR_DUPLICATE && !fromThisMessage(m))
+          ? (await store.nearest(user.id, vector, 3, { places })).find((m) => m.distance < NEAR_DUPLICATE && !fromThisMessage(m))
           : undefined;
         const target = [replaced, duplicate, repeated].find((m) => m !== undefined && !fromThisMessage(m));
         if (target) {
@@ -112,15 +144,20 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
             topic: c.topic,
             embedding: vector ?? null,
             sourceMessageId: message.id,
+            // Its text now comes from this message (a memory from a place at most as private as this one).
+            learnedPlatform,
+            learnedPlace,
           });
           // It now comes from this message, so a later fact of the same message cannot replace it.
-          existing[existing.indexOf(target)] = { ...target, content: c.content, topic: c.topic, sourceMessageId: message.id };
+          existing[existing.indexOf(target)] = { ...target, content: c.content, topic: c.topic, sourceMessageId: message.id, learnedPlace };
         } else {
           const added = await store.add(user.id, {
             content: c.content,
             topic: c.topic,
             embedding: vector ?? null,
             sourceMessageId: message.id,
+            learnedPlatform,
+            learnedPlace,
           });
           if (added) existing.push(added);
         }
@@ -129,7 +166,7 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
 
     async command(user, text) {
       const t = withoutMention(text);
-      if (/^(what|wat)\s+do\s+you\s+(remember|know)\s+about\s+me\b/i.test(t) || /^\/?memories[.!?]*$/i.test(t)) {
+      if (asksWhatIsRemembered(t)) {
         const { memories, total } = await store.list(user.id, { limit: 50 });
         if (total === 0) return "I don't remember anything about you yet. Tell me what matters to you in a city and I'll keep it in mind.";
         return [

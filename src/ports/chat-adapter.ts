@@ -72,6 +72,17 @@ export interface ChatAnswer {
   controls?: AnswerControls;
   /** The run was stopped on request: the text is what it had written. */
   stopped?: boolean;
+  /**
+   * For the asker's eyes only (a memory command's reply in a shared place, src/memory/place.ts): sent
+   * to them alone (`postEphemeral`, or an ephemeral interaction reply), never posted in the thread;
+   * `outcome` then holds only what the thread may see.
+   */
+  askerOnly?: string;
+  /**
+   * In a shared place: how many of the asker's saved details the answer used. Their text is not in
+   * the answer; renderers say "Personalised with N of your saved details."
+   */
+  savedDetails?: number;
 }
 
 /**
@@ -86,6 +97,8 @@ export interface AnswerControls {
   feedback?: boolean;
   /** One-click follow-up questions (at most three). */
   followUps?: Array<{ id: string; label: string }>;
+  /** A "Which ones?" button: lists the saved details the answer used, to the asker alone (shared places). */
+  savedDetails?: boolean;
 }
 
 /** One step of the live plan (one per analyst, and the synthesis). */
@@ -153,6 +166,12 @@ export interface ChatAdapter {
   updateProgress(target: ReplyTarget, ref: PostedRef, text: string, controls?: AnswerControls): Promise<void>;
   /** Deletes a message the bot posted (a Stop button message once its answer is done). */
   deleteMessage(target: ReplyTarget, ref: PostedRef): Promise<void>;
+  /**
+   * Shows `text` (Markdown) in the target's thread to `userId` alone (Slack chat.postEphemeral), for a
+   * memory command's reply in a shared place; returns the message's id. Absent where a platform cannot
+   * answer a message privately (Discord: only interactions can, and those are `target.ephemeral`).
+   */
+  postEphemeral?(target: ReplyTarget, userId: string, text: string): Promise<string>;
   /** Native streaming, where the platform has it. */
   readonly streamer?: AnswerStreamer;
   /** Assistant-thread status and title, where the platform has them. */

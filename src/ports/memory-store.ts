@@ -1,6 +1,13 @@
 import type { RecalledMemory } from '../team/types.js';
 import type { Message, Session, User } from './session-store.js';
 
+/**
+ * Who could read a message, and so who may see what was learned from it: 'dm' the person alone (a
+ * direct message, the CLI, the HTTP API), 'private' the members of a private channel, 'public' anyone
+ * in the workspace (a public channel or a thread in one). The rules: src/memory/place.ts.
+ */
+export type Place = 'dm' | 'private' | 'public';
+
 /** A durable fact about one user, learned from that user's own words. */
 export interface Memory {
   id: string;
@@ -10,6 +17,13 @@ export interface Memory {
   topic: string;
   /** The user message it was learned from, when known. */
   sourceMessageId: string | null;
+  /** The platform of the message it was learned from ('slack', 'discord', 'cli', 'api'), when known. */
+  learnedPlatform: string | null;
+  /**
+   * Where it was learned: recall in a shared place uses only memories learned where everyone there
+   * could read them (src/memory/place.ts). Memories stored before this was kept count as 'dm'.
+   */
+  learnedPlace: Place;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +33,9 @@ export interface NewMemory {
   topic: string;
   embedding?: number[] | null;
   sourceMessageId?: string | null;
+  learnedPlatform?: string | null;
+  /** Default 'dm': a memory of unknown origin (the HTTP API's) is never used in a shared place. */
+  learnedPlace?: Place;
 }
 
 export interface TextSearchOptions {
@@ -26,6 +43,8 @@ export interface TextSearchOptions {
   match?: 'any' | 'all';
   /** Only memories stored without a vector: the ones a similarity search skips. */
   withoutEmbedding?: boolean;
+  /** Only memories learned in one of these places (all when absent). */
+  places?: readonly Place[];
 }
 
 /**
@@ -46,14 +65,29 @@ export interface MemoryStore {
   update(
     userId: string,
     memoryId: string,
-    change: { content: string; topic?: string; embedding?: number[] | null; sourceMessageId?: string | null },
+    change: {
+      content: string;
+      topic?: string;
+      embedding?: number[] | null;
+      sourceMessageId?: string | null;
+      learnedPlatform?: string | null;
+      learnedPlace?: Place;
+    },
   ): Promise<boolean>;
-  /** The user's memories, newest first. */
-  list(userId: string, options?: { limit?: number; offset?: number; topic?: string }): Promise<{ memories: Memory[]; total: number }>;
+  /** The user's memories, newest first; with `places`, only those learned in one of them. */
+  list(
+    userId: string,
+    options?: { limit?: number; offset?: number; topic?: string; places?: readonly Place[] },
+  ): Promise<{ memories: Memory[]; total: number }>;
   /** One memory, only if it belongs to `userId`. */
   get(userId: string, memoryId: string): Promise<Memory | undefined>;
-  /** The k memories most similar to `embedding` (cosine), with their distance. */
-  nearest(userId: string, embedding: number[], k: number): Promise<Array<Memory & { distance: number }>>;
+  /** The k memories most similar to `embedding` (cosine), with their distance; with `places`, only those learned there. */
+  nearest(
+    userId: string,
+    embedding: number[],
+    k: number,
+    options?: { places?: readonly Place[] },
+  ): Promise<Array<Memory & { distance: number }>>;
   /**
    * Full-text search: the fallback when embeddings are unavailable, and the only way to find memories
    * stored without a vector (which `nearest` cannot see), best match first.
@@ -70,9 +104,13 @@ export interface MemoryStore {
 
 /** Memory hooks (per-user recall before a run, learning after it); optional so the team runs without. */
 export interface MemoryHooks {
-  /** The asking user's memories relevant to this message (never anyone else's). */
-  recall(user: User, text: string): Promise<RecalledMemory[]>;
-  /** Learns durable facts from the user's own message after the turn. */
+  /**
+   * The asking user's memories relevant to this message (never anyone else's). `place` is where the
+   * turn is read: in a shared place only memories learned where everyone there could read them
+   * (src/memory/place.ts); absent, all of the user's.
+   */
+  recall(user: User, text: string, place?: Place): Promise<RecalledMemory[]>;
+  /** Learns durable facts from the user's own message after the turn, noting where it was said (the session's place). */
   learn(args: { user: User; message: Message; session: Session }): Promise<void>;
   /** Answers a memory command ("what do you remember about me?", "forget …") without a team run. */
   command?(user: User, text: string): Promise<string | undefined>;

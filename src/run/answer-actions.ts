@@ -1,13 +1,14 @@
 import type { AnswerControls } from '../ports/chat-adapter.js';
 import type { FeedbackStore, Rating } from '../ports/feedback-store.js';
-import type { MessageQueue } from '../ports/message-queue.js';
+import { limitReplyText, type MessageQueue } from '../ports/message-queue.js';
 import type { RunCancellation } from '../ports/run-events.js';
 import type { SessionStore, UserKey } from '../ports/session-store.js';
 import type { TurnJob } from '../ports/turn-job.js';
 import type { TeamOutcome } from '../team/types.js';
 
 /*
- * The buttons under an answer (Stop, thumbs up / down, one-click follow-ups), the same on every
+ * The buttons under an answer (Stop, thumbs up / down, one-click follow-ups, and in a shared place
+ * "Which ones?" for the saved details it used), the same on every
  * platform: each button's id names its action and run, the platform adapter verifies the click and
  * hands it here, and this module does what the click means through the pipeline's own ports.
  */
@@ -23,14 +24,17 @@ export type FollowUpId = (typeof FOLLOW_UPS)[number]['id'];
 export type AnswerAction =
   | { kind: 'stop'; runId: string }
   | { kind: 'feedback'; runId: string; rating: Rating }
-  | { kind: 'follow_up'; runId: string; followUp: FollowUpId };
+  | { kind: 'follow_up'; runId: string; followUp: FollowUpId }
+  /** "Which ones?": the saved details an answer in a shared place used, listed to its asker alone. */
+  | { kind: 'memories'; runId: string };
 
 /** Prefix of every action id we issue: clicks on anything else are not ours. */
 const PREFIX = 'mb';
 
-/** A button id: `mb:stop:<run>`, `mb:fb:<run>:up`, `mb:fu:<run>:taxes` (within Discord's 100 chars). */
+/** A button id: `mb:stop:<run>`, `mb:fb:<run>:up`, `mb:fu:<run>:taxes`, `mb:mem:<run>` (within Discord's 100 chars). */
 export function encodeAction(action: AnswerAction): string {
   if (action.kind === 'stop') return `${PREFIX}:stop:${action.runId}`;
+  if (action.kind === 'memories') return `${PREFIX}:mem:${action.runId}`;
   if (action.kind === 'feedback') return `${PREFIX}:fb:${action.runId}:${action.rating}`;
   return `${PREFIX}:fu:${action.runId}:${action.followUp}`;
 }
@@ -40,6 +44,7 @@ export function decodeAction(id: string): AnswerAction | undefined {
   const [prefix, kind, runId, arg] = id.split(':');
   if (prefix !== PREFIX || !runId || runId.length > 80) return undefined;
   if (kind === 'stop' && arg === undefined) return { kind: 'stop', runId };
+  if (kind === 'mem' && arg === undefined) return { kind: 'memories', runId };
   if (kind === 'fb' && (arg === 'up' || arg === 'down')) return { kind: 'feedback', runId, rating: arg };
   const followUp = FOLLOW_UPS.find((f) => f.id === arg);
   if (kind === 'fu' && followUp) return { kind: 'follow_up', runId, followUp: followUp.id };
@@ -76,8 +81,11 @@ export interface AnswerActionsDeps {
   cancellation: Pick<RunCancellation, 'request'>;
   feedback: FeedbackStore;
   queue: Pick<MessageQueue, 'enqueue'>;
-  store: Pick<SessionStore, 'getRun' | 'upsertUser'>;
+  store: Pick<SessionStore, 'getRun' | 'upsertUser' | 'getUser' | 'findReply' | 'listMessages'>;
 }
+
+/** What anyone but the asker is told when they click "Which ones?". */
+export const ONLY_THE_ASKER = 'Only the person who asked can see which saved details were used.';
 
 export interface AnswerActions {
   /** Carries out one verified click. */
@@ -105,11 +113,37 @@ export function createAnswerActions(deps: AnswerActionsDeps): AnswerActions {
               : 'Thanks for telling me. I will use it to do better.',
         };
       }
+      if (action.kind === 'memories') return { ephemeral: await savedDetailsUsed(deps.store, action.runId, click.user) };
       const followUp = FOLLOW_UPS.find((f) => f.id === action.followUp)!;
       const messageId = `fu-${action.runId}-${followUp.id}-${click.user.platformUserId}`;
-      const { enqueued } = await deps.queue.enqueue(click.followUpJob(followUp.question, messageId));
+      const { enqueued, limited } = await deps.queue.enqueue(click.followUpJob(followUp.question, messageId));
       const { question } = followUp;
-      return enqueued ? { enqueued, question } : { enqueued, question, ephemeral: 'That question is already on its way.' };
+      if (enqueued) return { enqueued, question };
+      // Refused by a limit (too many questions, the budget, a full thread): say which, privately.
+      return { enqueued, question, ephemeral: limited ? limitReplyText(limited) : 'That question is already on its way.' };
     },
   };
+}
+
+/**
+ * The saved details an answer used, as its asker alone may read them: the answer in the channel only
+ * counted them (src/memory/place.ts). The asker is the author of the message the run answered, by
+ * platform identity; anyone else is told that only the asker can see them.
+ */
+async function savedDetailsUsed(store: AnswerActionsDeps['store'], runId: string, clicker: UserKey): Promise<string> {
+  const run = await store.getRun(runId);
+  const reply = run?.userMessageId ? await store.findReply(run.userMessageId) : undefined;
+  if (!run || !reply) return 'That answer is no longer available.';
+  const asked = (await store.listMessages(run.sessionId)).find((m) => m.id === run.userMessageId);
+  const asker = asked?.authorUserId ? await store.getUser(asked.authorUserId) : undefined;
+  const isAsker =
+    asker !== undefined &&
+    asker.platform === clicker.platform &&
+    asker.workspace === clicker.workspace &&
+    asker.platformUserId === clicker.platformUserId;
+  if (!isAsker) return ONLY_THE_ASKER;
+  // "Forget everything" since then took them out of the stored answer as well.
+  const used = reply.metadata.recommendation?.memoriesUsed ?? [];
+  if (used.length === 0) return 'That answer no longer holds any of your saved details.';
+  return [`The saved details this answer used (only you can see this):`, ...used.map((m) => `• ${m}`)].join('\n');
 }

@@ -1,9 +1,11 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
 import { userFacingError } from '../conversation/conversation-service.js';
-import { describeError, errorCodeOf, RunCancelledError, willRetry } from '../errors.js';
+import { DEFAULTS } from '../constants.js';
+import { describeError, errorCodeOf, MovebotError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunCancellation, RunEvent, RunEventListener, RunEventLog } from '../ports/run-events.js';
 import type { TeamOutcome } from '../team/types.js';
+import { settlesWithin, withTimeout } from '../util/timeout.js';
 
 /** One turn to answer: the user's message and the run id its events are filed under. */
 export interface TurnRequest {
@@ -43,8 +45,11 @@ export function createTurnRunner(deps: {
   events: RunEventLog;
   cancellation: RunCancellation;
   logger: Logger;
+  /** The whole turn's deadline (default DEFAULTS.turnDeadlineMs): past it the turn stops with `turn_timeout`. */
+  deadlineMs?: number;
 }): TurnRunner {
   const { events, logger } = deps;
+  const deadlineMs = deps.deadlineMs ?? DEFAULTS.turnDeadlineMs;
   return {
     async run({ runId, message }, options = {}) {
       // Appends go out in call order on one connection; the run waits for all of them before it ends.
@@ -63,16 +68,28 @@ export function createTurnRunner(deps: {
 
       const stop = new AbortController();
       const unwatch = deps.cancellation.watch(runId, () => stop.abort(new RunCancelledError('')));
+      // The whole turn's deadline aborts its model and tool calls like a stop, but it is a failure.
+      const deadline = new AbortController();
       try {
         if (await deps.cancellation.isRequested(runId)) stop.abort(new RunCancelledError(''));
-        const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-        const result = await deps.conversation.handle(message, {
+        const signal = AbortSignal.any([stop.signal, deadline.signal, ...(options.signal ? [options.signal] : [])]);
+        const work = deps.conversation.handle(message, {
           runId,
           attempt: options.attempt,
-          finalAttempt: options.finalAttempt,
+          // Read when the turn fails: past the deadline no retry follows, so the run is recorded failed.
+          get finalAttempt() {
+            return options.finalAttempt || deadline.signal.aborted;
+          },
           signal,
           emit: publish,
           isCancelled: () => stop.signal.aborted,
+        });
+        const result = await withTimeout(work, deadlineMs, () => turnTimeout(deadlineMs), deadline).catch(async (err) => {
+          if (!deadline.signal.aborted || err instanceof RunCancelledError) throw err;
+          // Whatever the aborted work threw (a cancelled model call), the turn failed by its deadline.
+          // It gets a moment to wind down, so nothing it still writes races the failure notice.
+          await settlesWithin(work, DEADLINE_GRACE_MS);
+          throw deadline.signal.reason;
         });
         const content = outcomeContent(result.outcome, result.reply.content);
         publish({
@@ -102,6 +119,14 @@ export function createTurnRunner(deps: {
       }
     },
   };
+}
+
+/** How long a turn stopped at its deadline gets to wind down (its model calls abort at once). */
+const DEADLINE_GRACE_MS = 5_000;
+
+/** A turn stopped at its deadline: final (a retry would hold the thread as long again). */
+function turnTimeout(ms: number): MovebotError {
+  return new MovebotError('turn_timeout', `the turn ran past its ${Math.round(ms / 1000)} s deadline and was stopped`);
 }
 
 /** The `run_error` event of a run that failed for good: the code and the sentence a user reads. */

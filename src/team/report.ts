@@ -3,10 +3,18 @@ import { cellsOf } from '../tools/cost-extraction.js';
 import type { Recommendation, Section } from './types.js';
 
 /**
+ * How a rendering treats the asker's remembered facts: quoted where only they read it; in a shared
+ * place (`shared`, a channel) only counted, never quoted (src/memory/place.ts).
+ */
+export interface RenderOptions {
+  shared?: boolean;
+}
+
+/**
  * Renders a Recommendation as the original system's Markdown report. Every figure printed here comes
  * from the structured data (parsed from the source page), never from model prose.
  */
-export function renderReport(r: Recommendation): string {
+export function renderReport(r: Recommendation, options: RenderOptions = {}): string {
   const out: string[] = [];
   out.push(`# Should You Move from ${r.from.display} to ${r.to.display}?`, '');
   out.push(`**Report Generated:** ${formatDate(r.generatedAt)}  `);
@@ -15,7 +23,9 @@ export function renderReport(r: Recommendation): string {
   out.push('## Executive Summary', '');
   out.push(`**Recommendation:** ${headline(r.recommendation)}  `);
   out.push(`**Confidence Level:** ${r.confidence}`, '');
-  if (r.memoriesUsed.length) {
+  if (r.memoriesUsed.length && options.shared) {
+    out.push(`*${memoriesCounted(r.memoriesUsed.length)} They are not listed in a report shared in a channel.*`, '');
+  } else if (r.memoriesUsed.length) {
     out.push(`*Personalised with what you told me before: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}.*`, '');
   }
 
@@ -82,11 +92,12 @@ export function reportFileName(r: Pick<Recommendation, 'from' | 'to'>, clock: Cl
 }
 
 /** A compact chat answer (the full report is attached or saved separately). */
-export function renderSummary(r: Recommendation): string {
+export function renderSummary(r: Recommendation, options: RenderOptions = {}): string {
   const lines = [
     `**${headline(r.recommendation)}** for ${r.from.display} → ${r.to.display} (confidence: ${r.confidence})`,
   ];
-  if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
+  if (r.memoriesUsed.length && options.shared) lines.push(`_${memoriesCounted(r.memoriesUsed.length)}_`);
+  else if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
   lines.push(...costLines(r));
   if (r.sentiment.status === 'ok') lines.push(`**Vibe:** ${r.sentiment.data.analysis.overall_sentiment}`);
   else lines.push(`**Vibe:** unavailable: ${r.sentiment.reason}`);
@@ -109,6 +120,11 @@ export function renderSharedSummary(r: Recommendation): string {
     ...costLines(r),
     ...quoteLines(r),
   ].join('\n');
+}
+
+/** "Personalised with 2 of your saved details.": how a shared place hears of them (src/memory/place.ts). */
+export function memoriesCounted(count: number): string {
+  return `Personalised with ${count} of your saved ${count === 1 ? 'detail' : 'details'}.`;
 }
 
 function costLines(r: Recommendation): string[] {

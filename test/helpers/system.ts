@@ -43,6 +43,9 @@ export interface SystemOptions {
    * stream, so answers take the post-and-edit way (placeholder, progress edits, final edit).
    */
   slackStreaming?: boolean;
+  /** PostgreSQL and Redis other than DATABASE_URL's and REDIS_URL's: servers an outage drill stops. */
+  databaseUrl?: string;
+  redisUrl?: string;
 }
 
 /**
@@ -52,7 +55,7 @@ export interface SystemOptions {
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const platforms = options.platforms ?? ['slack'];
   const fakes = await startTeamFakes();
-  const db = await createTestDatabase('postgres');
+  const db = await createTestDatabase('postgres', { baseUrl: options.databaseUrl });
   const slack = platforms.includes('slack') ? await createSlackFake({ signingSecret: SLACK_SIGNING_SECRET }) : undefined;
   if (options.slackStreaming === false) slack?.disableStreaming();
   const discord = platforms.includes('discord')
@@ -64,7 +67,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const env: Record<string, string> = {
     ...fakes.env,
     DATABASE_URL: db.url!,
-    REDIS_URL: process.env.REDIS_URL!,
+    REDIS_URL: options.redisUrl ?? process.env.REDIS_URL!,
     PORT: '0',
     HOST: '127.0.0.1',
     WORKER_CONCURRENCY: '8',

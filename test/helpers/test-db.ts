@@ -21,7 +21,7 @@ export const TEST_DIMENSIONS = 64;
  */
 export async function createTestDatabase(
   kind: DbKind = 'postgres',
-  options: { dimensions?: number; migrate?: boolean } = {},
+  options: { dimensions?: number; migrate?: boolean; /** A server other than DATABASE_URL's (outage drills). */ baseUrl?: string } = {},
 ): Promise<TestDatabase> {
   const dimensions = options.dimensions ?? TEST_DIMENSIONS;
   if (kind === 'pglite') {
@@ -29,7 +29,7 @@ export async function createTestDatabase(
     if (options.migrate !== false) await migrate(db, { dimensions });
     return { db, url: undefined, cleanup: () => db.close() };
   }
-  const baseUrl = process.env.DATABASE_URL;
+  const baseUrl = options.baseUrl ?? process.env.DATABASE_URL;
   if (!baseUrl) throw new Error('DATABASE_URL is not set: run the tests with `npm run test:all`.');
   const name = `movebot_t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
