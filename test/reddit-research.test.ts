@@ -51,70 +51,84 @@ function research() {
   return createRedditResearch({ search, cache, clock: systemClock });
 }
 
+const PHRASES =
+  'site:reddit.com ("Boston to Austin" OR "moved to Austin" OR "moving to Austin" OR "relocating to Austin" OR "Austin vs Boston" OR "Boston vs Austin") Boston';
+const LOOSER = 'site:reddit.com moving from Boston to Austin';
+
+/** Few threads for the phrase query (so the looser one is asked too), the default twenty otherwise. */
+function fewThreadsFirst(threads = 2) {
+  fake.setResults((q) =>
+    q === PHRASES
+      ? Array.from({ length: threads }, (_, i) => reddit(`/r/Austin/comments/few${i}/moved/`))
+      : defaultBraveResults(q),
+  );
+}
+
 describe('reddit migration research', () => {
-  it('asks the four phrasings and keeps each reddit thread once', async () => {
-    fake.setResults((q) => {
-      if (q.includes('should I move')) {
-        return [
-          reddit('/r/Austin/comments/aaa111/should_i_move/'),
-          reddit('/r/Austin/comments/bbb222/boston_vs_austin/'),
-          { title: 'Blog', url: 'https://example.com/boston-to-austin', description: 'not reddit' },
-        ];
-      }
-      if (q.includes('moved from')) {
-        return [
-          {
-            ...reddit('/r/Austin/comments/aaa111/should_i_move'),
-            url: 'https://old.reddit.com/r/austin/comments/aaa111/',
-          },
-          reddit('/r/Boston/comments/ccc333/moved/?utm_source=share#top'),
-        ];
-      }
-      if (q.includes('relocation')) return [reddit('/r/Austin/comments/bbb222/boston_vs_austin/?context=3')];
-      return [
-        {
-          ...reddit('/r/Boston/comments/ccc333/moved'),
-          url: 'http://reddit.com/r/Boston/comments/ccc333/moved',
-        },
-      ];
-    });
-
-    const result = await research().research('Boston', 'Austin');
-
-    expect(fake.requests.map((r) => r.q)).toEqual([
-      'site:reddit.com should I move from Boston to Austin',
-      'site:reddit.com moved from Boston to Austin',
-      'site:reddit.com Boston to Austin relocation',
-      'site:reddit.com Austin vs Boston',
+  it('asks one query with Brave operators, 20 threads with extra snippets, and keeps each reddit thread once', async () => {
+    fake.setResults(() => [
+      reddit('/r/Austin/comments/aaa111/should_i_move/'),
+      { title: 'Blog', url: 'https://example.com/boston-to-austin', description: 'not reddit' },
+      { ...reddit('/r/Austin/comments/aaa111/should_i_move'), url: 'https://old.reddit.com/r/austin/comments/aaa111/' },
+      reddit('/r/Boston/comments/ccc333/moved/?utm_source=share#top'),
+      { ...reddit('/r/Boston/comments/ccc333/moved'), url: 'http://reddit.com/r/Boston/comments/ccc333/moved' },
+      ...Array.from({ length: 8 }, (_, i) => reddit(`/r/Austin/comments/more${i}/thread/`)),
     ]);
-    expect(result.queries).toHaveLength(4);
+
+    const result = await research().research('Boston, MA', 'Austin, TX');
+
+    // The phrases use the names people write ("Austin", not "Austin, TX"); the threads found are enough.
+    expect(fake.requests.map((r) => r.q)).toEqual([
+      'site:reddit.com ("Boston to Austin" OR "moved to Austin" OR "moving to Austin" OR "relocating to Austin" OR "Austin vs Boston" OR "Boston vs Austin") Boston',
+    ]);
+    expect(fake.requests[0]?.count).toBe(20);
+    expect(result.queries).toHaveLength(1);
     expect(result.results.map((r) => normaliseResultUrl(r.url))).toEqual([
-      'reddit.com/comments/aaa111', // rank 1 of query 1 (query 2's rank 1 is the same thread on old.reddit)
-      'reddit.com/comments/bbb222', // rank 1 of query 3
-      'reddit.com/comments/ccc333', // rank 1 of query 4; the rest are repeats or not reddit
+      'reddit.com/comments/aaa111',
+      'reddit.com/comments/ccc333',
+      ...Array.from({ length: 8 }, (_, i) => `reddit.com/comments/more${i}`),
     ]);
     expect(result.stoppedEarly).toBeUndefined();
     expect(result.cached).toBe(false);
   });
 
-  it('keeps at most maxResults, taking every phrasing’s best hits first', async () => {
+  it('asks a looser query too when the phrases find few threads, each phrasing’s best hits first', async () => {
+    fewThreadsFirst();
     const tool = createRedditResearch({ search, cache, clock: systemClock, maxResults: 6 });
-    const result = await tool.research('Denver', 'Seattle');
+    const result = await tool.research('Boston', 'Austin');
+    expect(fake.requests.map((r) => r.q)).toEqual([PHRASES, LOOSER]);
     expect(result.results).toHaveLength(6);
-    const firstOfEach = await Promise.all(fake.requests.map((r) => defaultBraveResults(r.q)[0]?.url));
-    expect(result.results.slice(0, 4).map((r) => r.url)).toEqual(firstOfEach);
+    const looser = defaultBraveResults(LOOSER).map((r) => r.url);
+    expect(result.results.map((r) => r.url)).toEqual([
+      'https://www.reddit.com/r/Austin/comments/few0/moved/',
+      looser[0],
+      'https://www.reddit.com/r/Austin/comments/few1/moved/',
+      ...looser.slice(1, 4),
+    ]);
+  });
+
+  it('keeps phrases within Brave’s query limits and out of reach of quotes in a typed city', async () => {
+    const long = `Springfield ${'very '.repeat(12)}long`;
+    await research().research(long, 'Say "hi" to (Austin), TX');
+    const [q] = fake.requests.map((r) => r.q);
+    expect(q!.length).toBeLessThanOrEqual(400);
+    expect(q!.split(' ').length).toBeLessThanOrEqual(50);
+    expect(q).toContain('"moved to Say hi to"');
+    expect(q!.match(/"/g)!.length % 2).toBe(0);
   });
 
   it('stops at the first 429 and returns what it found', async () => {
-    fake.rateLimitAfter(2);
+    fewThreadsFirst();
+    fake.rateLimitAfter(1);
     const result = await research().research('Boston', 'Austin');
 
-    expect(fake.requests.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 429]);
     expect(result.stoppedEarly).toBe('rate_limited');
-    expect(result.queries).toHaveLength(2);
-    expect(result.results.length).toBeGreaterThan(0);
-    const firstTwo = fake.requests.slice(0, 2).flatMap((r) => defaultBraveResults(r.q).map((x) => x.url));
-    expect(result.results.every((r) => firstTwo.includes(r.url))).toBe(true);
+    expect(result.queries).toEqual([PHRASES]);
+    expect(result.results.map((r) => r.url)).toEqual([
+      'https://www.reddit.com/r/Austin/comments/few0/moved/',
+      'https://www.reddit.com/r/Austin/comments/few1/moved/',
+    ]);
     // Partial results are kept, but only briefly, so the skipped phrasings get another chance soon.
     expect(writes[0]?.ttlMs).toBeLessThan(DAY);
   });
@@ -128,7 +142,7 @@ describe('reddit migration research', () => {
     fake.rateLimitAfter(null);
     const retry = await research().research('Boston', 'Austin');
     expect(retry.results.length).toBeGreaterThan(0);
-    expect(fake.requests).toHaveLength(1 + 4);
+    expect(fake.requests).toHaveLength(1 + 1);
   });
 
   it('throws when the first query fails with anything but a rate limit', async () => {
@@ -144,14 +158,14 @@ describe('reddit migration research', () => {
   it('stops with what it has when a later query fails', async () => {
     let calls = 0;
     fake.setResults((q) => {
-      calls++;
-      if (calls === 2) fake.failNext(502);
-      return defaultBraveResults(q);
+      // Few threads from the first query, and the next request (the looser query) fails.
+      if (++calls === 1) fake.failNext(502);
+      return q === PHRASES ? [reddit('/r/Austin/comments/few0/moved/')] : defaultBraveResults(q);
     });
     const result = await research().research('Boston', 'Austin');
-    expect(fake.requests.map((r) => r.status)).toEqual([200, 200, 502]);
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 502]);
     expect(result.stoppedEarly).toBe('error');
-    expect(result.queries).toHaveLength(2);
+    expect(result.queries).toEqual([PHRASES]);
   });
 
   it('serves a repeat within the TTL from the cache without any request, whatever the spelling', async () => {
@@ -167,8 +181,9 @@ describe('reddit migration research', () => {
     expect(writes[0]?.ttlMs).toBe(DAY);
     expect(writes[0]?.source).toEqual({
       kind: 'brave-search',
-      url: search.searchUrl('site:reddit.com should I move from Boston to Austin', { count: 10 }),
+      url: search.searchUrl(PHRASES, { count: 20, extraSnippets: true }),
     });
+    expect(writes[0]?.source.url).toContain('extra_snippets=true');
     expect(writes[0]?.source.url).not.toContain(KEY);
   });
 
@@ -176,17 +191,17 @@ describe('reddit migration research', () => {
     const tool = research();
     await tool.research('Boston', 'Austin');
     await tool.research('Austin', 'Boston');
-    expect(fake.requests).toHaveLength(8);
+    expect(fake.requests).toHaveLength(2);
 
     cacheClock.advance(DAY + 1);
     await tool.research('Boston', 'Austin');
-    expect(fake.requests).toHaveLength(12);
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('shares one set of requests between concurrent runs for the same pair', async () => {
     const tool = research();
     const [a, b] = await Promise.all([tool.research('Boston', 'Austin'), tool.research('Boston', 'Austin')]);
-    expect(fake.requests).toHaveLength(4);
+    expect(fake.requests).toHaveLength(1);
     expect(a.results).toEqual(b.results);
   });
 
@@ -197,44 +212,34 @@ describe('reddit migration research', () => {
 });
 
 describe('city research', () => {
-  it('asks two questions about the city, keeps non-reddit pages, and caches the run', async () => {
-    fake.setResults((q) =>
-      q.startsWith('site:reddit.com')
-        ? [
-            reddit('/r/Austin/comments/ddd444/living_here/'),
-            { ...reddit('/r/x'), url: 'https://example.com/austin/' },
-          ]
-        : [
-            {
-              title: 'Austin guide',
-              url: 'https://www.example.com/austin',
-              description: '<b>Great</b> tacos',
-            },
-          ],
-    );
+  it('asks one question about the city with extra snippets, keeps every kind of page, and caches the run', async () => {
+    fake.setResults(() => [
+      { title: 'Austin guide', url: 'https://www.example.com/austin', description: '<b>Great</b> tacos' },
+      reddit('/r/Austin/comments/ddd444/living_here/'),
+    ]);
     const tool = createCityResearch({ search, cache, clock: systemClock, ttlMs: DAY });
 
-    const result = await tool.research('Austin');
-    const again = await tool.research('austin');
+    const result = await tool.research('Austin, TX');
+    const again = await tool.research('austin tx');
 
-    expect(fake.requests.map((r) => r.q)).toEqual([
-      'Austin living there culture livability pros cons',
-      'site:reddit.com living in Austin what is it like',
-    ]);
+    expect(fake.requests.map((r) => r.q)).toEqual(['living in Austin, TX culture vibe livability pros and cons']);
+    expect(fake.requests[0]?.count).toBe(20);
     expect(result.results.map((r) => r.url)).toEqual([
       'https://www.example.com/austin',
       'https://www.reddit.com/r/Austin/comments/ddd444/living_here/',
     ]);
     expect(result.results[0]?.snippet).toBe('Great tacos');
     expect(again.cached).toBe(true);
-    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests).toHaveLength(1);
+    expect(writes[0]?.source.url).toContain('extra_snippets=true');
   });
 
   it('stops at a 429 like the reddit research', async () => {
-    fake.rateLimitAfter(1);
+    fake.rateLimitAfter(0);
     const result = await createCityResearch({ search, cache, clock: systemClock }).research('Austin');
     expect(result.stoppedEarly).toBe('rate_limited');
-    expect(result.queries).toEqual(['Austin living there culture livability pros cons']);
+    expect(result.queries).toEqual([]);
+    expect(writes).toHaveLength(0);
   });
 });
 

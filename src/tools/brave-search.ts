@@ -10,13 +10,20 @@ export interface SearchResult {
   title: string;
   /** An http(s) URL as Brave returned it. */
   url: string;
-  /** Description and extra snippets, plain text, at most ~600 characters. */
+  /** Description and extra snippets, plain text, at most `maxSnippetChars` (default 600) characters. */
   snippet: string;
 }
 
 export interface SearchOptions {
   /** How many results to ask for: 1–20 (Brave's maximum), default 10. */
   count?: number;
+  /**
+   * Asks Brave for up to five more excerpts of each page (`extra_snippets=true`): more of what people
+   * wrote, in the same request. Plans without them simply return none.
+   */
+  extraSnippets?: boolean;
+  /** How long a result's text may grow, description and extra snippets together: 100–1,500, default 600. */
+  maxSnippetChars?: number;
   /** Aborts the wait for a throttle slot and the request itself. */
   signal?: AbortSignal;
 }
@@ -44,6 +51,7 @@ export interface BraveSearchOptions {
 }
 
 const MAX_SNIPPET_CHARS = 600;
+const MAX_SNIPPET_LIMIT = 1_500;
 const MAX_TITLE_CHARS = 200;
 const DEFAULT_COUNT = 10;
 
@@ -65,6 +73,7 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
   function searchUrl(query: string, searchOptions: SearchOptions = {}): string {
     const count = Math.min(20, Math.max(1, Math.floor(searchOptions.count ?? DEFAULT_COUNT)));
     const params = new URLSearchParams({ q: query.trim(), count: String(count) });
+    if (searchOptions.extraSnippets) params.set('extra_snippets', 'true');
     return `${apiUrl}/web/search?${params}`;
   }
 
@@ -127,8 +136,9 @@ export function createBraveSearch(options: BraveSearchOptions): BraveSearch {
     }
     // No `web` section means no web results for this query.
     const results = (web?.results ?? []) as BraveWebResult[];
+    const maxSnippet = Math.min(MAX_SNIPPET_LIMIT, Math.max(100, searchOptions.maxSnippetChars ?? MAX_SNIPPET_CHARS));
     return results.flatMap((r) => {
-      const cleaned = toSearchResult(r);
+      const cleaned = toSearchResult(r, maxSnippet);
       return cleaned ? [cleaned] : [];
     });
   }
@@ -175,7 +185,7 @@ function errorDetail(body: unknown): string {
   return detail || 'no detail';
 }
 
-function toSearchResult(r: BraveWebResult): SearchResult | undefined {
+function toSearchResult(r: BraveWebResult, maxSnippetChars: number): SearchResult | undefined {
   if (typeof r.url !== 'string' || !/^https?:\/\//i.test(r.url)) return undefined;
   const parts = [r.description, ...(Array.isArray(r.extra_snippets) ? r.extra_snippets : [])]
     .filter((p): p is string => typeof p === 'string')
@@ -184,7 +194,7 @@ function toSearchResult(r: BraveWebResult): SearchResult | undefined {
   return {
     title: truncate(toPlainText(typeof r.title === 'string' ? r.title : ''), MAX_TITLE_CHARS),
     url: r.url,
-    snippet: truncate(parts.join(' '), MAX_SNIPPET_CHARS),
+    snippet: truncate(parts.join(' '), maxSnippetChars),
   };
 }
 

@@ -3,10 +3,9 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { TeamTools } from '../team/analysts/analyst-context.js';
+import { createBraveResearch } from './brave-research.js';
 import { createBraveSearch } from './brave-search.js';
-import { createCityResearch } from './city-research.js';
 import { createCostOfLivingTool } from './cost-of-living.js';
-import { createRedditResearch } from './reddit-research.js';
 import type { ToolCache } from './tool-cache.js';
 
 /**
@@ -28,8 +27,11 @@ export function createTeamTools(config: Config, deps: { cache: ToolCache; clock:
       clock: deps.clock,
       logger: deps.logger,
     });
-    tools.redditResearch = createRedditResearch({ search, cache: deps.cache, clock: deps.clock });
-    tools.cityResearch = createCityResearch({ search, cache: deps.cache, clock: deps.clock });
+    // One engine for both, so a comparison's searches queue in the order that feeds the analysts first.
+    const research = createBraveResearch({ search, cache: deps.cache, clock: deps.clock });
+    tools.redditResearch = research.redditResearch;
+    tools.cityResearch = research.cityResearch;
+    tools.searchPlan = research.searchPlan;
   }
   return tools;
 }

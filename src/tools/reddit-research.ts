@@ -35,8 +35,29 @@ export interface ResearchDeps {
 /** One research question: its cache key, the queries to ask, and which result URLs are relevant. */
 export interface ResearchSpec {
   cacheKey: string;
+  /** Asked one after another; a later one only while fewer than `enough` results are kept. */
   queries: string[];
   keep?: (url: URL) => boolean;
+  /** Results asked for per query (default: the deps' `perQueryCount`). */
+  count?: number;
+  /** Brave's extra excerpts per page (see SearchOptions). */
+  extraSnippets?: boolean;
+  /** Longest text kept per result (see SearchOptions). */
+  maxSnippetChars?: number;
+  /** Once this many results are kept, the remaining queries are not asked (default: ask them all). */
+  enough?: number;
+}
+
+/** The research engine: single runs, and runs started together whose queries keep a given order. */
+export interface ResearchRunner {
+  /** One research: from the cache, or asked now; a run already under way for the same key is joined. */
+  run(spec: ResearchSpec): Promise<ResearchRun>;
+  /**
+   * Several researches started together: their cache reads side by side, then the first queries of those
+   * not cached handed to the search client in the order given (on Brave's free plan, one request a
+   * second, that order decides whose data comes first). Runs already under way are joined as they are.
+   */
+  runInOrder(specs: ResearchSpec[]): Promise<ResearchRun>[];
 }
 
 type StoredRun = Omit<ResearchRun, 'cached'>;
@@ -50,7 +71,7 @@ const MAX_CITY_CHARS = 80;
  * one by one (the client throttles), stop on 429, de-duplicate by normalised URL. Concurrent runs for the
  * same key share one set of requests.
  */
-export function createResearchRunner(deps: ResearchDeps): (spec: ResearchSpec) => Promise<ResearchRun> {
+export function createResearchRunner(deps: ResearchDeps): ResearchRunner {
   const ttlMs = deps.ttlMs ?? DEFAULTS.searchCacheTtlMs;
   const maxResults = deps.maxResults ?? 20;
   const perQueryCount = deps.perQueryCount ?? 10;
@@ -66,17 +87,26 @@ export function createResearchRunner(deps: ResearchDeps): (spec: ResearchSpec) =
     }
   }
 
-  async function run(spec: ResearchSpec): Promise<ResearchRun> {
-    const hit = await readCache(spec.cacheKey);
-    if (hit) return { ...hit, cached: true };
-
+  /**
+   * Asks the spec's queries and caches the run. Its first query reaches the search client before this
+   * function's first await, so callers control the order in which runs queue up.
+   */
+  async function search(spec: ResearchSpec): Promise<ResearchRun> {
     const started = deps.clock.now();
+    const options = {
+      count: spec.count ?? perQueryCount,
+      ...(spec.extraSnippets ? { extraSnippets: true } : {}),
+      ...(spec.maxSnippetChars ? { maxSnippetChars: spec.maxSnippetChars } : {}),
+    };
     const perQuery: SearchResult[][] = [];
     const asked: string[] = [];
     let stoppedEarly: ResearchRun['stoppedEarly'];
     for (const query of spec.queries) {
+      if (spec.enough !== undefined && asked.length > 0) {
+        if (mergeResults(perQuery, spec.keep, maxResults).length >= spec.enough) break;
+      }
       try {
-        perQuery.push(await deps.search.search(query, { count: perQueryCount }));
+        perQuery.push(await deps.search.search(query, options));
         asked.push(query);
       } catch (err) {
         if (isMovebotError(err, 'rate_limited')) stoppedEarly = 'rate_limited';
@@ -94,10 +124,7 @@ export function createResearchRunner(deps: ResearchDeps): (spec: ResearchSpec) =
     );
     if (!(stoppedEarly && results.length === 0)) {
       const firstQuery = spec.queries[0] ?? '';
-      const source = {
-        kind: 'brave-search',
-        url: deps.search.searchUrl(firstQuery, { count: perQueryCount }),
-      };
+      const source = { kind: 'brave-search', url: deps.search.searchUrl(firstQuery, options) };
       await deps.cache
         .set(spec.cacheKey, stored, stoppedEarly ? Math.min(ttlMs, PARTIAL_TTL_MS) : ttlMs, source)
         .catch((err: unknown) =>
@@ -107,12 +134,31 @@ export function createResearchRunner(deps: ResearchDeps): (spec: ResearchSpec) =
     return { ...stored, cached: false };
   }
 
-  return (spec) => {
-    const existing = pending.get(spec.cacheKey);
+  function share(key: string, start: () => Promise<ResearchRun>): Promise<ResearchRun> {
+    const existing = pending.get(key);
     if (existing) return existing;
-    const promise = run(spec).finally(() => pending.delete(spec.cacheKey));
-    pending.set(spec.cacheKey, promise);
+    const promise = start().finally(() => pending.delete(key));
+    pending.set(key, promise);
     return promise;
+  }
+
+  return {
+    run: (spec) =>
+      share(spec.cacheKey, async () => {
+        const hit = await readCache(spec.cacheKey);
+        return hit ? { ...hit, cached: true } : search(spec);
+      }),
+    runInOrder(specs) {
+      const lookups = Promise.all(specs.map((spec) => (pending.has(spec.cacheKey) ? undefined : readCache(spec.cacheKey))));
+      // Every run awaits the same promise, so they resume in the order given, each queuing its first
+      // query before the next one resumes.
+      return specs.map((spec, i) =>
+        share(spec.cacheKey, async () => {
+          const hit = (await lookups)[i];
+          return hit ? { ...hit, cached: true } : search(spec);
+        }),
+      );
+    },
   };
 }
 
@@ -173,25 +219,78 @@ export function cityKey(city: string): string {
     .trim();
 }
 
+/** Brave's limits on a query. */
+const MAX_QUERY_CHARS = 400;
+const MAX_QUERY_WORDS = 50;
+/** Fewer Reddit threads than this from the phrase query, and a looser one is asked too. */
+const ENOUGH_THREADS = 8;
+
+/**
+ * A city as people name it in a post, for an exact phrase: "Austin, TX" → "Austin", "New York
+ * (Manhattan), NY" → "New York". Double quotes are dropped: they would end the phrase.
+ */
+export function placeName(city: string): string {
+  const name = cleanCity(city)
+    .replace(/\([^)]*\)/g, ' ')
+    .replace(/,.*$/, '')
+    .replace(/"/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!name) throw new MovebotError('bad_request', 'A city name is required');
+  return name;
+}
+
+/** `prefix ("p1" OR "p2" …) suffix`, with as many of the phrases as Brave's 400 characters and 50 words allow. */
+function anyPhrase(prefix: string, phrases: string[], suffix: string): string {
+  for (let n = phrases.length; n > 0; n--) {
+    const query = `${prefix} (${phrases
+      .slice(0, n)
+      .map((p) => `"${p}"`)
+      .join(' OR ')}) ${suffix}`;
+    if (query.length <= MAX_QUERY_CHARS && query.split(' ').length <= MAX_QUERY_WORDS) return query;
+  }
+  return `${prefix} ${phrases[0] ?? ''} ${suffix}`.slice(0, MAX_QUERY_CHARS).trim();
+}
+
+/**
+ * What Reddit says about moving from one city to another, in one request: Brave's operators join every
+ * way people write about the move ("Seattle to Austin", "moved to Austin", "Austin vs Seattle", …), 20
+ * threads with Brave's extra excerpts, so there is more to quote word for word. Only when that finds few
+ * threads is a looser query asked as well.
+ */
+export function redditMigrationSpec(fromCity: string, toCity: string): ResearchSpec {
+  const a = cleanCity(fromCity);
+  const b = cleanCity(toCity);
+  const from = placeName(a);
+  const to = placeName(b);
+  return {
+    cacheKey: `reddit-migration:v2:${cityKey(a)}->${cityKey(b)}`,
+    queries: [
+      anyPhrase(
+        'site:reddit.com',
+        [`${from} to ${to}`, `moved to ${to}`, `moving to ${to}`, `relocating to ${to}`, `${to} vs ${from}`, `${from} vs ${to}`],
+        from,
+      ),
+      `site:reddit.com moving from ${a} to ${b}`,
+    ],
+    keep: (url) => isRedditHost(url.hostname),
+    count: 20,
+    extraSnippets: true,
+    maxSnippetChars: 900,
+    enough: ENOUGH_THREADS,
+  };
+}
+
 /** The Migration Researcher's tool: what Reddit says about moving from one city to another. */
-export function createRedditResearch(deps: ResearchDeps): {
+export function createRedditResearch(
+  deps: ResearchDeps,
+  runner: ResearchRunner = createResearchRunner(deps),
+): {
   research(fromCity: string, toCity: string): Promise<RedditResearch>;
 } {
-  const runResearch = createResearchRunner(deps);
   return {
     async research(fromCity, toCity) {
-      const a = cleanCity(fromCity);
-      const b = cleanCity(toCity);
-      return runResearch({
-        cacheKey: `reddit-migration:v1:${cityKey(a)}->${cityKey(b)}`,
-        queries: [
-          `site:reddit.com should I move from ${a} to ${b}`,
-          `site:reddit.com moved from ${a} to ${b}`,
-          `site:reddit.com ${a} to ${b} relocation`,
-          `site:reddit.com ${b} vs ${a}`,
-        ],
-        keep: (url) => isRedditHost(url.hostname),
-      });
+      return runner.run(redditMigrationSpec(fromCity, toCity));
     },
   };
 }

@@ -14,6 +14,12 @@ export interface TeamTools {
     research(from: string, to: string): Promise<{ results: SearchResult[]; stoppedEarly?: string; cached: boolean }>;
   };
   cityResearch?: { research(city: string): Promise<{ results: SearchResult[]; cached: boolean }> };
+  /**
+   * Starts the Brave researches of one comparison together, Reddit's query first (Brave's free plan serves
+   * one request a second: the order decides whose data comes first); the two tools above then join those
+   * runs. Optional: without it each tool searches when asked.
+   */
+  searchPlan?: { start(from: string, to: string): void };
 }
 
 /** Models per agent; each defaults to OPENAI_MODEL. */
@@ -64,10 +70,14 @@ export function formatResults(results: SearchResult[]): string {
  * The tools as one run sees them: every call is announced (`tool_call_started`/`_completed`, with the
  * sources it read, so surfaces can show them) and every result is added to `evidence`, which the team's
  * prose is later checked against: a figure it states must stand in something a tool returned.
+ * The Reddit research is shared within the run: the Sentiment Analyst reads the Migration Researcher's
+ * threads too, as one call, announced once. The search plan starts once per pair.
  */
 export function observedTools(tools: TeamTools, emit: TeamEventListener, evidence: string[] = []): TeamTools {
-  const { costOfLiving, redditResearch, cityResearch } = tools;
+  const { costOfLiving, redditResearch, cityResearch, searchPlan } = tools;
   let calls = 0;
+  const redditRuns = new Map<string, ReturnType<NonNullable<TeamTools['redditResearch']>['research']>>();
+  const planned = new Set<string>();
   async function observe<R>(
     analyst: AnalystId,
     tool: string,
@@ -105,14 +115,29 @@ export function observedTools(tools: TeamTools, emit: TeamEventListener, evidenc
         })),
     },
     redditResearch: redditResearch && {
-      research: (from, to) =>
-        observe('migration-researcher', 'search_reddit_migration', `${from} → ${to}`, () => redditResearch.research(from, to), (r) =>
-          searched(r, 'Reddit threads'),
-        ),
+      research: (from, to) => {
+        const key = `${from}\u0000${to}`;
+        let run = redditRuns.get(key);
+        if (!run) {
+          run = observe('migration-researcher', 'search_reddit_migration', `${from} → ${to}`, () => redditResearch.research(from, to), (r) =>
+            searched(r, 'Reddit threads'),
+          );
+          redditRuns.set(key, run);
+        }
+        return run;
+      },
     },
     cityResearch: cityResearch && {
       research: (city) =>
         observe('sentiment-analyst', 'search_city_sentiment', city, () => cityResearch.research(city), (r) => searched(r, 'results')),
+    },
+    searchPlan: searchPlan && {
+      start: (from, to) => {
+        const key = `${from}\u0000${to}`;
+        if (planned.has(key)) return;
+        planned.add(key);
+        searchPlan.start(from, to);
+      },
     },
   };
 }

@@ -6,9 +6,14 @@ import type { MigrationSection, Section } from '../types.js';
 import { untrusted } from '../untrusted.js';
 import { type AnalystContext, describeUser, formatResults } from './analyst-context.js';
 
+/** The 20 threads with their extra excerpts, whole: more text to quote word for word. */
+const MAX_PROMPT_CHARS = 20_000;
+
 export async function runMigrationResearcher(ctx: AnalystContext): Promise<Section<MigrationSection>> {
   const tool = ctx.tools.redditResearch;
   if (!tool) return { status: 'unavailable', reason: 'Reddit research is not configured (BRAVE_API_KEY is not set)' };
+  // Reddit's query goes first: this analyst's model call can start after the first Brave slot.
+  ctx.tools.searchPlan?.start(ctx.from.display, ctx.to.display);
   let research: Awaited<ReturnType<typeof tool.research>>;
   try {
     research = await tool.research(ctx.from.display, ctx.to.display);
@@ -44,7 +49,7 @@ export async function runMigrationResearcher(ctx: AnalystContext): Promise<Secti
         content: [
           describeUser(ctx),
           research.stoppedEarly ? 'Note: the search stopped early (rate limited); results may be partial.' : '',
-          untrusted('reddit-via-brave-search', formatResults(results)),
+          untrusted('reddit-via-brave-search', formatResults(results), MAX_PROMPT_CHARS),
         ]
           .filter(Boolean)
           .join('\n\n'),
