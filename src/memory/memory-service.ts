@@ -53,17 +53,37 @@ export function isMemoryCommand(text: string): boolean {
   return asksWhatIsRemembered(t) || parseForget(t) !== undefined;
 }
 
+/** "Should I move…", "can we…": asking, not telling. */
+const QUESTION_FORMS = /\b(?:should|could|would|can|do|will|shall|am|may)\s+(?:i|we)\b/gi;
+/** Words with which people say something about themselves or their household ("She makes $80k"). */
+const FIRST_PERSON =
+  /\b(?:i|i'm|im|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us|she|he|her|his|partner|wife|husband|kids?|children|family|son|daughter)\b/i;
+
+/**
+ * A cheap check before the memory keeper's model call: a message with no first-person (or household)
+ * words outside its question ("Should I move from Seattle to Austin?", "what about taxes?") tells
+ * nothing about the person. Linear-time regexes on at most 8,000 characters.
+ */
+export function mayTellAboutThemselves(text: string): boolean {
+  return FIRST_PERSON.test(text.replace(QUESTION_FORMS, ' '));
+}
+
 export function createMemoryService(options: MemoryServiceOptions): MemoryService {
   const { store, embedder, logger } = options;
   const k = options.k ?? 5;
 
   async function embedOne(text: string): Promise<number[] | undefined> {
-    if (!embedder) return undefined;
+    return (await embedAll([text]))[0];
+  }
+
+  /** Vectors for `texts` in one request; none (full-text search only) when embeddings fail. */
+  async function embedAll(texts: string[]): Promise<Array<number[] | undefined>> {
+    if (!embedder || texts.length === 0) return [];
     try {
-      return (await embedder.embed([text]))[0];
+      return await embedder.embed(texts);
     } catch (err) {
       logger?.warn({ err: describeError(err) }, 'embedding failed; using full-text search');
-      return undefined;
+      return [];
     }
   }
 
@@ -115,6 +135,8 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
     async learn({ user, message, session }) {
       // Only what the asking user wrote: `message` is their own message, never the bot's or a tool's.
       if (message.role !== 'user' || message.authorUserId !== user.id) return;
+      // Most follow-ups state nothing about the person ("what about taxes?"): no model call for them.
+      if (!mayTellAboutThemselves(message.content)) return;
       // Where it was said: what is learned keeps that place, and learning sees only the memories that
       // may be used there, so nothing told in a DM is merged into a fact learned in a channel.
       const learnedPlace = placeOf(session.platform, session.threadKey);
@@ -127,8 +149,10 @@ export function createMemoryService(options: MemoryServiceOptions): MemoryServic
       // "$120k" and "my partner makes $80k" are both incomes. Two facts of one message never replace
       // each other: the message meant both.
       const fromThisMessage = (m: Memory) => m.sourceMessageId === message.id;
-      for (const c of candidates) {
-        const vector = await embedOne(c.content);
+      // One embeddings request for every fact of the message.
+      const vectors = await embedAll(candidates.map((c) => c.content));
+      for (const [i, c] of candidates.entries()) {
+        const vector = vectors[i];
         // Without vectors (embeddings down) a fact repeated word for word must still not be stored twice.
         const repeated = existing.find((m) => m.content.toLowerCase() === c.content.toLowerCase());
         // Said twice in this message, or this message learned again (a retried job): nothing new.
