@@ -59,10 +59,17 @@ export const RUN_EVENTS = {
 
 /** BullMQ and per-thread ordering. */
 export const QUEUE = {
-  /** BullMQ's job lock; the thread lock lives as long, so a crashed worker's thread frees with it. */
-  lockDurationMs: 30_000,
-  /** How often BullMQ looks for jobs whose worker stopped renewing their lock. */
-  stalledIntervalMs: 30_000,
+  /**
+   * BullMQ's job lock; the thread lock lives as long, so a crashed worker's thread frees with it. A
+   * killed worker's job is re-run at most lockDurationMs + stalledIntervalMs after the kill (≤ 9 s,
+   * goal 10 s; bench:recovery). BullMQ renews it every lockDurationMs / 2 (4 s) from a timer, so a
+   * long model call (an await) keeps it; only an event loop blocked for more than ~2–4 s could lose
+   * it, and a turn's longest block is far shorter (bench:recovery prints it). Cost: about one Redis
+   * command a second per running job (docs/benchmarks.md, "Crash recovery").
+   */
+  lockDurationMs: 8_000,
+  /** How often BullMQ looks for jobs whose worker stopped renewing their lock (one Redis call per worker; one scan per interval across workers). */
+  stalledIntervalMs: 1_000,
   /** How long a waiting message of a busy thread sleeps before it looks again. */
   threadRetryMs: 250,
   /** Queue attempts of a turn and the first retry's delay (doubling). */

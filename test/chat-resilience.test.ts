@@ -47,7 +47,8 @@ describe('a worker killed mid-answer', () => {
       what: 'the answer after the restart',
     });
     const replies = botMessages();
-    expect(replies).toHaveLength(1); // the placeholder, edited into the answer: never a second copy
+    // The placeholder, edited into the answer: never a second copy (texts, so a failure shows them).
+    expect(replies.map((m) => m.text.slice(0, 80))).toHaveLength(1);
     expect(replies[0]!.text).toMatch(/Move/);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     await waitFor(() => slack.filesInThread('CK1', mention.ts).length === 1, { timeoutMs: 10_000, what: 'the report file' });
@@ -127,5 +128,31 @@ describe('a worker that only paused while BullMQ re-ran its job', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     expect(botMessages()).toHaveLength(2); // the answer and the message sharing its report
     expect(slack.filesInThread('CK2', mention.ts)).toHaveLength(1);
+  });
+});
+
+describe('a long model call', () => {
+  it('keeps its job lock: no other worker takes the job up as stalled', async () => {
+    const system = await start();
+    const slack = system.slack!;
+    // Two workers with the 1 s job lock (renewed every 0.5 s); one model call lasts 3 locks.
+    const workersUp = [await system.startMore('worker'), await system.startMore('worker')];
+    let activations = 0;
+    for (const w of workersUp) {
+      w.worker!.worker.on('active', () => {
+        activations += 1;
+      });
+    }
+    system.fakes.openai.setLatency(3_000);
+    const mention = slack.mentionEvent({ channel: 'CK4', user: 'U4', text: 'Should I move from Seattle to Austin?' });
+    expect((await slack.sendEvent(system.slackEventsUrl, mention)).status).toBe(200);
+    await system.fakes.openai.waitForRequests(1, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_200)); // past the first call's 3 s
+    system.fakes.openai.setLatency(0);
+
+    const botMessages = () => slack.threadMessages('CK4', mention.ts).filter((m) => m.user === slack.botUserId);
+    await waitFor(() => botMessages().some((m) => /Move/.test(m.text) && m.edited), { timeoutMs: 30_000, what: 'the answer' });
+    expect(activations).toBe(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 });
