@@ -29,6 +29,9 @@ if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
 
 const fakes = await startFakeServices();
 const slack = await createSlackFake({ signingSecret: SECRET, latencyMs: SLACK_MS });
+// Placeholder-and-edits, as this bench measured before native streaming existed, so its figures stay
+// comparable from run to run (bench:chat-ux measures both ways of answering).
+slack.disableStreaming();
 const database = await createBenchDatabase(process.env.DATABASE_URL, 'movebot_bench_chat');
 const port = await freePort();
 const cities = Object.values(
@@ -85,7 +88,9 @@ try {
   const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
   const warm = Array.from({ length: WARMUP }, (_, i) => mention(i, 100_000));
   await Promise.all(warm.map((e) => slack.sendEvent(`${base}/slack/events`, e)));
-  await until(async () => warm.every((e, i) => answered(e, channel(i + 100_000))), 'the warm-up threads', 120_000);
+  await until(async () => warm.every((e, i) => answered(e, channel(i + 100_000))), 'the warm-up threads', 120_000, () =>
+    JSON.stringify(slack.threadMessages(channel(100_000), warm[0]!.ts).map((m) => [m.user, m.edited, m.text.slice(0, 80)])),
+  );
 
   const threads = Array.from({ length: THREADS }, (_, i) => mention(i, 0));
   const cpuBefore = services.map((p) => cpuSeconds(p.pid!));
@@ -140,12 +145,17 @@ try {
     `first progress    p50 ${p(firstProgress, 0.5)} ms, p99 ${p(firstProgress, 0.99)} ms, in ${firstProgress.length} of ${THREADS} threads (progress edits share a budget per workspace)`,
   );
   console.log(`end to end        p50 ${p(endToEnd, 0.5)} ms, p99 ${p(endToEnd, 0.99)} ms (critical path ${criticalPath} ms)`);
-  console.log(`overhead          ${(overhead * 100).toFixed(1)} % of the critical path at p50   goal ≤ 5 %`);
+  // Issue 13 set ≤ 10 % for 40 threads; the first goal, ≤ 5 %, was for 200.
+  const overheadGoal = THREADS <= 40 ? 10 : 5;
+  console.log(`overhead          ${(overhead * 100).toFixed(1)} % of the critical path at p50   goal ≤ ${overheadGoal} %`);
   console.log(`throughput        ${((THREADS / wall) * 1000).toFixed(1)} answers/s (${(wall / 1000).toFixed(1)} s for all)`);
   console.log(`peak RSS          ${rss}`);
+  const perAnswer = (seconds: number) => (seconds * 1000) / THREADS;
+  const allCpu = cpuUsed.reduce((a, b) => a + b, 0) + serversCpu[0]! + serversCpu[1]!;
   console.log(
-    `our CPU           ${services.map((_, i) => `${roles[i]} ${((cpuUsed[i]! * 1000) / THREADS).toFixed(0)} ms`).join(', ')} per answer`,
+    `our CPU           ${services.map((_, i) => `${roles[i]} ${perAnswer(cpuUsed[i]!).toFixed(0)} ms`).join(', ')} per answer`,
   );
+  console.log(`CPU per answer    ${perAnswer(allCpu).toFixed(0)} ms (our processes + PostgreSQL + Redis)   goal ≤ 20 ms`);
   console.log(
     `other CPU         fakes ${fakesCpu.toFixed(1)} s, Slack fake + driver ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s, over ${(wall / 1000).toFixed(1)} s on ${cpus().length} cores`,
   );
