@@ -74,24 +74,16 @@ export function createKnowledgeRepository(db: Database, clock: Clock): Knowledge
             WHERE ' ' || trim(regexp_replace(lower(d.cache_key), '[^a-z0-9]+', ' ', 'g')) || ' ' LIKE '%' || city.words || '%'))`;
       const aboutParam = about?.length ? about : null;
       if (embedding) {
-        // The expiry filter applies after the HNSW scan, so expired chunks near the query could crowd
-        // out fresh ones; an iterative scan keeps reading the index until k fresh chunks are found
-        // (relaxed order, hence the final sort).
-        const rows = await db.transaction(async (tx) => {
-          await tx.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
-          const result = await tx.query<{ content: string; source_url: string; source_kind: string; distance: number }>(
-            `WITH nearest AS MATERIALIZED (
-               SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind,
-                 c.embedding <=> $1::vector AS distance
-               FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
-               WHERE c.embedding IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > $2) AND ${aboutClause}
-               ORDER BY c.embedding <=> $1::vector LIMIT $3
-             )
-             SELECT * FROM nearest ORDER BY distance`,
-            [db.vector(embedding), now, k, aboutParam],
-          );
-          return result.rows;
-        });
+        // Exact distances over the candidate documents' chunks (no approximate index: see migration 30).
+        // With cities given that is a few hundred rows, found through the document id index.
+        const { rows } = await db.query<{ content: string; source_url: string; source_kind: string; distance: number }>(
+          `SELECT c.content, COALESCE(c.metadata->>'url', d.source_url) AS source_url, d.source_kind,
+             c.embedding <=> $1::vector AS distance
+           FROM knowledge_documents d JOIN knowledge_chunks c ON c.document_id = d.id
+           WHERE c.embedding IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > $2) AND ${aboutClause}
+           ORDER BY distance LIMIT $3`,
+          [db.vector(embedding), now, k, aboutParam],
+        );
         return rows.map((r) => ({ content: r.content, url: r.source_url, sourceKind: r.source_kind, distance: Number(r.distance) }));
       }
       const words = query.toLowerCase().match(/[a-z0-9]{3,}/g)?.slice(0, 20);
