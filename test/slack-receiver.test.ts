@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createWebApp } from '../adapters/server/web-app.js';
+import { createWebListener } from '../adapters/server/web-app.js';
 import { BARE_MENTION_TEXT } from '../adapters/slack/slack-normalize.js';
 import { createSlackReceiver } from '../adapters/slack/slack-receiver.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
@@ -92,7 +92,7 @@ async function startReceiver(options: { socket?: boolean; redisUrl?: string } = 
   let server: Server | undefined;
   let eventsUrl = '';
   if (!options.socket) {
-    server = createServer(createWebApp({ logger: silentLogger, slackRouter: receiver.router }));
+    server = createServer(createWebListener({ logger: silentLogger, slackRouter: receiver.router, slackIngress: receiver.ingress }));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     eventsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   }
