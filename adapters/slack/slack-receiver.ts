@@ -33,7 +33,7 @@ export interface SlackReceiverOptions {
 }
 
 export interface SlackReceiver {
-  /** HTTP mode: handles `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
+  /** HTTP mode: Bolt's express receiver for what `ingress` leaves (interactivity); undefined in Socket Mode. */
   readonly router: Router | undefined;
   /**
    * HTTP mode: the node:http-level fast path for Events API posts to `/slack/events` (verify, enqueue,
