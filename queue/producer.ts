@@ -17,11 +17,16 @@ import { redisOptionsFromUrl, threadKeys } from './redis.js';
  * sees it before the first has added its job, or been refused by a limit. It expires on its own, so
  * a delivery whose add failed can be retried a few seconds later; a refused one keeps it longer
  * (LIMITS.refusedMemoMs), so a redelivery is not refused (and answered) twice.
+ * KEYS[3]: the thread's pending set, ARGV[2]: the job id. A claimed delivery also gets the count of
+ * messages waiting in its thread, not counting itself (a retry whose add failed has a place): one
+ * round trip instead of three on the ingress path.
  */
 const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-return 1`;
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return -1 end
+local count = redis.call('ZCARD', KEYS[3])
+if redis.call('ZSCORE', KEYS[3], ARGV[2]) then count = count - 1 end
+return count`;
 
 /**
  * KEYS: the arrival counter, the thread's pending set. ARGV: the job id, the pending limit (0: none).
@@ -96,8 +101,10 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     await connected();
     const claim = `movebot:${queueName}:enqueuing:${jobId}`;
     const pending = threadKeys(queueName, job.threadKey).pending;
-    const claimed = await redis.eval(CLAIM, 2, `bull:${queueName}:${jobId}`, claim, QUEUE.enqueueClaimMs);
-    if (claimed === 0) return { enqueued: false, jobId };
+    const waitingInThread = Number(
+      await redis.eval(CLAIM, 3, `bull:${queueName}:${jobId}`, claim, pending, QUEUE.enqueueClaimMs, jobId),
+    );
+    if (waitingInThread < 0) return { enqueued: false, jobId };
     const refuse = async (limited: LimitHit): Promise<EnqueueResult> => {
       await redis.pexpire(claim, LIMITS.refusedMemoMs).catch(() => undefined);
       options.onLimited?.(limited, job);
@@ -106,12 +113,8 @@ export function createMessageQueue(options: MessageQueueOptions): MessageQueue &
     };
     let limited: LimitHit | undefined;
     try {
-      // Messages waiting in the thread, not counting this one (a retry whose add failed has a place).
-      const waiting = async () => {
-        const [count, mine] = await Promise.all([redis.zcard(pending), redis.zscore(pending, jobId)]);
-        return mine === null ? count : count - 1;
-      };
-      limited = await quotas?.check(job, waiting);
+      // Messages waiting in the thread, not counting this one (read with the claim).
+      limited = await quotas?.check(job, async () => waitingInThread);
     } catch (err) {
       await redis.del(claim).catch(() => undefined);
       throw err;

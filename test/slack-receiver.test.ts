@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createWebApp } from '../adapters/server/web-app.js';
+import { createWebListener } from '../adapters/server/web-app.js';
 import { BARE_MENTION_TEXT } from '../adapters/slack/slack-normalize.js';
 import { createSlackReceiver } from '../adapters/slack/slack-receiver.js';
 import { createSessionStore } from '../db/repositories/session-repository.js';
@@ -92,7 +92,7 @@ async function startReceiver(options: { socket?: boolean; redisUrl?: string } = 
   let server: Server | undefined;
   let eventsUrl = '';
   if (!options.socket) {
-    server = createServer(createWebApp({ logger: silentLogger, slackRouter: receiver.router }));
+    server = createServer(createWebListener({ logger: silentLogger, slackRouter: receiver.router, slackIngress: receiver.ingress }));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     eventsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   }
@@ -242,11 +242,34 @@ describe('Slack receiver over HTTP', () => {
     expect(await jobs()).toEqual([]);
   });
 
+  it('answers 401 to an unsigned request without reading it as an event, and queues nothing', async () => {
+    const { jobs, eventsUrl } = await startReceiver();
+    const mention = slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'Seattle to Austin?' });
+    const body = JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: 'EvUnsigned', event: mention });
+    const res = await fetch(eventsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(401);
+    expect(await res.text()).toBe('');
+    expect(await jobs()).toEqual([]);
+  });
+
+  it('queues once when Slack delivers the same event again while the first is still being queued', async () => {
+    const { jobs, eventsUrl } = await startReceiver();
+    const mention = slack.mentionEvent({ channel: 'C7', user: 'U1', text: 'Austin to Boise?' });
+    const statuses = await Promise.all([
+      slack.sendEvent(eventsUrl, mention, { eventId: 'EvTwice' }),
+      slack.sendEvent(eventsUrl, mention, { eventId: 'EvTwice', retryNum: 1 }),
+      slack.sendEvent(eventsUrl, mention, { eventId: 'EvTwice', retryNum: 2, retryReason: 'http_error' }),
+    ]);
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await jobs()).map((j) => j.text)).toEqual(['Austin to Boise?']);
+  });
+
   it('answers the URL verification challenge', async () => {
-    const { eventsUrl } = await startReceiver();
+    const { eventsUrl, jobs } = await startReceiver();
     const res = await slack.urlVerification(eventsUrl);
     expect(res.status).toBe(200);
-    expect(res.body).toMatch(/challenge/);
+    expect(JSON.parse(res.body)).toEqual({ challenge: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(await jobs()).toEqual([]);
   });
 
   it('answers 5xx when Redis is down, so Slack delivers the event again', async () => {

@@ -23,7 +23,7 @@ import { apiListenPolicy, createApiRouter } from '../http/api-router.js';
 import { createMetrics, type Metrics } from '../http/metrics.js';
 import { createSlackChatAdapter } from '../slack/slack-chat-adapter.js';
 import { createSlackReceiver, type SlackReceiver } from '../slack/slack-receiver.js';
-import { createWebApp } from './web-app.js';
+import { createWebApp, createWebListener } from './web-app.js';
 
 export type ServerRole = 'all' | 'web' | 'worker';
 
@@ -118,11 +118,12 @@ async function startWeb(config: Config, options: StartOptions, services: Service
   const surfaces = ['api', services.slack && 'slack', config.discord.token && 'discord'].filter(Boolean);
   const policy = apiListenPolicy(config);
   if (policy.warning) logger.warn(policy.warning);
-  const app = createWebApp({
+  const app = createWebListener({
     logger,
     db: services.runtime.db,
     pingRedis: () => queue.counts(),
     slackRouter: services.slack?.router,
+    slackIngress: services.slack?.ingress,
     apiRouter: createApiRouter({
       runtime: services.runtime,
       queue,

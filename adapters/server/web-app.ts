@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import type { Database } from '../../db/database.js';
 import { describeError } from '../../src/errors.js';
@@ -14,6 +15,21 @@ export interface WebAppOptions {
   slackRouter?: Router;
   /** The AgentOS-compatible HTTP API and console. */
   apiRouter?: Router;
+  /**
+   * Slack's Events API fast path (adapters/slack/slack-http-ingress.ts): runs before express and takes
+   * the requests it returns true for; the rest (interactivity, every other route) reach the app.
+   */
+  slackIngress?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** The server's request listener: the Slack fast path, if any, in front of the express app. */
+export function createWebListener(options: WebAppOptions): RequestListener {
+  const app = createWebApp(options);
+  const ingress = options.slackIngress;
+  if (!ingress) return app;
+  return (req, res) => {
+    if (!ingress(req, res)) app(req, res);
+  };
 }
 
 /**

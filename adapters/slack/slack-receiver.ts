@@ -15,6 +15,7 @@ import { type BotIdentity, normalizeSlackEvent } from './slack-normalize.js';
 import { DeferredAckSocketModeReceiver } from './slack-socket-receiver.js';
 import { registerSlackInteractions } from './slack-interactions.js';
 import { slackClientOptions } from './slack-web-client.js';
+import { createSlackHttpIngress, type SlackEventDelivery, type SlackHttpIngress } from './slack-http-ingress.js';
 
 export interface SlackReceiverOptions {
   config: { slack: Config['slack'] };
@@ -32,8 +33,13 @@ export interface SlackReceiverOptions {
 }
 
 export interface SlackReceiver {
-  /** HTTP mode: handles `POST /slack/events` (signature checked by Bolt); undefined in Socket Mode. */
+  /** HTTP mode: Bolt's express receiver for what `ingress` leaves (interactivity); undefined in Socket Mode. */
   readonly router: Router | undefined;
+  /**
+   * HTTP mode: the node:http-level fast path for Events API posts to `/slack/events` (verify, enqueue,
+   * ack), to run in front of the web app; what it leaves (interactivity) goes on to `router`.
+   */
+  readonly ingress: SlackHttpIngress | undefined;
   readonly mode: 'http' | 'socket';
   /** Checks the bot token (auth.test) and, in Socket Mode, connects. */
   start(): Promise<void>;
@@ -119,6 +125,16 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
       ...(context.botId && { botId: context.botId }),
     };
     const teamId = String(body.team_id ?? context.teamId ?? event.team ?? '');
+    await accept(event, body, bot, teamId, context.retryNum);
+  };
+  /** Normalise, check the thread, enqueue: shared by Bolt's listeners (Socket Mode) and the HTTP fast path. */
+  const accept = async (
+    event: Record<string, unknown>,
+    body: ListenerArgs['body'],
+    bot: BotIdentity,
+    teamId: string,
+    retryNum: number | undefined,
+  ) => {
     const decision = normalizeSlackEvent({ event, teamId, bot, receivedAt: new Date(clock.now()) });
     if (decision.action === 'ignore') {
       logger.debug({ reason: decision.reason, eventId: body.event_id }, 'slack event ignored');
@@ -139,7 +155,7 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
       return;
     }
     logger.info(
-      { eventId: body.event_id, jobId: result.jobId, enqueued: result.enqueued, retryNum: context.retryNum },
+      { eventId: body.event_id, jobId: result.jobId, enqueued: result.enqueued, retryNum },
       result.enqueued ? 'slack message queued' : 'slack message already queued',
     );
   };
@@ -161,8 +177,37 @@ export async function createSlackReceiver(options: SlackReceiverOptions): Promis
     registerSlackInteractions(app, { actions: options.actions, memories: options.memories, store, clock, logger });
   }
 
+  // HTTP: messages and mentions skip Bolt's dispatch (its middleware, context and listener chain);
+  // other events still go through it, acknowledged with what it acks.
+  const ingress =
+    router && signingSecret
+      ? createSlackHttpIngress({
+          signingSecret,
+          logger,
+          onMessage: async ({ body, retryNum }: SlackEventDelivery) => {
+            const event = (body.event ?? {}) as Record<string, unknown>;
+            const me = await whoAmI();
+            await accept(event, body, me, String(body.team_id ?? event.team ?? ''), retryNum);
+          },
+          onOtherEvent: async ({ body, retryNum, retryReason }: SlackEventDelivery) => {
+            let acked: unknown;
+            await app.processEvent({
+              body,
+              ...(retryNum !== undefined && { retryNum }),
+              ...(retryReason !== undefined && { retryReason }),
+              customProperties: {},
+              ack: async (response?: unknown) => {
+                acked = response;
+              },
+            });
+            return acked;
+          },
+        })
+      : undefined;
+
   return {
     router,
+    ingress,
     mode: appToken ? 'socket' : 'http',
     get botUserId() {
       return botUserId;
