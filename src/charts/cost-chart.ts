@@ -1,13 +1,12 @@
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
 import { MovebotError } from '../errors.js';
 import type { FigureView } from '../team/types.js';
 
 /**
  * The cost chart: for each compared city, how much more or less each cost category (overall,
- * housing, food…) costs than in the origin, as grouped bars. Vega-Lite lays it out, resvg turns the
+ * housing, food…) costs than in the origin, as grouped bars. Vega lays it out, resvg turns the
  * SVG into a PNG with a font shipped in node_modules, so it renders the same on a machine without
  * fonts. Only percentages read from the source page are charted, never model prose.
  */
@@ -42,11 +41,11 @@ const HEIGHT = 360;
 /** "23% lower in Austin", "about the same": the signed difference of the destination from the origin. */
 export function percentOf(value: string, origin: string): number | undefined {
   if (/^about the same$/i.test(value.trim())) return 0;
-  const m = /^(\d+(?:\.\d+)?)% (higher|lower) in (.+)$/i.exec(value.trim());
+  const m = /^(\d+(?:\.\d+)?)% (higher|lower)(?: in (.+))?$/i.exec(value.trim());
   if (!m) return undefined;
   const size = Number(m[1]) * (m[2]!.toLowerCase() === 'higher' ? 1 : -1);
   // A page may state the origin's difference instead ("Seattle is 20% higher"): the other way round.
-  return m[3]!.trim().toLowerCase() === origin.trim().toLowerCase() ? -size : size;
+  return m[3]?.trim().toLowerCase() === origin.trim().toLowerCase() ? -size : size;
 }
 
 /** The bars a chart would show; empty when no city has a percentage figure. */
@@ -78,28 +77,75 @@ export async function renderCostChart(input: CostChartInput): Promise<CostChart 
   }
 }
 
-function spec(origin: string, bars: CostBar[]): TopLevelSpec {
+/**
+ * A Vega grouped bar chart (Vega's own grouped-bar example, with signed values): one group per
+ * category, one bar per city. Plain Vega rather than Vega-Lite: Vega-Lite patches Set.prototype on
+ * import, which breaks discord.js's event emitter loaded in the same process.
+ */
+function spec(origin: string, bars: CostBar[]): vega.Spec {
   const cities = [...new Set(bars.map((b) => b.city))];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Cost of living compared with ${origin}`, subtitle: 'Below 0: cheaper than there. Source: NerdWallet' },
     width: WIDTH - 160,
-    height: HEIGHT - 140,
+    height: HEIGHT - 150,
+    padding: 12,
     background: 'white',
-    data: { values: bars.map((b) => ({ ...b, label: `${b.percent > 0 ? '+' : ''}${b.percent}%` })) },
-    mark: { type: 'bar', tooltip: false },
-    encoding: {
-      x: { field: 'category', type: 'nominal', sort: null, title: null, axis: { labelAngle: 0 } },
-      ...(cities.length > 1 ? { xOffset: { field: 'city', type: 'nominal', sort: cities } } : {}),
-      y: { field: 'percent', type: 'quantitative', title: `% difference from ${origin}` },
-      color: { field: 'city', type: 'nominal', sort: cities, title: null, legend: { orient: 'top' } },
-    },
-    config: { font: FONT_FAMILY, view: { stroke: null } },
+    config: { text: { font: FONT_FAMILY }, title: { font: FONT_FAMILY, subtitleFont: FONT_FAMILY }, axis: { labelFont: FONT_FAMILY, titleFont: FONT_FAMILY }, legend: { labelFont: FONT_FAMILY } },
+    title: { text: `Cost of living compared with ${origin}`, subtitle: 'Below 0: cheaper than there. Source: NerdWallet', fontSize: 15 },
+    data: [{ name: 'bars', values: bars }],
+    scales: [
+      { name: 'x', type: 'band', domain: { data: 'bars', field: 'category' }, range: 'width', padding: 0.2 },
+      { name: 'y', type: 'linear', domain: { data: 'bars', field: 'percent' }, range: 'height', nice: true, zero: true },
+      { name: 'color', type: 'ordinal', domain: cities, range: 'category' },
+    ],
+    axes: [
+      { orient: 'left', scale: 'y', title: `% difference from ${origin}`, grid: true },
+      { orient: 'bottom', scale: 'x', labelLimit: 150, ticks: false },
+    ],
+    legends: [{ fill: 'color', orient: 'top', direction: 'horizontal' }],
+    marks: [
+      {
+        type: 'group',
+        from: { facet: { data: 'bars', name: 'facet', groupby: 'category' } },
+        encode: { enter: { x: { scale: 'x', field: 'category' } } },
+        signals: [{ name: 'width', update: "bandwidth('x')" }],
+        scales: [{ name: 'pos', type: 'band', range: 'width', domain: cities, padding: 0.05 }],
+        marks: [
+          {
+            name: 'bar',
+            from: { data: 'facet' },
+            type: 'rect',
+            encode: {
+              enter: {
+                x: { scale: 'pos', field: 'city' },
+                width: { scale: 'pos', band: 1 },
+                y: { scale: 'y', field: 'percent' },
+                y2: { scale: 'y', value: 0 },
+                fill: { scale: 'color', field: 'city' },
+              },
+            },
+          },
+          {
+            type: 'text',
+            from: { data: 'bar' },
+            encode: {
+              enter: {
+                x: { field: 'x', offset: { field: 'width', mult: 0.5 } },
+                y: { signal: "datum.datum.percent < 0 ? datum.y2 + 13 : datum.y - 4" },
+                align: { value: 'center' },
+                fontSize: { value: 11 },
+                fill: { value: '#333' },
+                text: { signal: "(datum.datum.percent > 0 ? '+' : '') + datum.datum.percent + '%'" },
+              },
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 
-async function toSvg(lite: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(lite).spec), { renderer: 'none' });
+async function toSvg(chart: vega.Spec): Promise<string> {
+  const view = new vega.View(vega.parse(chart), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
