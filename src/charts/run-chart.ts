@@ -2,7 +2,10 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunImage } from '../ports/run-events.js';
 import type { Recommendation } from '../team/types.js';
-import { type CostChart, renderCostChart } from './cost-chart.js';
+import { type CostChart, type CostChartInput, renderCostChart } from './cost-chart.js';
+
+/** Renders a cost chart (renderCostChart; tests give one that fails). */
+export type ChartRenderer = (input: CostChartInput) => Promise<CostChart | undefined>;
 
 /** The chart of a run, rendered once by the turn runner; every surface delivers these same bytes. */
 export type RunChart = CostChart;
@@ -11,10 +14,14 @@ export type RunChart = CostChart;
  * The cost chart of a recommendation, or undefined when it has no percentage figures. Rendering is
  * an extra: a failure is logged and the answer goes out without it.
  */
-export async function chartOf(r: Recommendation | undefined, logger: Logger): Promise<RunChart | undefined> {
+export async function chartOf(
+  r: Recommendation | undefined,
+  logger: Logger,
+  render: ChartRenderer = renderCostChart,
+): Promise<RunChart | undefined> {
   if (r?.cost.status !== 'ok' || r.cost.data.figures.length === 0) return undefined;
   try {
-    return await renderCostChart({ origin: r.from.display, destinations: [{ city: r.to.display, figures: r.cost.data.figures }] });
+    return await render({ origin: r.from.display, destinations: [{ city: r.to.display, figures: r.cost.data.figures }] });
   } catch (err) {
     logger.warn({ err: describeError(err) }, 'cost chart not rendered; answering without it');
     return undefined;

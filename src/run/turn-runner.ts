@@ -1,6 +1,6 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
 import { userFacingError } from '../conversation/conversation-service.js';
-import { chartOf, type RunChart, runImageOf } from '../charts/run-chart.js';
+import { type ChartRenderer, chartOf, type RunChart, runImageOf } from '../charts/run-chart.js';
 import { DEFAULTS } from '../constants.js';
 import { describeError, errorCodeOf, MovebotError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -49,6 +49,8 @@ export function createTurnRunner(deps: {
   logger: Logger;
   /** The whole turn's deadline (default DEFAULTS.turnDeadlineMs): past it the turn stops with `turn_timeout`. */
   deadlineMs?: number;
+  /** Draws the answer's cost chart (default renderCostChart). */
+  renderChart?: ChartRenderer;
 }): TurnRunner {
   const { events, logger } = deps;
   const deadlineMs = deps.deadlineMs ?? DEFAULTS.turnDeadlineMs;
@@ -94,7 +96,7 @@ export function createTurnRunner(deps: {
           throw deadline.signal.reason;
         });
         const content = outcomeContent(result.outcome, result.reply.content);
-        const chart = await chartOf(recommendationOf(result), logger);
+        const chart = await chartOf(recommendationOf(result), logger, deps.renderChart);
         publish({
           type: 'run_completed',
           content,
