@@ -30,7 +30,7 @@ export async function chartOf(
 
 /** `seattle_to_austin_…_cost_chart.png`, beside `seattle_to_austin_…_analysis.md`. */
 export function chartFileName(reportFileName: string): string {
-  return reportFileName.replace(/_analysis\.md$/, '').replace(/\.md$/, '') + '_cost_chart.png';
+  return `${reportFileName.replace(/_analysis\.md$/, '').replace(/\.md$/, '')}_cost_chart.png`;
 }
 
 /** The report with the chart shown under its cost heading (`![alt](file.png)`, a file beside it). */
