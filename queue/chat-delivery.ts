@@ -1,3 +1,4 @@
+import { chartFileName, type RunChart, withChartLink } from '../src/charts/run-chart.js';
 import type { Clock } from '../src/clock.js';
 import { describeError, errorCodeOf } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -335,12 +336,22 @@ export function chatAnswerOf(outcome: TurnOutcome, clock: Clock, runId: string):
   // A memory command's reply ("here is what I remember") is no answer to rate or follow up on.
   const memoryReply = reply.metadata.kind === 'memory';
   const controls = memoryReply ? undefined : controlsFor(runId, team);
-  const answer: ChatAnswer =
-    team.kind === 'recommendation'
-      ? { outcome: team, controls, report: { fileName: reportFileName(team.recommendation, clock), markdown: team.markdown } }
-      : { outcome: team, controls };
+  const answer: ChatAnswer = team.kind === 'recommendation' ? withReport(team, clock, outcome.chart) : { outcome: team, controls };
+  answer.controls = controls;
   // What the thread may show of it: in a channel no memory text (src/memory/place.ts).
   return shownIn(placeOf(session.platform, session.threadKey), answer, { memoryReply, platform: session.platform });
+}
+
+/** A recommendation's answer with its report file, and its chart beside it, linked from the report. */
+function withReport(team: Extract<TeamOutcome, { kind: 'recommendation' }>, clock: Clock, chart: RunChart | undefined): ChatAnswer {
+  const fileName = reportFileName(team.recommendation, clock);
+  if (!chart) return { outcome: team, report: { fileName, markdown: team.markdown } };
+  const chartName = chartFileName(fileName);
+  return {
+    outcome: team,
+    report: { fileName, markdown: withChartLink(team.markdown, chartName, chart.alt) },
+    chart: { fileName: chartName, ...chart },
+  };
 }
 
 /** The answer the platform would not take in its rich form, as plain text. */

@@ -30,7 +30,9 @@ export type ErrorCode =
   /** The platform or workspace cannot stream natively: answer by posting and editing instead. */
   | 'streaming_unavailable'
   /** A native stream stopped taking updates (its time window closed): continue in a new one. */
-  | 'stream_expired';
+  | 'stream_expired'
+  /** The cost chart could not be rendered: the answer goes out without it. */
+  | 'chart_failed';
 
 export class MovebotError extends Error {
   readonly code: ErrorCode;

@@ -51,7 +51,9 @@ describe('a worker killed mid-answer', () => {
     expect(replies.map((m) => m.text.slice(0, 80))).toHaveLength(1);
     expect(replies[0]!.text).toMatch(/Move/);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
-    await waitFor(() => slack.filesInThread('CK1', mention.ts).length === 1, { timeoutMs: 10_000, what: 'the report file' });
+    // The report and the chart, each uploaded once although two workers ran the job.
+    await waitFor(() => slack.filesInThread('CK1', mention.ts).length === 2, { timeoutMs: 10_000, what: 'the report and the chart' });
+    expect(slack.filesInThread('CK1', mention.ts).map((f) => f.name.replace(/^.*_/, ''))).toEqual(['analysis.md', 'chart.png']);
 
     const session = await system.services.runtime.store.getSessionByThreadKey(`slack:T1:CK1:${mention.ts}`);
     const stored = await system.services.runtime.store.listMessages(session!.id);
@@ -84,7 +86,8 @@ describe('a worker killed mid-stream', () => {
     expect(answer!.streaming).toBe(false); // closed, not left streaming
     expect(JSON.stringify(answer!.blocks)).toContain('Seattle, WA → Austin, TX');
     expect(slack.callsTo('chat.startStream')).toHaveLength(1); // the re-run took the stream over: no second answer
-    await waitFor(() => slack.filesInThread('CK3', mention.ts).length === 1, { timeoutMs: 10_000, what: 'the report file' });
+    await waitFor(() => slack.filesInThread('CK3', mention.ts).length === 2, { timeoutMs: 10_000, what: 'the report and the chart' });
+    expect(slack.callsTo('files.getUploadURLExternal').filter((c) => String(c.args.filename).endsWith('.png'))).toHaveLength(1);
   });
 });
 
@@ -126,8 +129,8 @@ describe('a worker that only paused while BullMQ re-ran its job', () => {
       { timeoutMs: 20_000, what: 'the queue to drain' },
     );
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
-    expect(botMessages()).toHaveLength(2); // the answer and the message sharing its report
-    expect(slack.filesInThread('CK2', mention.ts)).toHaveLength(1);
+    expect(botMessages()).toHaveLength(3); // the answer and the messages sharing its report and its chart
+    expect(slack.filesInThread('CK2', mention.ts)).toHaveLength(2);
   });
 });
 

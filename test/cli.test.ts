@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectChartPng } from './helpers/png.js';
 import { startTeamFakes, type TeamFakes } from './helpers/team-env.js';
 
 let fakes: TeamFakes;
@@ -42,6 +43,10 @@ describe('npm run ask', () => {
     expect(path).toMatch(/reports\/seattle_to_austin_\d{8}_\d{6}_analysis\.md$/);
     const report = await readFile(path, 'utf8');
     expect(report).toMatch(/^# Should You Move from Seattle, WA to Austin, TX\?/);
+    // The cost chart is written beside the report, which shows it by its relative name.
+    const chartName = path.replace(/.*\//, '').replace(/_analysis\.md$/, '_cost_chart.png');
+    expect(report).toMatch(new RegExp(`## Cost Analysis Report\\n\\n!\\[Bar chart of the cost of living compared with Seattle, WA\\. [^\\]]+\\]\\(${chartName}\\)`));
+    expectChartPng(await readFile(join(dirname(path), chartName)));
     expect(first.stdout).toContain('**Move** for Seattle, WA → Austin, TX');
     expect(first.stderr).toMatch(/Cost Analyst (started|finished)/); // plain progress lines off a TTY
     expect(first.stderr).toContain('--session trip-1');

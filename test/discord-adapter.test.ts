@@ -6,7 +6,10 @@ import { createDiscordChatAdapter, ORIGINAL } from '../adapters/discord/chat-ada
 import { saveInteraction } from '../adapters/discord/interaction-store.js';
 import { renderAnswer, threadName } from '../adapters/discord/render.js';
 import { createManualClock } from '../src/clock.js';
+import { chartOf } from '../src/charts/run-chart.js';
 import { silentLogger } from '../src/logger.js';
+import { expectChartPng } from './helpers/png.js';
+import { recommendation } from './helpers/recommendation.js';
 import { createDiscordFake, type DiscordCall, type DiscordFake } from './fakes/discord-fake.js';
 
 const REDIS_URL = process.env.REDIS_URL!;
@@ -154,6 +157,34 @@ describe('Discord chat adapter', () => {
       onPosted: async () => {},
     });
     expect(discord.messagesIn(rootId)).toHaveLength(before);
+  });
+
+  it('attaches the cost chart as a PNG shown by an embed, with alt text, once across a re-run', async () => {
+    const { target, rootId } = await deferredCommand();
+    const chat = adapter();
+    const chart = await chartOf(recommendation(), silentLogger);
+    const answer: ChatAnswer = {
+      outcome: { kind: 'answer', text: 'Move.' },
+      report: { fileName: 'seattle_to_austin_report.md', markdown: '# Seattle → Austin' },
+      chart: { fileName: 'seattle_to_austin_cost_chart.png', ...chart! },
+    };
+    const ref = await chat.postPlaceholder(target, 'Thinking…');
+    const { parts, progress } = recorder();
+    await chat.deliverAnswer(target, ref, answer, progress);
+
+    const file = discord.attachments.find((a) => a.filename === 'seattle_to_austin_cost_chart.png');
+    expectChartPng(file!.content);
+    expect(file?.contentType).toBe('image/png');
+    expect(file?.description).toContain('Austin, TX: Overall 23% lower');
+    const message = discord.messagesIn(rootId).find((m) => m.id === file?.messageId);
+    expect(message?.embeds).toEqual([
+      expect.objectContaining({ image: { url: 'attachment://seattle_to_austin_cost_chart.png' }, description: chart!.alt }),
+    ]);
+    expect(parts.chart).toBe(file?.messageId);
+
+    const uploaded = discord.attachments.length;
+    await chat.deliverAnswer(target, ref, answer, { alreadyPosted: Object.keys(parts), onPosted: async () => {} });
+    expect(discord.attachments.length).toBe(uploaded);
   });
 
   it('keeps a short answer in the reply itself and never pings anyone', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectChartPng } from './helpers/png.js';
 import { scriptTeam } from './helpers/team-script.js';
 import { type ApiHarness, type ParsedEvent, startApi, streamRun } from './http-harness.js';
 
@@ -59,6 +60,11 @@ describe('streaming team runs', () => {
     expect(cost?.data.tool).toMatchObject({ result: expect.stringMatching(/^NerdWallet/), sources: [expect.stringContaining('nerdwallet.com')] });
     // Every event carries an id to resume after.
     expect(events.every((e) => typeof e.id === 'string' && e.id.length > 0)).toBe(true);
+    // The cost chart, as Agno's run output lists images.
+    const images = events.at(-1)?.data.images as Array<{ content: string; mime_type: string; alt_text: string }>;
+    expect(images).toHaveLength(1);
+    expect(images[0]).toMatchObject({ mime_type: 'image/png', alt_text: expect.stringContaining('Austin, TX: Overall') });
+    expectChartPng(Buffer.from(images[0]!.content, 'base64'));
   });
 
   it('lists the finished run for the session the way the Agent UI reloads it', async () => {
@@ -205,6 +211,9 @@ describe('non-streaming and agent runs', () => {
     expect(body).toMatchObject({ status: 'COMPLETED', team_id: 'move-decision-team', kind: 'recommendation' });
     expect(String(body.content)).toMatch(/^# Should You Move from Seattle, WA to Austin, TX\?/);
     expect((body.metrics as { total_tokens: number }).total_tokens).toBeGreaterThan(0);
+    const [image] = body.images as Array<{ content: string; alt_text: string }>;
+    expectChartPng(Buffer.from(image!.content, 'base64'));
+    expect(image!.alt_text).toMatch(/^Bar chart of the cost of living compared with Seattle, WA\./);
     const session = (await (await fetch(`${api.url}/sessions/${body.session_id}`)).json()) as Record<string, unknown>;
     expect(session).toMatchObject({ platform: 'api', component_id: 'move-decision-team', user: { user_id: 'carol' } });
   });

@@ -85,8 +85,9 @@ describe('Slack AI app: a streamed answer with its plan, feedback and follow-ups
     const stopPosts = slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks ?? []).includes('"Stop"'));
     expect(stopPosts).toHaveLength(1);
     await waitFor(() => slack.callsTo('chat.delete').length === 1, { what: 'the Stop button removed' });
-    const files = await waitFor(() => slack.filesInThread('CA1', rootTs).length === 1 && slack.filesInThread('CA1', rootTs));
+    const files = await waitFor(() => slack.filesInThread('CA1', rootTs).length === 2 && slack.filesInThread('CA1', rootTs));
     expect(files[0]?.name).toMatch(/_analysis\.md$/);
+    expect(files[1]?.name).toMatch(/_cost_chart\.png$/); // closing the stream posts the chart after the report
     // One answer: the stream and the report file, nothing else from the bot.
     expect(bot('CA1', rootTs).filter((m) => !m.files?.length)).toEqual([expect.objectContaining({ ts: answer.ts })]);
   });

@@ -3,7 +3,9 @@ import type { ChatAnswer, ReplyTarget } from '../src/ports/chat-adapter.js';
 import { renderAnswerMessages } from '../adapters/slack/slack-blocks.js';
 import { createSlackChatAdapter } from '../adapters/slack/slack-chat-adapter.js';
 import { toMrkdwn } from '../adapters/slack/slack-mrkdwn.js';
+import { chartOf } from '../src/charts/run-chart.js';
 import { silentLogger } from '../src/logger.js';
+import { expectChartPng } from './helpers/png.js';
 import { recommendation } from './helpers/recommendation.js';
 import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
 
@@ -178,6 +180,48 @@ describe('Slack chat adapter against the Slack fake', () => {
     // Model-written prose goes in Slack's markdown blocks: standard Markdown links, rendered by Slack.
     for (let i = 0; i < 60; i += 1) expect(shown).toContain(`[link ${i}](https://example.com/${i})`);
     expect(shown.indexOf('Paragraph 59')).toBeGreaterThan(shown.indexOf('Paragraph 0'));
+  });
+
+  it('uploads the cost chart into the thread as a PNG with its alt text, once across a re-delivery', async () => {
+    const target = conversation('CA7');
+    const chat = adapter();
+    const chart = await chartOf(recommendation(), silentLogger);
+    const answer: ChatAnswer = {
+      ...recommendationAnswer(),
+      chart: { fileName: 'seattle_to_austin_20250102_030405_cost_chart.png', ...chart! },
+    };
+    const parts: Array<[string, string]> = [];
+    const record = { alreadyPosted: [] as string[], onPosted: async (k: string, id: string) => void parts.push([k, id]) };
+    const ref = await chat.postPlaceholder(target, 'Thinking…');
+    await chat.deliverAnswer(target, ref, answer, record);
+
+    const files = slack.filesInThread('CA7', target.rootTs);
+    expect(files.map((f) => f.name)).toEqual(['seattle_to_austin_20250102_030405_analysis.md', 'seattle_to_austin_20250102_030405_cost_chart.png']);
+    const image = files[1]!;
+    expectChartPng(image.content);
+    expect(image.altText).toContain('Austin, TX: Overall 23% lower, Housing 41% lower.');
+    expect(parts).toEqual([['report', files[0]!.id], ['chart', image.id]]);
+
+    // A retried job lists what was posted: the chart is not uploaded twice.
+    const uploads = slack.callsTo('files.getUploadURLExternal').length;
+    await chat.deliverAnswer(target, ref, answer, { alreadyPosted: parts.map(([k]) => k), onPosted: async () => {} });
+    expect(slack.callsTo('files.getUploadURLExternal').length).toBe(uploads);
+    expect(slack.filesInThread('CA7', target.rootTs)).toHaveLength(2);
+  });
+
+  it('keeps the answer when the chart upload fails, recording no chart part', async () => {
+    const target = conversation('CA8');
+    const chat = adapter();
+    const chart = await chartOf(recommendation(), silentLogger);
+    const ref = await chat.postPlaceholder(target, 'Thinking…');
+    const keys: string[] = [];
+    slack.failNext('files.completeUploadExternal', 'internal_error');
+    await chat.deliverAnswer(target, ref, { ...recommendationAnswer(), report: undefined, chart: { fileName: 'c.png', ...chart! } }, {
+      alreadyPosted: [],
+      onPosted: async (k) => void keys.push(k),
+    });
+    expect(slack.threadMessages('CA8', target.rootTs)[1]?.edited).toBe(true);
+    expect(keys).toEqual([]);
   });
 
   it('posts nothing again on a re-delivery that lists the parts already posted', async () => {

@@ -1,3 +1,4 @@
+import { expectChartPng } from './helpers/png.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackFakeMessage } from './fakes/slack-fake.js';
 import { waitFor } from './fakes/fake-http.js';
@@ -37,12 +38,17 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
     );
     expect(shownText(answer)).toContain('Seattle, WA → Austin, TX');
     expect(answer?.threadTs).toBe(mention.ts);
-    const [report] = await waitFor(() => {
+    const [report, chart] = await waitFor(() => {
       const files = slack.filesInThread('CE1', mention.ts);
-      return files.length > 0 && files;
+      return files.length > 1 && files;
     });
     expect(report?.name).toMatch(/_analysis\.md$/);
     expect(report?.content.toString()).toContain('Seattle');
+    // The cost chart follows the report: a PNG with alt text, linked from the report by its name.
+    expect(chart?.name).toBe(report?.name.replace(/_analysis\.md$/, '_cost_chart.png'));
+    expectChartPng(chart!.content);
+    expect(chart?.altText).toMatch(/^Bar chart of the cost of living compared with Seattle, WA\. Austin, TX: Overall/);
+    expect(report?.content.toString()).toContain(`](${chart?.name})`);
 
     const followUp = slack.messageEvent({
       channel: 'CE1',
@@ -54,8 +60,8 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
     const replies = await botReplies('CE1', mention.ts, (r) =>
       r.some((m) => /^Follow-up answer/.test(shownText(m)) && isAnswered(m)),
     );
-    // One answer message per question, plus the report file.
-    expect(replies).toHaveLength(3);
+    // One answer message per question, plus the report file and the chart.
+    expect(replies).toHaveLength(4);
 
     const session = await system.services.runtime.store.getSessionByThreadKey(`slack:T1:CE1:${mention.ts}`);
     const messages = await system.services.runtime.store.listMessages(session!.id);
@@ -93,7 +99,8 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
       { timeoutMs: 10_000, what: 'the queue to drain' },
     );
     const bot = slack.threadMessages('CE2', mention.ts).filter((m) => m.user === slack.botUserId);
-    expect(bot).toHaveLength(2);
+    expect(bot).toHaveLength(3); // the answer, the report and the chart
+    expect(slack.filesInThread('CE2', mention.ts).map((f) => f.name.replace(/^.*_/, ''))).toEqual(['analysis.md', 'chart.png']);
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'CE2')).toHaveLength(1);
   });
 
@@ -135,7 +142,8 @@ describe('Slack end to end: mention → queue → worker → one threaded answer
         text: 'Should I move from Seattle to Austin?',
       });
       await slack.sendEvent(system.slackEventsUrl, mention);
-      await botReplies('CE4', mention.ts, (r) => r.length >= 2 && r[0] !== undefined && isAnswered(r[0]));
+      // The answer, its report and its chart, so the follow-up's parts come after all three.
+      await botReplies('CE4', mention.ts, (r) => r.length >= 3 && r[0] !== undefined && isAnswered(r[0]));
       const followUp = slack.messageEvent({
         channel: 'CE4',
         user: 'U4',

@@ -16,6 +16,7 @@ import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
 import { createRuntime } from '../server/runtime.js';
 import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
 import { reportFileName } from '../../src/team/report.js';
+import { chartFileName, withChartLink } from '../../src/charts/run-chart.js';
 import type { RunEvent } from '../../src/ports/run-events.js';
 import { createInMemoryRunEvents } from '../../src/run/in-memory-run-events.js';
 import { createTurnRunner } from '../../src/run/turn-runner.js';
@@ -88,8 +89,16 @@ async function main(): Promise<number> {
     if (turn.outcome?.kind === 'recommendation') {
       const dir = resolve(config.reportsDir);
       await mkdir(dir, { recursive: true });
-      const path = join(dir, reportFileName(turn.outcome.recommendation, runtime.clock));
-      await writeFile(path, turn.outcome.markdown, 'utf8');
+      const fileName = reportFileName(turn.outcome.recommendation, runtime.clock);
+      const path = join(dir, fileName);
+      let markdown = turn.outcome.markdown;
+      if (outcome.chart) {
+        // The chart goes beside the report, which shows it by its relative name.
+        const chartName = chartFileName(fileName);
+        await writeFile(join(dir, chartName), outcome.chart.png);
+        markdown = withChartLink(markdown, chartName, outcome.chart.alt);
+      }
+      await writeFile(path, markdown, 'utf8');
       process.stdout.write(`${path}\n`);
     }
     return 0;

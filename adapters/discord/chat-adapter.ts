@@ -5,7 +5,7 @@ import { MovebotError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChatAdapter, ChatAnswer, PostedRef, ReplyTarget } from '../../src/ports/chat-adapter.js';
 import { dropInteraction, type InteractionCredentials, loadInteraction } from './interaction-store.js';
-import { type DiscordMessageBody, renderAnswer, renderReport, renderStatus, threadName } from './render.js';
+import { type DiscordMessageBody, renderAnswer, renderChart, renderReport, renderStatus, threadName } from './render.js';
 
 /** PostedRef id of an interaction's original (deferred) response, edited through its webhook. */
 export const ORIGINAL = '@original';
@@ -171,6 +171,10 @@ export function createDiscordChatAdapter(
         const message = await post(where, renderReport(answer.report.fileName), [reportFile(answer.report)]);
         await record('report', message.id);
       }
+      if (answer.chart && !posted.has('chart')) {
+        const message = await post(where, renderChart(answer.chart), [chartFile(answer.chart)]);
+        await record('chart', message.id);
+      }
     },
   };
 
@@ -218,6 +222,10 @@ function privateReplyGone(): MovebotError {
     'the interaction token of a private reply has expired; it is not posted in the channel instead',
     { transient: false },
   );
+}
+
+function chartFile(chart: NonNullable<ChatAnswer['chart']>): RawFile {
+  return { name: chart.fileName, data: chart.png, contentType: 'image/png' };
 }
 
 function reportFile(report: NonNullable<ChatAnswer['report']>): RawFile {

@@ -17,12 +17,13 @@ export interface DiscordActionRow {
 /** A message body as Discord's REST API takes it (create, edit or interaction webhook edit). */
 export interface DiscordMessageBody {
   content: string;
-  embeds: Array<{ description: string; color?: number; title?: string }>;
+  embeds: Array<{ description: string; color?: number; title?: string; image?: { url: string } }>;
   /** Always empty: model output must never ping @everyone, roles or users. */
   allowed_mentions: { parse: [] };
   /** Buttons (Stop, feedback, follow-ups); an empty list removes earlier ones on an edit. */
   components?: DiscordActionRow[];
-  attachments?: Array<{ id: number; filename: string }>;
+  /** Files sent with the message; `description` is an image's alt text. */
+  attachments?: Array<{ id: number; filename: string; description?: string }>;
 }
 
 /** The answer as Discord messages: `main` replaces the placeholder, `overflow` follows in the thread. */
@@ -124,6 +125,18 @@ function withJustification(outcome: Extract<ChatAnswer['outcome'], { kind: 'reco
 /** The message carrying the full Markdown report as a file. */
 export function renderReport(fileName: string): DiscordMessageBody {
   return { ...body(`📄 Full report: \`${fileName}\``), attachments: [{ id: 0, filename: fileName }] };
+}
+
+/**
+ * The message carrying the cost chart: an embed showing the attached PNG (`attachment://…`), with its
+ * alt text as the attachment's description (what screen readers read) and as the embed's text.
+ */
+export function renderChart(chart: { fileName: string; alt: string }): DiscordMessageBody {
+  const image = { url: `attachment://${chart.fileName}` };
+  return {
+    ...body('', [{ title: 'Cost of living compared', description: truncate(chart.alt, EMBED_CHUNK), color: EMBED_COLOR, image }]),
+    attachments: [{ id: 0, filename: chart.fileName, description: truncate(chart.alt, 1_024) }],
+  };
 }
 
 /** A thread name (Discord allows 1–100 characters) for the conversation. */

@@ -31,7 +31,13 @@ export function agentOsEvent(event: RunEvent, target: RunTarget): { name: string
     case 'content_delta':
       return named('RunContent', { content: event.text, content_type: 'str' });
     case 'run_completed':
-      return named('RunCompleted', { content: event.content, content_type: 'str', kind: event.kind, metrics: event.metrics });
+      return named('RunCompleted', {
+        content: event.content,
+        content_type: 'str',
+        kind: event.kind,
+        metrics: event.metrics,
+        ...(event.images?.length ? { images: event.images } : {}),
+      });
     case 'run_error':
       return named('RunError', { content: event.message, error_type: event.code });
     case 'run_cancelled':

@@ -160,7 +160,8 @@ async function answerWhenDone(deps: RunRouteDeps, res: Response, runId: string, 
   if (event.type === 'run_error') return sendError(res, statusFor(event.code), event.code, event.message);
   const base = baseFields(target, runId, sessionId, last.at);
   if (event.type === 'run_completed') {
-    return void res.json({ ...base, content: event.content, content_type: 'str', kind: event.kind, metrics: event.metrics, status: 'COMPLETED' });
+    const images = event.images?.length ? { images: event.images } : {};
+    return void res.json({ ...base, content: event.content, content_type: 'str', kind: event.kind, metrics: event.metrics, ...images, status: 'COMPLETED' });
   }
   if (event.type === 'run_cancelled') res.json({ ...base, content: event.content, content_type: 'str', status: 'CANCELLED' });
 }

@@ -29,6 +29,7 @@ export const SLACK_PART_KEYS = {
   answer: 'answer',
   overflow: (n: number) => `part-${n}`,
   report: 'report',
+  chart: 'chart',
 } as const;
 
 /**
@@ -159,6 +160,7 @@ export function createSlackChatAdapter(
       await record(key, await post(target, message));
     }
     if (answer.report && !posted.has(SLACK_PART_KEYS.report)) await uploadReport(target, answer.report, record);
+    if (answer.chart && !posted.has(SLACK_PART_KEYS.chart)) await uploadChart(target, answer.chart, record);
   }
 
   /** Edits are idempotent, so a re-run edits again; only a vanished placeholder needs a new post. */
@@ -205,6 +207,30 @@ export function createSlackChatAdapter(
       return;
     }
     await record(SLACK_PART_KEYS.report, fileId ?? 'uploaded');
+  }
+
+  /** The cost chart as an image file in the thread, with its alt text; like the report, once and never fatal. */
+  async function uploadChart(
+    target: ReplyTarget,
+    chart: NonNullable<ChatAnswer['chart']>,
+    record: (key: string, id: string) => Promise<void>,
+  ): Promise<void> {
+    let fileId: string | undefined;
+    try {
+      const res = await client.filesUploadV2({
+        channel_id: target.channel,
+        thread_ts: threadOf(target),
+        filename: chart.fileName,
+        title: 'Cost of living chart',
+        alt_text: chart.alt,
+        file: chart.png,
+      });
+      fileId = uploadedFileId(res);
+    } catch (err) {
+      logger.warn({ err: describeError(platformError('files.uploadV2', err)) }, 'chart upload failed');
+      return;
+    }
+    await record(SLACK_PART_KEYS.chart, fileId ?? 'uploaded');
   }
 }
 

@@ -1,3 +1,4 @@
+import { withChartLink } from '../charts/run-chart.js';
 import type { ChatAnswer } from '../ports/chat-adapter.js';
 import type { Place } from '../ports/memory-store.js';
 import { renderReport, renderSummary } from '../team/report.js';
@@ -79,7 +80,10 @@ export function shownIn(place: Place, answer: ChatAnswer, options: { memoryReply
   return {
     ...answer,
     outcome: { ...outcome, recommendation: { ...r, memoriesUsed: [] }, text: renderSummary(r, { shared: true }), markdown },
-    ...(answer.report && { report: { ...answer.report, markdown } }),
+    // The chart shows only the page's figures, so it stays, linked from the re-rendered report.
+    ...(answer.report && {
+      report: { ...answer.report, markdown: answer.chart ? withChartLink(markdown, answer.chart.fileName, answer.chart.alt) : markdown },
+    }),
     ...(count > 0 && {
       savedDetails: count,
       ...(answer.controls && { controls: { ...answer.controls, savedDetails: true } }),

@@ -68,6 +68,11 @@ export interface ChatAnswer {
   outcome: TeamOutcome | { kind: 'error'; text: string };
   /** Full report Markdown, attached as a file (recommendations only). */
   report?: { fileName: string; markdown: string };
+  /**
+   * The cost chart as a PNG, posted after the report (recommendations with cost figures only); its
+   * part key is `chart`, recorded like the report's so a re-run uploads it once.
+   */
+  chart?: { fileName: string; png: Buffer; alt: string; width: number; height: number };
   /** The buttons under the answer (feedback, one-click follow-ups). */
   controls?: AnswerControls;
   /** The run was stopped on request: the text is what it had written. */

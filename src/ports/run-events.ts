@@ -16,6 +16,18 @@ const MetricsSchema = z.object({
   duration: z.number(),
 });
 
+/** An image of a run's answer, in Agno's Image shape: base64 `content` with its MIME type and alt text. */
+export const RunImageSchema = z.object({
+  id: z.string(),
+  content: z.string(),
+  mime_type: z.string(),
+  format: z.string(),
+  alt_text: z.string(),
+  width: z.number(),
+  height: z.number(),
+});
+export type RunImage = z.infer<typeof RunImageSchema>;
+
 export const RunEventSchema = z.discriminatedUnion('type', [
   /** The web role accepted an API message; a worker has not picked it up yet. */
   z.object({ type: z.literal('run_queued'), runId: z.string(), sessionId: z.string() }),
@@ -66,6 +78,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     content: z.string(),
     kind: z.string(),
     metrics: MetricsSchema,
+    /** Charts of the answer (the cost chart), as Agno's run output lists `images`. */
+    images: z.array(RunImageSchema).optional(),
   }),
   z.object({ type: z.literal('run_error'), code: z.string(), message: z.string() }),
   /** Stopped on request; `content` is what had been written. */

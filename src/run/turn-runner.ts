@@ -1,10 +1,11 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
 import { userFacingError } from '../conversation/conversation-service.js';
+import { type ChartRenderer, chartOf, type RunChart, runImageOf } from '../charts/run-chart.js';
 import { DEFAULTS } from '../constants.js';
 import { describeError, errorCodeOf, MovebotError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunCancellation, RunEvent, RunEventListener, RunEventLog } from '../ports/run-events.js';
-import type { TeamOutcome } from '../team/types.js';
+import type { Recommendation, TeamOutcome } from '../team/types.js';
 import { settlesWithin, withTimeout } from '../util/timeout.js';
 
 /** One turn to answer: the user's message and the run id its events are filed under. */
@@ -25,7 +26,8 @@ export interface RunTurnOptions {
 }
 
 export type TurnOutcome =
-  | { status: 'completed'; result: TurnResult; content: string }
+  /** `chart`: the answer's cost chart, rendered here once for every surface to deliver. */
+  | { status: 'completed'; result: TurnResult; content: string; chart?: RunChart }
   | { status: 'cancelled'; partial: string };
 
 /**
@@ -47,6 +49,8 @@ export function createTurnRunner(deps: {
   logger: Logger;
   /** The whole turn's deadline (default DEFAULTS.turnDeadlineMs): past it the turn stops with `turn_timeout`. */
   deadlineMs?: number;
+  /** Draws the answer's cost chart (default renderCostChart). */
+  renderChart?: ChartRenderer;
 }): TurnRunner {
   const { events, logger } = deps;
   const deadlineMs = deps.deadlineMs ?? DEFAULTS.turnDeadlineMs;
@@ -92,6 +96,7 @@ export function createTurnRunner(deps: {
           throw deadline.signal.reason;
         });
         const content = outcomeContent(result.outcome, result.reply.content);
+        const chart = await chartOf(recommendationOf(result), logger, deps.renderChart);
         publish({
           type: 'run_completed',
           content,
@@ -103,8 +108,9 @@ export function createTurnRunner(deps: {
             cost_usd: result.costUsd ?? 0,
             duration: (result.ms ?? 0) / 1000,
           },
+          ...(chart ? { images: [runImageOf(chart, `${runId}-cost-chart`)] } : {}),
         });
-        return { status: 'completed', result, content };
+        return { status: 'completed', result, content, ...(chart ? { chart } : {}) };
       } catch (err) {
         if (err instanceof RunCancelledError) {
           publish({ type: 'run_cancelled', content: err.partial });
@@ -119,6 +125,13 @@ export function createTurnRunner(deps: {
       }
     },
   };
+}
+
+/** The recommendation a turn answered with, also when a re-run found it stored already. */
+function recommendationOf(result: TurnResult): Recommendation | undefined {
+  if (result.outcome) return result.outcome.kind === 'recommendation' ? result.outcome.recommendation : undefined;
+  const meta = result.reply.metadata;
+  return meta.kind === 'recommendation' ? meta.recommendation : undefined;
 }
 
 /** How long a turn stopped at its deadline gets to wind down (its model calls abort at once). */

@@ -52,6 +52,16 @@ export const error = (status: number, code: number, message: string, errors?: un
   body: { message, code, ...(errors !== undefined && { errors }) },
 });
 
+/** An embed image `attachment://name` that names no attachment of the message (Discord shows nothing). */
+function missingAttachmentImage(embeds: Array<Record<string, unknown>>, attachments: unknown): string | undefined {
+  const names = new Set(Array.isArray(attachments) ? (attachments as Array<{ filename?: string }>).map((a) => a.filename) : []);
+  for (const embed of embeds) {
+    const url = (embed.image as { url?: string } | undefined)?.url ?? '';
+    if (url.startsWith('attachment://') && !names.has(url.slice('attachment://'.length))) return url;
+  }
+  return undefined;
+}
+
 /** Splits multipart bodies into payload_json and files, as @discordjs/rest sends attachments. */
 export function restBody(body: ParsedBody): Pick<RestContext, 'json' | 'files'> {
   if (body.parts.length === 0) return { json: body.fields, files: [] };
@@ -95,6 +105,8 @@ export function createMessageOps(deps: RestDeps) {
     }
     const componentIssues = componentErrors(json.components, Number(json.flags ?? 0));
     if (componentIssues) return invalidForm(componentIssues);
+    const missing = missingAttachmentImage(embeds, json.attachments);
+    if (missing) return invalidForm({ embeds: { _errors: [{ code: 'INVALID_ATTACHMENT', message: `No attachment named ${missing}.` }] } });
     if (!content && embeds.length === 0 && components.length === 0 && fileCount === 0) {
       return error(400, 50006, 'Cannot send an empty message');
     }
@@ -132,14 +144,17 @@ export function createMessageOps(deps: RestDeps) {
   }
 
   function attach(message: MessageRecord, ctx: RestContext): void {
-    for (const file of ctx.files) {
+    const described = Array.isArray(ctx.json.attachments) ? (ctx.json.attachments as Array<{ id?: unknown; description?: unknown }>) : [];
+    for (const [n, file] of ctx.files.entries()) {
       const id = snowflake();
+      const description = described.find((a) => String(a.id) === String(n))?.description;
       state.attachments.push({
         channelId: message.channelId,
         messageId: message.id,
         filename: file.filename,
         content: file.data,
         ...(file.contentType && { contentType: file.contentType }),
+        ...(typeof description === 'string' && { description }),
       });
       message.attachments.push({
         id,

@@ -66,6 +66,8 @@ export interface AttachmentRecord {
   filename: string;
   contentType?: string;
   content: Buffer;
+  /** The attachment's `description` from payload_json (an image's alt text). */
+  description?: string;
 }
 
 /** A recorded REST call. */

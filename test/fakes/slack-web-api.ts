@@ -73,6 +73,8 @@ export interface SlackFakeFile {
   channel?: string;
   threadTs?: string;
   initialComment?: string;
+  /** `alt_text` given to `files.getUploadURLExternal` (images). */
+  altText?: string;
   completed: boolean;
 }
 
@@ -251,7 +253,8 @@ export function createSlackWorkspace(opts: SlackWorkspaceOptions) {
       if (!args.filename || args.length === undefined) return fail('invalid_arguments');
       const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
       const name = String(args.filename);
-      files.set(id, { id, name, title: name, content: Buffer.alloc(0), completed: false });
+      const altText = args.alt_text === undefined ? {} : { altText: String(args.alt_text) };
+      files.set(id, { id, name, title: name, content: Buffer.alloc(0), completed: false, ...altText });
       return { ok: true, upload_url: `${opts.uploadUrlBase()}${id}`, file_id: id };
     },
     'files.completeUploadExternal': (args) => {

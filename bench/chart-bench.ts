@@ -1,0 +1,47 @@
+/**
+ * `npm run bench:chart` (no services needed).
+ *
+ * What the cost chart adds to a turn: the time to render one chart (Vega layout to SVG, then resvg to
+ * PNG with the bundled font), for one compared city and for three, as the median and the slowest of
+ * BENCH_ROUNDS runs (default 30) after a warm-up, with the PNG's size. The turn runner renders once
+ * per answer, so this is paid once per recommendation, not per surface.
+ * Goal: median ≤ 150 ms for three cities.
+ */
+import { performance } from 'node:perf_hooks';
+import { renderCostChart, type CostChartInput } from '../src/charts/cost-chart.js';
+
+const GOAL_MS = 150;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+
+const row = (label: string, percent: number, city: string) => ({
+  label,
+  value: `${Math.abs(percent)}% ${percent < 0 ? 'lower' : 'higher'} in ${city}`,
+  evidence: '',
+});
+const city = (name: string, base: number) => ({
+  city: name,
+  figures: ['Overall', 'Housing', 'Food', 'Transportation', 'Healthcare', 'Utilities'].map((l, i) => row(l, base + i * 4, name)),
+});
+const CASES: Array<[string, CostChartInput]> = [
+  ['1 city × 6 categories', { origin: 'Seattle, WA', destinations: [city('Austin, TX', -23)] }],
+  ['3 cities × 6 categories', { origin: 'Seattle, WA', destinations: [city('Austin, TX', -23), city('Denver, CO', -12), city('Boise, ID', -18)] }],
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+let met = true;
+for (const [name, input] of CASES) {
+  for (let i = 0; i < 3; i++) await renderCostChart(input);
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    const chart = await renderCostChart(input);
+    times.push(performance.now() - t);
+    bytes = chart!.png.length;
+  }
+  const p50 = median(times);
+  if (name.startsWith('3') && p50 > GOAL_MS) met = false;
+  console.log(`${name}: median ${p50.toFixed(1)} ms, slowest ${Math.max(...times).toFixed(1)} ms, PNG ${(bytes / 1024).toFixed(0)} KiB`);
+}
+console.log(`goal: median ≤ ${GOAL_MS} ms for 3 cities: ${met ? 'met' : 'NOT met'}`);
+process.exitCode = met ? 0 : 1;

@@ -1,0 +1,57 @@
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RunImage } from '../ports/run-events.js';
+import type { Recommendation } from '../team/types.js';
+import { type CostChart, type CostChartInput, renderCostChart } from './cost-chart.js';
+
+/** Renders a cost chart (renderCostChart; tests give one that fails). */
+export type ChartRenderer = (input: CostChartInput) => Promise<CostChart | undefined>;
+
+/** The chart of a run, rendered once by the turn runner; every surface delivers these same bytes. */
+export type RunChart = CostChart;
+
+/**
+ * The cost chart of a recommendation, or undefined when it has no percentage figures. Rendering is
+ * an extra: a failure is logged and the answer goes out without it.
+ */
+export async function chartOf(
+  r: Recommendation | undefined,
+  logger: Logger,
+  render: ChartRenderer = renderCostChart,
+): Promise<RunChart | undefined> {
+  if (r?.cost.status !== 'ok' || r.cost.data.figures.length === 0) return undefined;
+  try {
+    return await render({ origin: r.from.display, destinations: [{ city: r.to.display, figures: r.cost.data.figures }] });
+  } catch (err) {
+    logger.warn({ err: describeError(err) }, 'cost chart not rendered; answering without it');
+    return undefined;
+  }
+}
+
+/** `seattle_to_austin_…_cost_chart.png`, beside `seattle_to_austin_…_analysis.md`. */
+export function chartFileName(reportFileName: string): string {
+  return `${reportFileName.replace(/_analysis\.md$/, '').replace(/\.md$/, '')}_cost_chart.png`;
+}
+
+/** The report with the chart shown under its cost heading (`![alt](file.png)`, a file beside it). */
+export function withChartLink(markdown: string, fileName: string, alt: string): string {
+  const image = `![${alt.replace(/[[\]]/g, '')}](${fileName})`;
+  const heading = '## Cost Analysis Report\n';
+  const at = markdown.indexOf(heading);
+  if (at < 0) return `${markdown.trimEnd()}\n\n${image}\n`;
+  const after = at + heading.length;
+  return `${markdown.slice(0, after)}\n${image}\n${markdown.slice(after)}`;
+}
+
+/** The chart as an API run's `images` entry (Agno's Image: base64 content, MIME type, alt text). */
+export function runImageOf(chart: RunChart, id: string): RunImage {
+  return {
+    id,
+    content: chart.png.toString('base64'),
+    mime_type: 'image/png',
+    format: 'png',
+    alt_text: chart.alt,
+    width: chart.width,
+    height: chart.height,
+  };
+}
