@@ -9,6 +9,8 @@ import { PROMPTS } from './prompts.js';
 import { renderSharedSummary, renderSummary } from './report.js';
 import type { Intake } from './schemas.js';
 import type { Recommendation, RecalledMemory, TeamEventListener } from './types.js';
+import { taxFollowUp } from './tax-follow-up.js';
+import { taxUrls } from './taxes.js';
 import { untrusted } from './untrusted.js';
 
 /** Public knowledge retrieved by similarity (issue: knowledge base); optional. */
@@ -29,6 +31,8 @@ export async function answerFollowUp(args: {
   resolver: CityResolver;
   knowledge?: KnowledgeLookup;
   intake: Intake;
+  /** The asker's annual income as known now (message, profile, memories): tax estimates use it. */
+  income?: number | null;
   last: Recommendation;
   /** False when `last` was made for someone else in the thread: then only its sourced parts are used. */
   lastIsTheirs: boolean;
@@ -73,6 +77,12 @@ export async function answerFollowUp(args: {
     } catch (err) {
       data.push(`(City research could not be fetched again: ${describeError(err)})`);
     }
+  }
+  // Taxes and the equivalent salary are computed by code and shown as they are (tax-follow-up.ts).
+  const computed = await taxFollowUp({ message: args.message, last, tool: args.tools.stateTaxes, income: args.income ?? null });
+  if (computed) {
+    data.push(`Computed by movebot from the cited pages (restate, do not recompute; it is shown to the user after your answer):\n${computed}`);
+    fetched.push(...taxUrls(last.taxes), ...[...computed.matchAll(/\((https:\/\/taxfoundation\.org\/[^)\s]+)\)/g)].map((m) => m[1]!));
   }
   if (args.knowledge) {
     // Shared by every thread: here "what did people say about traffic?" means this thread's cities.
@@ -122,6 +132,11 @@ export async function answerFollowUp(args: {
     (delta) => show(grounder.push(delta)),
   );
   show(grounder.end());
+  if (computed) {
+    const tail = `${shown.trim() ? '\n\n' : ''}${computed}`;
+    shown += tail;
+    args.emit({ type: 'content_delta', text: tail });
+  }
   return shown.trim();
 }
 
@@ -132,6 +147,7 @@ function sourcesOf(r: Recommendation): string[] {
     ...(r.sentiment.status === 'ok' ? r.sentiment.data.sources.map((s) => s.url) : []),
     ...(r.migration.status === 'ok' ? r.migration.data.sources.map((s) => s.url) : []),
     ...r.quotes.map((q) => q.url),
+    ...taxUrls(r.taxes),
   ];
 }
 
