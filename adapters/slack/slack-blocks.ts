@@ -182,7 +182,7 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustifi
 
   if (r.taxes) {
     blocks.push({ type: 'divider' }, ...textBlocks('**🧾 State taxes**'));
-    blocks.push(...textBlocks(taxLines(r.taxes, r.from, r.to, savedDetails ? null : r.profile.annual_income).join('\n')));
+    blocks.push(...textBlocks(taxLines(r.taxes, r.from, r.to, savedDetails ? null : undefined).join('\n')));
   }
 
   blocks.push({ type: 'divider' }, ...textBlocks('**🌆 Vibe**'));

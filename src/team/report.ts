@@ -47,7 +47,7 @@ export function renderReport(r: Recommendation, options: RenderOptions = {}): st
     return lines;
   }));
 
-  if (r.taxes) out.push('## State Taxes', '', ...taxLines(r.taxes, r.from, r.to, options.shared ? null : r.profile.annual_income), '');
+  if (r.taxes) out.push('## State Taxes', '', ...taxLines(r.taxes, r.from, r.to, options.shared ? null : undefined), '');
 
   out.push('## Sentiment & Lifestyle Analysis Report', '');
   out.push(...section(r.sentiment, (s) => {

@@ -131,10 +131,14 @@ export function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, i
   return lines;
 }
 
-/** The whole taxes section as Markdown lines, for the report and for follow-ups. */
-export function taxLines(s: Section<TaxesSection>, from: CityRef, to: CityRef, income: number | null): string[] {
+/**
+ * The whole taxes section as Markdown lines, for the report and for follow-ups. `income` undefined: the
+ * one the section was made with; null: no estimate (a shared place, or unknown).
+ */
+export function taxLines(s: Section<TaxesSection>, from: CityRef, to: CityRef, income?: number | null): string[] {
   if (s.status !== 'ok') return [`_Unavailable: ${s.reason}._`];
-  return [stateLine(s.data.from, from), '', stateLine(s.data.to, to), '', ...estimateLines(s.data, from, to, income)];
+  const on = income === undefined ? s.data.annualIncome : income;
+  return [stateLine(s.data.from, from), '', stateLine(s.data.to, to), '', ...estimateLines(s.data, from, to, on)];
 }
 
 /** One short line for the chat summary. */
