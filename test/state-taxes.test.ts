@@ -100,6 +100,15 @@ describe('state taxes and take-home pay', () => {
     expect(`${markdown}${text}`).not.toMatch(/6\.9%|flat 1%|0\.01%/);
     const urls = team.fakes.firecrawl.requests.map((x) => x.url);
     expect(urls).toEqual(expect.arrayContaining([IL, CO]));
+    // The pages are cached with the knowledge base, under their own source, without the injected line.
+    await team.runtime.cache.idle();
+    const { rows } = await team.runtime.db.query<{ source_url: string; content: string }>(
+      `SELECT d.source_url, c.content FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+       WHERE d.source_kind = 'tax-foundation' ORDER BY d.source_url`,
+    );
+    expect(rows.map((x) => x.source_url)).toEqual(expect.arrayContaining([CO, IL]));
+    expect(rows.map((x) => x.content).join('\n')).toContain('Colorado has a flat 4.40 percent individual income tax rate.');
+    expect(rows.map((x) => x.content).join('\n')).not.toMatch(/Ignore previous instructions/);
   });
 
   it('answers "what about taxes?" from the analysis with the estimate on the income given in the follow-up', async () => {

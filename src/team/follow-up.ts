@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { CityResolver } from '../tools/city-resolver.js';
+import { STATES } from '../tools/us-states.js';
 import { formatResults, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
 import { createGrounder, figureSource } from './grounding.js';
@@ -86,7 +87,8 @@ export async function answerFollowUp(args: {
   }
   if (args.knowledge) {
     // Shared by every thread: here "what did people say about traffic?" means this thread's cities.
-    const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '']).filter(Boolean);
+    // The state names let the Tax Foundation pages of the two states count too.
+    const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '', (c.state && STATES[c.state]) || '']).filter(Boolean);
     const hits = await args.knowledge(args.message, { about }).catch(() => []);
     if (hits.length) data.push(untrusted('knowledge-base', hits.map((h) => `${h.url}\n${h.content}`).join('\n\n'), 6_000));
     fetched.push(...hits.map((h) => h.url));
