@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { renderAnswerMessages } from '../adapters/slack/slack-blocks.js';
+import { answerText } from '../adapters/discord/render.js';
 import { RecommendationSchema } from '../src/team/schemas.js';
 import { costFactor, equivalentSalaryText } from '../src/team/equivalent-salary.js';
 import { renderReport, renderSummary } from '../src/team/report.js';
@@ -104,6 +106,15 @@ describe('the taxes section in a recommendation', () => {
     expect(renderSummary(austinSf)).toContain('est. $3,517/yr more on $75,000 (single filer)');
     expect(renderSummary(austinSf, { shared: true })).not.toContain('$75,000');
     expect(renderReport(austinSf, { shared: true })).not.toContain('$3,517');
+  });
+
+  it('shows the taxes in Slack blocks and in the Discord text, with the source link', () => {
+    const answer = { outcome: { kind: 'recommendation' as const, text: renderSummary(austinSf), recommendation: austinSf, markdown: renderReport(austinSf) } };
+    const slack = JSON.stringify(renderAnswerMessages(answer));
+    expect(slack).toContain('State taxes');
+    expect(slack).toContain('<https://taxfoundation.org/location/california/|Tax Foundation: California>');
+    expect(slack).toContain('San Francisco, CA: $3,517 a year');
+    expect(answerText(answer)).toContain('**State taxes:** Texas income tax none · California income tax graduated, 1% to 13.3%');
   });
 
   it("says so when the taxes could not be read, without hiding the rest", () => {
