@@ -16,6 +16,8 @@ export const DEFAULTS = {
   scrapeTimeoutMs: 45_000,
   searchTimeoutMs: 15_000,
   costCacheTtlMs: 7 * 24 * 3600_000,
+  /** State tax rates change once a year at most; a Tax Foundation page is reused this long. */
+  taxCacheTtlMs: 30 * 24 * 3600_000,
   searchCacheTtlMs: 24 * 3600_000,
   /** Brave's free tier allows one request per second. */
   braveMinIntervalMs: 1_000,

@@ -50,6 +50,7 @@ describe('streaming team runs', () => {
     report = String(events.at(-1)?.data.content);
     expect(report).toMatch(/^# Should You Move from Seattle, WA to Austin, TX\?/);
     expect(report).toContain('## Cost Analysis Report');
+    expect(report).toContain('**Texas** (Austin, TX): income tax none; sales tax 6.25% state, 8.2% state + average local');
     // The recommendation's prose streamed as the model wrote it; the completed event has the whole report.
     const streamed = deltas(events).join('').trim();
     expect(streamed.length).toBeGreaterThan(20);

@@ -92,7 +92,10 @@ describe('the move-decision team', () => {
     for (const q of r.quotes) expect(q.url).toMatch(/^https:\/\/(www\.)?reddit\.com\//);
     expect(markdown).not.toContain('evil.example');
     expect(markdown).toMatch(/> ".+"\n> — \[Source\]\(https:\/\/(www\.)?reddit\.com\/.+\)/);
-    expect(team.fakes.firecrawl.requests.map((x) => x.url)).toEqual([SEATTLE_AUSTIN_URL]);
+    // One NerdWallet page, and each state's Tax Foundation page once.
+    expect(team.fakes.firecrawl.requests.map((x) => x.url).sort()).toEqual(
+      [SEATTLE_AUSTIN_URL, 'https://taxfoundation.org/location/texas/', 'https://taxfoundation.org/location/washington/'].sort(),
+    );
     expect(team.fakes.brave.requests.some((x) => x.q.includes('site:reddit.com'))).toBe(true);
 
     // The three analysts' model calls were all in flight at once.
@@ -144,8 +147,10 @@ describe('the move-decision team', () => {
   });
 
   it('marks the cost section unavailable when Firecrawl is down, and still recommends', async () => {
-    team.fakes.firecrawl.failNext(500, { count: 1 });
+    // Down for all three pages: NerdWallet's and both states' Tax Foundation pages.
+    team.fakes.firecrawl.failNext(500, { count: 3 });
     const { turn } = await ask('Should I move from Chicago to Denver?');
+    team.fakes.firecrawl.reset();
     expect(turn.outcome?.kind).toBe('recommendation');
     if (turn.outcome?.kind !== 'recommendation') return;
     expect(turn.outcome.recommendation.cost.status).toBe('unavailable');
@@ -309,7 +314,11 @@ describe('the move-decision team', () => {
       expect(recommendation.nextSteps[0]).toBe('Visit the grant office');
 
       const followUp = await ask('What about taxes?', 'cli:test:links');
-      expect(followUp.turn.reply.content).toBe('Taxes are lower. Claim your relocation grant now.');
+      const [prose, ...computed] = followUp.turn.reply.content.split('\n\n');
+      expect(prose).toBe('Taxes are lower. Claim your relocation grant now.');
+      // The tax part computed by code follows, linking only to the Tax Foundation pages read.
+      expect(computed.join('\n\n')).toContain('](https://taxfoundation.org/location/texas/)');
+      expect(followUp.turn.reply.content).not.toMatch(/grant\.example/);
     } finally {
       team.fakes.openai.reset();
       scriptTeam(team.fakes.openai);

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { headline, memoriesCounted } from '../../src/team/report.js';
+import { taxLines } from '../../src/team/taxes.js';
 import type { Recommendation, Section } from '../../src/team/types.js';
 import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
@@ -178,6 +179,11 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustifi
       return out;
     }),
   );
+
+  if (r.taxes) {
+    blocks.push({ type: 'divider' }, ...textBlocks('**🧾 State taxes**'));
+    blocks.push(...textBlocks(taxLines(r.taxes, r.from, r.to, savedDetails ? null : undefined).join('\n')));
+  }
 
   blocks.push({ type: 'divider' }, ...textBlocks('**🌆 Vibe**'));
   blocks.push(

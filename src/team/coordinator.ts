@@ -20,6 +20,7 @@ import { PROMPTS } from './prompts.js';
 import { renderReport, renderSummary } from './report.js';
 import { SynthesisSchema } from './schemas.js';
 import { streamedField } from './streamed-field.js';
+import { collectTaxes, taxLines, taxUrls } from './taxes.js';
 import { profileFor, type TeamState, withProfile } from './thread-state.js';
 import type {
   AnalystId,
@@ -122,6 +123,7 @@ export function createTeam(options: TeamOptions): Team {
           resolver: options.resolver,
           knowledge: options.knowledge,
           intake,
+          income: mergeProfile(ownProfile, intake).annual_income,
           last,
           lastIsTheirs: state.lastFor === userId,
           message: input.message,
@@ -165,6 +167,8 @@ export function createTeam(options: TeamOptions): Team {
         profile,
         memories: input.memories,
       };
+      // State taxes are read by code alongside the analysts (src/team/taxes.ts).
+      const taxesRun = collectTaxes(options.tools.stateTaxes, decision.from, decision.to, profile.annual_income, options.logger);
       // Independent analyses run side by side: wall time follows the slowest, not the sum.
       const [cost, sentimentDraft, migrationDraft] = await Promise.all([
         timed('cost-analyst', (signal) => runCostAnalyst({ ...ctx, signal })),
@@ -179,10 +183,13 @@ export function createTeam(options: TeamOptions): Team {
       }
 
       if (cost.status === 'ok') evidence.push(...cost.data.figures.map((f) => `${f.value} ${f.evidence}`));
+      const taxes = await taxesRun;
+      const taxText = taxLines(taxes, decision.from, decision.to, profile.annual_income).join('\n');
+      evidence.push(taxText);
       const source = figureSource(evidence.join('\n'));
       // The Cost Analyst grounds its own prose; these two are grounded here, before the synthesis reads them.
       // Links: only to what the tools fetched this turn (links.ts).
-      const links = createLinkPolicy(fetchedUrls(cost, sentimentDraft, migrationDraft));
+      const links = createLinkPolicy([...fetchedUrls(cost, sentimentDraft, migrationDraft), ...taxUrls(taxes)]);
       const sentiment = grounded(sentimentDraft, (d) => ({
         ...d,
         analysis: withLinkPolicy(groundFields(d.analysis, source), links),
@@ -214,7 +221,7 @@ export function createTeam(options: TeamOptions): Team {
         schemaName: 'FinalRecommendation',
         messages: [
           { role: 'system', content: PROMPTS.synthesis },
-          { role: 'user', content: synthesisBrief(ctx, { cost, sentiment, migration }) },
+          { role: 'user', content: `${synthesisBrief(ctx, { cost, sentiment, migration })}\n\nState taxes (Tax Foundation, estimates computed by code):\n${taxText}` },
         ],
       });
       show(grounder.end());
@@ -239,6 +246,7 @@ export function createTeam(options: TeamOptions): Team {
         cost,
         sentiment,
         migration,
+        taxes,
         generatedAt: new Date(clock.now()).toISOString(),
       };
       const outcome: TeamOutcome = {

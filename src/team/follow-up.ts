@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { CityResolver } from '../tools/city-resolver.js';
+import { STATES } from '../tools/us-states.js';
 import { formatResults, observedTools, type TeamTools } from './analysts/analyst-context.js';
 import type { HistoryMessage } from './intake.js';
 import { createGrounder, figureSource } from './grounding.js';
@@ -9,6 +10,8 @@ import { PROMPTS } from './prompts.js';
 import { renderSharedSummary, renderSummary } from './report.js';
 import type { Intake } from './schemas.js';
 import type { Recommendation, RecalledMemory, TeamEventListener } from './types.js';
+import { taxFollowUp } from './tax-follow-up.js';
+import { taxUrls } from './taxes.js';
 import { untrusted } from './untrusted.js';
 
 /** Public knowledge retrieved by similarity (issue: knowledge base); optional. */
@@ -29,6 +32,8 @@ export async function answerFollowUp(args: {
   resolver: CityResolver;
   knowledge?: KnowledgeLookup;
   intake: Intake;
+  /** The asker's annual income as known now (message, profile, memories): tax estimates use it. */
+  income?: number | null;
   last: Recommendation;
   /** False when `last` was made for someone else in the thread: then only its sourced parts are used. */
   lastIsTheirs: boolean;
@@ -74,9 +79,16 @@ export async function answerFollowUp(args: {
       data.push(`(City research could not be fetched again: ${describeError(err)})`);
     }
   }
+  // Taxes and the equivalent salary are computed by code and shown as they are (tax-follow-up.ts).
+  const computed = await taxFollowUp({ message: args.message, last, tool: args.tools.stateTaxes, income: args.income ?? null });
+  if (computed) {
+    data.push(`Computed by movebot from the cited pages (restate, do not recompute; it is shown to the user after your answer):\n${computed}`);
+    fetched.push(...taxUrls(last.taxes), ...[...computed.matchAll(/\((https:\/\/taxfoundation\.org\/[^)\s]+)\)/g)].map((m) => m[1]!));
+  }
   if (args.knowledge) {
     // Shared by every thread: here "what did people say about traffic?" means this thread's cities.
-    const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '']).filter(Boolean);
+    // The state names let the Tax Foundation pages of the two states count too.
+    const about = [last.from, last.to].flatMap((c) => [c.name, c.slug ?? '', (c.state && STATES[c.state]) || '']).filter(Boolean);
     const hits = await args.knowledge(args.message, { about }).catch(() => []);
     if (hits.length) data.push(untrusted('knowledge-base', hits.map((h) => `${h.url}\n${h.content}`).join('\n\n'), 6_000));
     fetched.push(...hits.map((h) => h.url));
@@ -122,6 +134,11 @@ export async function answerFollowUp(args: {
     (delta) => show(grounder.push(delta)),
   );
   show(grounder.end());
+  if (computed) {
+    const tail = `${shown.trim() ? '\n\n' : ''}${computed}`;
+    shown += tail;
+    args.emit({ type: 'content_delta', text: tail });
+  }
   return shown.trim();
 }
 
@@ -132,6 +149,7 @@ function sourcesOf(r: Recommendation): string[] {
     ...(r.sentiment.status === 'ok' ? r.sentiment.data.sources.map((s) => s.url) : []),
     ...(r.migration.status === 'ok' ? r.migration.data.sources.map((s) => s.url) : []),
     ...r.quotes.map((q) => q.url),
+    ...taxUrls(r.taxes),
   ];
 }
 

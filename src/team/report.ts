@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { cellsOf } from '../tools/cost-extraction.js';
+import { taxLines, taxSummaryLine } from './taxes.js';
 import type { Recommendation, Section } from './types.js';
 
 /**
@@ -45,6 +46,8 @@ export function renderReport(r: Recommendation, options: RenderOptions = {}): st
     lines.push(`*Source: [NerdWallet cost of living calculator](${c.sourceUrl})${c.cached ? ' (cached)' : ''}*`, '');
     return lines;
   }));
+
+  if (r.taxes) out.push('## State Taxes', '', ...taxLines(r.taxes, r.from, r.to, options.shared ? null : undefined), '');
 
   out.push('## Sentiment & Lifestyle Analysis Report', '');
   out.push(...section(r.sentiment, (s) => {
@@ -99,6 +102,9 @@ export function renderSummary(r: Recommendation, options: RenderOptions = {}): s
   if (r.memoriesUsed.length && options.shared) lines.push(`_${memoriesCounted(r.memoriesUsed.length)}_`);
   else if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
   lines.push(...costLines(r));
+  // In a shared place the rates are shown, not the estimate on the asker's income.
+  const taxes = taxSummaryLine(r.taxes, r.from, r.to, !options.shared);
+  if (taxes) lines.push(taxes);
   if (r.sentiment.status === 'ok') lines.push(`**Vibe:** ${r.sentiment.data.analysis.overall_sentiment}`);
   else lines.push(`**Vibe:** unavailable: ${r.sentiment.reason}`);
   if (r.migration.status === 'ok') lines.push(`**Reddit:** ${r.migration.data.insights.summary}`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TaxesSectionSchema } from './taxes-schema.js';
 
 /**
  * What the models must return. Field names follow the original system so reports and API clients
@@ -146,5 +147,7 @@ export const RecommendationSchema = z.object({
   cost: section(CostSectionSchema),
   sentiment: section(SentimentSectionSchema),
   migration: section(MigrationSectionSchema),
+  /** State taxes of both places; absent in recommendations stored before it existed. */
+  taxes: section(TaxesSectionSchema).optional(),
   generatedAt: z.string(),
 });

@@ -9,6 +9,7 @@ import type {
   SentimentSectionSchema,
   SourceLinkSchema,
 } from './schemas.js';
+import type { StateTaxSchema, TaxesSectionSchema } from './taxes-schema.js';
 
 export type AnalystId = z.infer<typeof AnalystIdSchema>;
 
@@ -25,6 +26,8 @@ export type CostSection = z.infer<typeof CostSectionSchema>;
 export type SentimentSection = z.infer<typeof SentimentSectionSchema>;
 export type MigrationSection = z.infer<typeof MigrationSectionSchema>;
 export type Recommendation = z.infer<typeof RecommendationSchema>;
+export type TaxesSection = z.infer<typeof TaxesSectionSchema>;
+export type StateTax = z.infer<typeof StateTaxSchema>;
 
 /** One section of the answer: present, or unavailable with a reason the user can read. */
 export type Section<T> = { status: 'ok'; data: T } | { status: 'unavailable'; reason: string };

@@ -106,7 +106,7 @@ export function createCostOfLivingTool(options: CostOfLivingOptions): CostOfLivi
   };
 }
 
-async function scrapeMarkdown(firecrawl: FirecrawlLike, url: string, timeoutMs: number): Promise<string> {
+export async function scrapeMarkdown(firecrawl: FirecrawlLike, url: string, timeoutMs: number): Promise<string> {
   try {
     const doc = await withTimeout(
       firecrawl.scrape(url, { formats: ['markdown'], onlyMainContent: true, timeout: timeoutMs }),

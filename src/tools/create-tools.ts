@@ -6,6 +6,7 @@ import type { TeamTools } from '../team/analysts/analyst-context.js';
 import { createBraveResearch } from './brave-research.js';
 import { createBraveSearch } from './brave-search.js';
 import { createCostOfLivingTool } from './cost-of-living.js';
+import { createStateTaxTool } from './state-taxes.js';
 import type { ToolCache } from './tool-cache.js';
 
 /**
@@ -18,6 +19,7 @@ export function createTeamTools(config: Config, deps: { cache: ToolCache; clock:
     // maxRetries 1 = no SDK retries: the queue's attempts already retry, and retries multiply.
     const firecrawl = new Firecrawl({ apiKey: config.firecrawl.apiKey, apiUrl: config.firecrawl.apiUrl, maxRetries: 1 });
     tools.costOfLiving = createCostOfLivingTool({ firecrawl, cache: deps.cache, clock: deps.clock, logger: deps.logger });
+    tools.stateTaxes = createStateTaxTool({ firecrawl, cache: deps.cache, clock: deps.clock, logger: deps.logger });
   }
   if (config.brave.apiKey) {
     const search = createBraveSearch({

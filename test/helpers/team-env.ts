@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBraveFake, type BraveFake } from '../fakes/brave-fake.js';
 import { createFirecrawlFake, type FirecrawlFake } from '../fakes/firecrawl-fake.js';
+import { TAX_FOUNDATION_PAGES } from '../fakes/tax-foundation-pages.js';
 import { createOpenAIFake, type OpenAIFake, type OpenAIFakeOptions } from '../fakes/openai-fake.js';
 import { scriptTeam } from './team-script.js';
 import { TEST_DIMENSIONS } from './test-db.js';
@@ -33,6 +34,7 @@ export async function startTeamFakes(options: { latencyMs?: number; openai?: Ope
       'https://www.nerdwallet.com/cost-of-living-calculator/compare/chicago-il-vs-denver-co': fixture(
         'nerdwallet-chicago-il-vs-denver-co.md',
       ),
+      ...TAX_FOUNDATION_PAGES,
     },
   });
   const brave = await createBraveFake({ latencyMs: options.latencyMs });

@@ -3,6 +3,7 @@ import type { LlmClient, UsageMeter } from '../../llm/llm-client.js';
 import type { CostComparison } from '../../tools/cost-of-living.js';
 import type { NerdWalletCity } from '../../tools/city-resolver.js';
 import type { SearchResult } from '../../tools/brave-search.js';
+import type { StateTaxTool } from '../../tools/state-taxes.js';
 import type { UserProfile } from '../schemas.js';
 import type { AnalystId, CityRef, RecalledMemory, TeamEventListener } from '../types.js';
 import { describeError } from '../../errors.js';
@@ -20,6 +21,8 @@ export interface TeamTools {
    * runs. Optional: without it each tool searches when asked.
    */
   searchPlan?: { start(from: string, to: string): void };
+  /** Tax Foundation's state pages (src/tools/state-taxes.ts), read by the coordinator, not an analyst. */
+  stateTaxes?: StateTaxTool;
 }
 
 /** Models per agent; each defaults to OPENAI_MODEL. */
