@@ -26,23 +26,23 @@ export function comparisonRows(c: Comparison): ComparisonRow[] {
   const rows: ComparisonRow[] = [
     { label: 'Verdict', values: ranked.map((r) => `${headline(r.recommendation)} (${r.confidence})`) },
   ];
-  const labels: string[] = [];
-  for (const r of ranked) {
-    if (r.cost.status !== 'ok') continue;
-    for (const f of r.cost.data.figures) if (!labels.includes(f.label)) labels.push(f.label);
-  }
-  for (const label of labels) {
-    rows.push({
-      label,
-      values: ranked.map((r) => (r.cost.status === 'ok' ? (r.cost.data.figures.find((f) => f.label === label)?.value ?? '—') : 'unavailable')),
-    });
-  }
+  // The page names its destination in labels and values ("Housing (Austin, TX)", "38% lower in Austin, TX"):
+  // without it, the same row of each page lines up; the origin's own figures are the same on every page.
+  const figures = ranked.map((r) =>
+    r.cost.status === 'ok'
+      ? r.cost.data.figures.map((f) => ({ label: f.label.replace(r.to.display, 'destination'), value: f.value.replace(` in ${r.to.display}`, '') }))
+      : undefined,
+  );
+  const labels = [...new Set(figures.flatMap((f) => f?.map((x) => x.label) ?? []))].filter((l) => !l.includes(`(${c.from.display})`));
   rows.push({
     label: 'Livability',
     values: ranked.map((r) =>
       r.sentiment.status === 'ok' && r.sentiment.data.analysis.livability_score != null ? `${r.sentiment.data.analysis.livability_score}/10` : '—',
     ),
   });
+  for (const label of labels) {
+    rows.push({ label, values: figures.map((f) => (f ? (f.find((x) => x.label === label)?.value ?? '—') : 'unavailable')) });
+  }
   return rows;
 }
 

@@ -103,7 +103,8 @@ export function namedPair(
   intake: Intake,
 ): Recommendation | undefined {
   if (!comparison) return undefined;
-  const text = ` ${normaliseCityText(message)} `;
+  // "Denver's weather" names Denver.
+  const text = ` ${normaliseCityText(message.replace(/['’]s\b/gi, ''))} `;
   const asked = intake.desired_city ? resolver.resolve(intake.desired_city) : undefined;
   const found = comparison.destinations.find(({ to }) => {
     if (asked?.kind === 'found' && to.slug === asked.city.url_format) return true;
