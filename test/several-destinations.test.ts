@@ -58,14 +58,23 @@ describe('several destinations from one origin', () => {
     expect(team.fakes.firecrawl.requests.some((r) => r.url.includes('boise'))).toBe(false);
   });
 
-  it('asks back about just the unclear destination and analyses nothing yet', async () => {
-    const { turn } = await ask('Should I move from Seattle to Austin or Columbus?');
+  it('asks back about just the unclear destination, then compares both with the answer', async () => {
+    const { turn, threadKey } = await ask('Should I move from Seattle to Austin or Columbus?');
     expect(turn.outcome?.kind).toBe('clarify');
     const text = turn.outcome?.text ?? '';
     expect(text).toMatch(/^Which Columbus do you mean: Columbus, GA or Columbus, OH\?/);
     expect(text).toContain("I'll compare it with Austin once I know.");
     expect(text).not.toMatch(/Which Austin/);
     expect(team.fakes.firecrawl.requests).toHaveLength(0);
+
+    const { turn: answered } = await ask('Columbus, OH', threadKey);
+    if (answered.outcome?.kind !== 'recommendation') throw new Error(`got ${answered.outcome?.kind}`);
+    expect(answered.outcome.comparison?.destinations.map((d) => d.to.display)).toEqual(['Austin, TX', 'Columbus, OH']);
+    // NerdWallet's page for this pair is not in the fake: that destination's cost reads unavailable, the rest stands.
+    expect(team.fakes.firecrawl.requests.map((r) => r.url)).toContain(
+      'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-columbus-oh',
+    );
+    expect(answered.outcome.markdown).toMatch(/\| Housing \| 38% lower \| unavailable \|/);
   });
 
   it('answers a follow-up about the destination it names', async () => {

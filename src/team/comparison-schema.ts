@@ -27,3 +27,11 @@ export const ComparisonSchema = z.object({
   generatedAt: z.string(),
 });
 export type Comparison = z.infer<typeof ComparisonSchema>;
+
+/** A comparison waiting on the user's answer about one unclear destination (`unclear` indexes `destinations`). */
+export const PendingDestinationsSchema = z.object({
+  from: z.string(),
+  destinations: z.array(z.string()).min(2),
+  unclear: z.number().int().min(0),
+});
+export type PendingDestinations = z.infer<typeof PendingDestinationsSchema>;

@@ -3,7 +3,7 @@ import { MovebotError } from '../errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
-import { type Comparison, RankingDraftSchema } from './comparison-schema.js';
+import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
 import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
 import { limitNote, type DestinationList } from './destinations.js';
 import { createGrounder, figureSource, groundFields } from './grounding.js';
@@ -23,6 +23,8 @@ export type PairRun = (
 export interface ComparisonResult {
   outcome: TeamOutcome;
   comparison?: Comparison;
+  /** Set when one destination was asked back about: the comparison resumes with the answer. */
+  pending?: PendingDestinations;
   usage: TokenUsage;
   costUsd: number;
   timings: Record<string, number>;
@@ -52,12 +54,13 @@ export async function runComparison(args: {
     return { outcome: { kind: 'clarify', reason: 'missing_city', text }, ...zero };
   }
   // Each destination is settled as it would be alone: the first unclear one is asked about, by itself.
-  for (const to of list.destinations) {
+  for (const [unclear, to] of list.destinations.entries()) {
     const decision = decideCities(resolver, { ...args.profile, current_city: from, desired_city: to });
     if (decision.kind === 'clarify') {
       const others = list.destinations.filter((d) => d !== to);
       const text = `${decision.text} (I'll compare it with ${others.join(' and ')} once I know.)`;
-      return { outcome: { kind: 'clarify', reason: decision.reason, text }, ...zero };
+      const pending = { from, destinations: list.destinations, unclear };
+      return { outcome: { kind: 'clarify', reason: decision.reason, text }, pending, ...zero };
     }
   }
 

@@ -15,7 +15,7 @@ import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { createGrounder, figureSource, groundFields } from './grounding.js';
 import { runComparison, withPairRuns } from './comparison.js';
-import { namedPair, pairIntake, readDestinations } from './destinations.js';
+import { namedPair, pairIntake, readDestinations, resumeDestinations } from './destinations.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { createLinkPolicy, withLinkPolicy } from './links.js';
 import { PROMPTS } from './prompts.js';
@@ -109,7 +109,10 @@ export function createTeam(options: TeamOptions): Team {
         resolver: options.resolver,
       });
       timings.intake = clock.now() - started;
-      const list = input.pair ? undefined : readDestinations(options.resolver, input.message, intake);
+      const list = input.pair
+        ? undefined
+        : (readDestinations(options.resolver, input.message, intake) ??
+          resumeDestinations(options.resolver, state.pendingDestinations, input.message, intake));
       if (list) {
         const profile = mergeProfile(ownProfile, { ...intake, current_city: list.from, desired_city: list.destinations[0] ?? null });
         const result = await runComparison({
@@ -118,7 +121,7 @@ export function createTeam(options: TeamOptions): Team {
           profile,
           runPair: (from, to, pairEmit) => team.run({ ...input, pair: { from, to }, state: { profiles: state.profiles }, emit: pairEmit }),
         });
-        const next = withProfile(state, userId, profile);
+        const next = { ...withProfile(state, userId, profile), pendingDestinations: result.pending };
         const { comparison, outcome } = result;
         const after = comparison && outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
         return withPairRuns(done(outcome, after), result);
@@ -266,7 +269,7 @@ export function createTeam(options: TeamOptions): Team {
         recommendation,
         markdown: renderReport(recommendation),
       };
-      return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId, comparison: undefined });
+      return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId, comparison: undefined, pendingDestinations: undefined });
 
       async function timed<T>(
         analyst: AnalystId,

@@ -2,7 +2,7 @@ import { TEAM } from '../constants.js';
 import { extractCityPair } from '../tools/city-pair.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import { stateCode } from '../tools/us-states.js';
-import type { Comparison } from './comparison-schema.js';
+import type { Comparison, PendingDestinations } from './comparison-schema.js';
 import { type Intake, IntakeSchema } from './schemas.js';
 import type { Recommendation } from './types.js';
 
@@ -116,4 +116,26 @@ export function namedPair(
 /** What a pair of a several-destination turn starts from instead of an intake call. */
 export function pairIntake(pair: { from: string; to: string }): Intake {
   return IntakeSchema.parse({ current_city: pair.from, desired_city: pair.to, intent: 'compare' });
+}
+
+/**
+ * The answer to "Which Columbus do you mean?" asked about one of several destinations: the list with
+ * that one settled, when the reply (or the model's reading of it) names a listed city of that name.
+ */
+export function resumeDestinations(
+  resolver: CityResolver,
+  pending: PendingDestinations | undefined,
+  message: string,
+  intake: Intake,
+): DestinationList | undefined {
+  const unclear = pending?.destinations[pending.unclear];
+  if (!pending || !unclear) return undefined;
+  for (const reply of [intake.desired_city, intake.current_city, message]) {
+    const r = reply ? resolver.resolve(reply) : undefined;
+    if (r?.kind === 'found' && normaliseCityText(r.city.city) === normaliseCityText(unclear.replace(/,.*$/, ''))) {
+      const destinations = pending.destinations.map((d, i) => (i === pending.unclear ? r.city.display_name : d));
+      return { from: pending.from, destinations, dropped: [] };
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ComparisonSchema } from './comparison-schema.js';
+import { ComparisonSchema, PendingDestinationsSchema } from './comparison-schema.js';
 import { RecommendationSchema, type UserProfile, UserProfileSchema } from './schemas.js';
 
 /**
@@ -18,6 +18,8 @@ export const TeamStateSchema = z.object({
   lastFor: z.string().optional(),
   /** The thread's latest several-destination answer; `last` is then its top-ranked pair. */
   comparison: ComparisonSchema.optional(),
+  /** Destinations asked about together, one of them unclear: the answer about it resumes the comparison. */
+  pendingDestinations: PendingDestinationsSchema.optional(),
   /** State saved before profiles were kept per person: whose facts it holds is unknown, so only its cities are read. */
   profile: UserProfileSchema.optional(),
 });
