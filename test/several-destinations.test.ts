@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../src/conversation/conversation-service.js';
+import type { RunEvent } from '../src/ports/run-events.js';
 import { ComparisonSchema } from '../src/team/comparison-schema.js';
 import { TeamStateSchema } from '../src/team/thread-state.js';
 import { messageText } from './fakes/openai-fake.js';
@@ -11,8 +12,9 @@ const team = useTeamRuntime();
 let thread = 0;
 
 function ask(text: string, threadKey = `cli:multi:${++thread}`) {
+  const events: RunEvent[] = [];
   const message: IncomingMessage = { platform: 'cli', workspace: 'local', threadKey, user: { platformUserId: 'u1' }, text };
-  return team.runtime.conversation.handle(message, {}).then((turn) => ({ turn, threadKey }));
+  return team.runtime.conversation.handle(message, { emit: (e) => events.push(e) }).then((turn) => ({ turn, threadKey, events }));
 }
 
 const scraped = () => team.fakes.firecrawl.requests.map((r) => r.url).sort();
@@ -20,7 +22,31 @@ const chats = (system: string) => team.fakes.openai.chatRequests.filter((r) => r
 
 describe('several destinations from one origin', () => {
   it('compares three destinations side by side and ranks them from the pair results', async () => {
-    const { turn, threadKey } = await ask('Compare Austin, Denver and Raleigh for me, I live in Seattle');
+    // A barrier in the model: each pair's Cost Analyst call is held until all three have arrived, so
+    // pairs run one after another would wait out the deadline one by one (and see fewer than three).
+    let arrived = 0;
+    let release!: () => void;
+    const barrier = new Promise<void>((resolve) => (release = resolve));
+    const deadline = setTimeout(() => release(), 5_000);
+    const seenOnRelease: number[] = [];
+    team.fakes.openai.reset();
+    team.fakes.openai.route({ system: 'You are the Cost Analyst' }, async () => {
+      if (++arrived === 3) release();
+      await barrier;
+      seenOnRelease.push(arrived);
+      return undefined;
+    });
+    scriptTeam(team.fakes.openai);
+    const { turn, threadKey, events } = await ask('Compare Austin, Denver and Raleigh for me, I live in Seattle');
+    clearTimeout(deadline);
+    expect(seenOnRelease).toEqual([3, 3, 3]);
+    // One plan for the question, and only the ranking's prose streamed.
+    expect(events.filter((e) => e.type === 'cities_resolved').map((e) => e.type === 'cities_resolved' && e.to.display)).toEqual([
+      'Austin, TX, Denver, CO, Raleigh, NC',
+    ]);
+    expect(events.filter((e) => e.type === 'synthesizing')).toHaveLength(1);
+    const streamed = events.map((e) => (e.type === 'content_delta' ? e.text : '')).join('');
+    expect(streamed.trim()).toBe('Raleigh, NC saves the most on housing.');
     expect(turn.outcome?.kind).toBe('recommendation');
     if (turn.outcome?.kind !== 'recommendation') return;
     const { comparison, markdown, text } = turn.outcome;

@@ -54,9 +54,11 @@ export async function runComparison(args: {
     return { outcome: { kind: 'clarify', reason: 'missing_city', text }, ...zero };
   }
   // Each destination is settled as it would be alone: the first unclear one is asked about, by itself.
+  const settled: Array<{ from: CityRef; to: CityRef }> = [];
   for (const [unclear, to] of list.destinations.entries()) {
     const decision = decideCities(resolver, { ...args.profile, current_city: from, desired_city: to });
-    if (decision.kind === 'clarify') {
+    if (decision.kind === 'ready') settled.push(decision);
+    else {
       const others = list.destinations.filter((d) => d !== to);
       const text = `${decision.text} (I'll compare it with ${others.join(' and ')} once I know.)`;
       const pending = { from, destinations: list.destinations, unclear };
@@ -64,9 +66,12 @@ export async function runComparison(args: {
     }
   }
 
+  // One plan for the whole question ("Seattle, WA → Austin, TX, Denver, CO"), not one per pair.
+  const to = settled.map((d) => d.to);
+  args.emit({ type: 'cities_resolved', from: settled[0]!.from, to: { name: to.map((c) => c.name).join(', '), display: to.map((c) => c.display).join(', ') } });
   // Only the ranking's justification streams: three pair justifications at once would interleave.
   const quiet = (e: TeamEvent) => {
-    if (e.type !== 'content_delta' && e.type !== 'synthesizing') args.emit(e);
+    if (e.type !== 'content_delta' && e.type !== 'synthesizing' && e.type !== 'cities_resolved') args.emit(e);
   };
   const pairs = await Promise.all(list.destinations.map((to) => args.runPair(from, to, quiet)));
   const recommendations = pairs.map((p) => {

@@ -121,8 +121,10 @@ export function createTeam(options: TeamOptions): Team {
           profile,
           runPair: (from, to, pairEmit) => team.run({ ...input, pair: { from, to }, state: { profiles: state.profiles }, emit: pairEmit }),
         });
-        const next = { ...withProfile(state, userId, profile), pendingDestinations: result.pending };
         const { comparison, outcome } = result;
+        // The thread's destination is the top-ranked one, the pair a follow-up naming none is about.
+        const top = comparison && outcome.kind === 'recommendation' ? outcome.recommendation.to.display : profile.desired_city;
+        const next = { ...withProfile(state, userId, { ...profile, desired_city: top }), pendingDestinations: result.pending };
         const after = comparison && outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
         return withPairRuns(done(outcome, after), result);
       }

@@ -106,10 +106,10 @@ export function namedPair(
   // "Denver's weather" names Denver.
   const text = ` ${normaliseCityText(message.replace(/['’]s\b/gi, ''))} `;
   const asked = intake.desired_city ? resolver.resolve(intake.desired_city) : undefined;
-  const found = comparison.destinations.find(({ to }) => {
-    if (asked?.kind === 'found' && to.slug === asked.city.url_format) return true;
-    return text.includes(` ${normaliseCityText(to.name)} `);
-  });
+  // The words of the message first: the model's reading may echo the thread's profile instead.
+  const found =
+    comparison.destinations.find(({ to }) => text.includes(` ${normaliseCityText(to.name)} `)) ??
+    comparison.destinations.find(({ to }) => asked?.kind === 'found' && to.slug === asked.city.url_format);
   return found?.recommendation;
 }
 
