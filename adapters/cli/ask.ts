@@ -15,6 +15,7 @@ import { describeError } from '../../src/errors.js';
 import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
 import { createRuntime } from '../server/runtime.js';
 import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
+import { comparisonFileName } from '../../src/team/comparison-report.js';
 import { reportFileName } from '../../src/team/report.js';
 import type { RunEvent } from '../../src/ports/run-events.js';
 import { createInMemoryRunEvents } from '../../src/run/in-memory-run-events.js';
@@ -88,7 +89,9 @@ async function main(): Promise<number> {
     if (turn.outcome?.kind === 'recommendation') {
       const dir = resolve(config.reportsDir);
       await mkdir(dir, { recursive: true });
-      const path = join(dir, reportFileName(turn.outcome.recommendation, runtime.clock));
+      const { comparison, recommendation } = turn.outcome;
+      const name = comparison ? comparisonFileName(comparison, runtime.clock) : reportFileName(recommendation, runtime.clock);
+      const path = join(dir, name);
       await writeFile(path, turn.outcome.markdown, 'utf8');
       process.stdout.write(`${path}\n`);
     }
