@@ -22,6 +22,7 @@ import { controlsFor } from '../src/run/answer-actions.js';
 import { createLivePlan } from '../src/run/live-plan.js';
 import type { TurnOutcome } from '../src/run/turn-runner.js';
 import { createProgressBoard } from '../src/team/progress.js';
+import { comparisonFileName } from '../src/team/comparison-report.js';
 import { reportFileName } from '../src/team/report.js';
 import type { TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
@@ -314,7 +315,7 @@ function progressText(board: string, written: string): string {
 /** What of the answer is text in a stream: a recommendation streams its justification (its blocks carry the rest). */
 function streamedText(answer: ChatAnswer): string {
   const { outcome } = answer;
-  if (outcome.kind === 'recommendation') return outcome.recommendation.justification;
+  if (outcome.kind === 'recommendation') return (outcome.comparison ?? outcome.recommendation).justification;
   return outcome.kind === 'error' ? `⚠️ ${outcome.text}` : outcome.text;
 }
 
@@ -344,7 +345,7 @@ export function chatAnswerOf(outcome: TurnOutcome, clock: Clock, runId: string):
 
 /** A recommendation's answer with its report file, and its chart beside it, linked from the report. */
 function withReport(team: Extract<TeamOutcome, { kind: 'recommendation' }>, clock: Clock, chart: RunChart | undefined): ChatAnswer {
-  const fileName = reportFileName(team.recommendation, clock);
+  const fileName = answerFileName(team, clock);
   if (!chart) return { outcome: team, report: { fileName, markdown: team.markdown } };
   const chartName = chartFileName(fileName);
   return {
@@ -370,7 +371,18 @@ function initialText(text: string): string {
 function outcomeFromStored(reply: Message): TeamOutcome {
   const meta = reply.metadata;
   if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
-    return { kind: 'recommendation', text: reply.content, recommendation: meta.recommendation, markdown: meta.report };
+    return {
+      kind: 'recommendation',
+      text: reply.content,
+      recommendation: meta.recommendation,
+      markdown: meta.report,
+      ...(meta.comparison && { comparison: meta.comparison }),
+    };
   }
   return { kind: 'answer', text: reply.content };
+}
+
+/** The report file's name: a comparison's names every destination. */
+function answerFileName(team: Extract<TeamOutcome, { kind: 'recommendation' }>, clock: Clock): string {
+  return team.comparison ? comparisonFileName(team.comparison, clock) : reportFileName(team.recommendation, clock);
 }

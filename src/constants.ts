@@ -121,4 +121,6 @@ export const TEAM = {
   analystTimeoutMs: 120_000,
   /** Earlier messages of the thread the team reads on each turn. */
   historyLimit: 20,
+  /** Destinations one question may compare from one origin; more are named back and the rest dropped. */
+  maxDestinations: 3,
 } as const;

@@ -15,6 +15,7 @@ import { describeError } from '../../src/errors.js';
 import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
 import { createRuntime } from '../server/runtime.js';
 import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
+import { comparisonFileName } from '../../src/team/comparison-report.js';
 import { reportFileName } from '../../src/team/report.js';
 import { chartFileName, withChartLink } from '../../src/charts/run-chart.js';
 import type { RunEvent } from '../../src/ports/run-events.js';
@@ -89,7 +90,8 @@ async function main(): Promise<number> {
     if (turn.outcome?.kind === 'recommendation') {
       const dir = resolve(config.reportsDir);
       await mkdir(dir, { recursive: true });
-      const fileName = reportFileName(turn.outcome.recommendation, runtime.clock);
+      const { comparison, recommendation } = turn.outcome;
+      const fileName = comparison ? comparisonFileName(comparison, runtime.clock) : reportFileName(recommendation, runtime.clock);
       const path = join(dir, fileName);
       let markdown = turn.outcome.markdown;
       if (outcome.chart) {

@@ -3,6 +3,7 @@ import type { AnswerControls, ChatAnswer } from '../../src/ports/chat-adapter.js
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
+import { comparisonContent, comparisonEmbeds } from './render-comparison.js';
 
 const LIMITS = PLATFORM_LIMITS.discord;
 const EMBED_CHUNK = LIMITS.embedChunk;
@@ -17,7 +18,13 @@ export interface DiscordActionRow {
 /** A message body as Discord's REST API takes it (create, edit or interaction webhook edit). */
 export interface DiscordMessageBody {
   content: string;
-  embeds: Array<{ description: string; color?: number; title?: string; image?: { url: string } }>;
+  embeds: Array<{
+    description: string;
+    color?: number;
+    title?: string;
+    image?: { url: string };
+    fields?: Array<{ name: string; value: string; inline?: boolean }>;
+  }>;
   /** Always empty: model output must never ping @everyone, roles or users. */
   allowed_mentions: { parse: [] };
   /** Buttons (Stop, feedback, follow-ups); an empty list removes earlier ones on an edit. */
@@ -93,6 +100,12 @@ const STYLE = { primary: 1, secondary: 2, danger: 4 } as const;
  * as much per message, one embed per message so each stays within the 6,000-character total.
  */
 export function renderAnswer(answer: ChatAnswer): RenderedAnswer {
+  const { outcome } = answer;
+  if (outcome.kind === 'recommendation' && outcome.comparison) {
+    const c = outcome.comparison;
+    const main = { ...body(comparisonContent(c, LIMITS.messageChars)), embeds: comparisonEmbeds(c, EMBED_COLOR), components: renderControls(answer.controls) };
+    return { main, overflow: [] };
+  }
   const text = answerText(answer);
   const components = renderControls(answer.controls);
   if (text.length <= LIMITS.messageChars) return { main: { ...body(text), components }, overflow: [] };
@@ -116,7 +129,7 @@ export function answerText(answer: ChatAnswer): string {
  * justification as it was written, so the answer that replaces them keeps it (as Slack's answer does).
  */
 function withJustification(outcome: Extract<ChatAnswer['outcome'], { kind: 'recommendation' }>): string {
-  const justification = outcome.recommendation.justification.trim();
+  const justification = (outcome.comparison ?? outcome.recommendation).justification.trim();
   if (!justification) return outcome.text;
   const [headline = '', ...rest] = outcome.text.split('\n');
   return [headline, justification, ...rest].join('\n');
@@ -143,7 +156,8 @@ export function renderChart(chart: { fileName: string; alt: string }): DiscordMe
 export function threadName(answerOrStatus: ChatAnswer | string): string {
   if (typeof answerOrStatus !== 'string' && answerOrStatus.outcome.kind === 'recommendation') {
     const { from, to } = answerOrStatus.outcome.recommendation;
-    return truncate(`${from.display} → ${to.display}`, 100);
+    const destinations = answerOrStatus.outcome.comparison?.destinations.map((d) => d.to) ?? [to];
+    return truncate(`${from.display} → ${destinations.map((d) => d.display).join(', ')}`, 100);
   }
   const text = typeof answerOrStatus === 'string' ? answerOrStatus : answerText(answerOrStatus);
   const firstLine = text

@@ -5,6 +5,7 @@ import type { Recommendation, Section } from '../../src/team/types.js';
 import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { splitText } from '../split-text.js';
+import { comparisonBlocks } from './comparison-blocks.js';
 import { escapeMrkdwn, slackLink, slackSafeText, toMrkdwn } from './slack-mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
@@ -29,7 +30,7 @@ export function renderAnswerMessages(answer: ChatAnswer): SlackMessage[] {
   const { outcome } = answer;
   const blocks =
     outcome.kind === 'recommendation'
-      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, true, answer.savedDetails)
+      ? answerBlocks(outcome, answer, true)
       : outcome.kind === 'error'
         ? textBlocks(`:warning: ${outcome.text}`)
         : markdownBlocks(outcome.text);
@@ -44,7 +45,7 @@ export function renderStreamEnd(answer: ChatAnswer): SlackMessage[] {
   const { outcome } = answer;
   const blocks =
     outcome.kind === 'recommendation'
-      ? recommendationBlocks(outcome.recommendation, answer.report !== undefined, false, answer.savedDetails)
+      ? answerBlocks(outcome, answer, false)
       : [];
   return asMessages(answer, [...blocks, ...controlBlocks(answer.controls)]);
 }
@@ -139,6 +140,13 @@ export function markdownBlocks(markdown: string): KnownBlock[] {
 export function textBlocks(markdown: string): KnownBlock[] {
   const mrkdwn = toMrkdwn(markdown.trim() || 'I have no answer to that.');
   return splitText(mrkdwn, LIMITS.blockText).map(section);
+}
+
+/** One destination's blocks, or a several-destination comparison's (comparison-blocks.ts). */
+function answerBlocks(outcome: Extract<ChatAnswer['outcome'], { kind: 'recommendation' }>, answer: ChatAnswer, withJustification: boolean): KnownBlock[] {
+  const hasReport = answer.report !== undefined;
+  if (!outcome.comparison) return recommendationBlocks(outcome.recommendation, hasReport, withJustification, answer.savedDetails);
+  return comparisonBlocks(outcome.comparison, { hasReport, withJustification, savedDetails: answer.savedDetails, markdown: markdownBlocks, text: textBlocks });
 }
 
 /** `savedDetails`: in a shared place, the memories used are counted, never quoted (src/memory/place.ts). */

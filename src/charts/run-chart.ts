@@ -1,6 +1,7 @@
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunImage } from '../ports/run-events.js';
+import type { Comparison } from '../team/comparison-schema.js';
 import type { Recommendation } from '../team/types.js';
 import { type CostChart, type CostChartInput, renderCostChart } from './cost-chart.js';
 
@@ -10,18 +11,30 @@ export type ChartRenderer = (input: CostChartInput) => Promise<CostChart | undef
 /** The chart of a run, rendered once by the turn runner; every surface delivers these same bytes. */
 export type RunChart = CostChart;
 
+/** What the chart compares: every destination of a comparison, or the one of a recommendation, that has cost figures. */
+export function chartInputOf(r: Recommendation | undefined, comparison?: Comparison): CostChartInput | undefined {
+  if (!r) return undefined;
+  const pairs = comparison ? comparison.destinations.map((d) => d.recommendation) : [r];
+  const destinations = pairs.flatMap((p) =>
+    p.cost.status === 'ok' && p.cost.data.figures.length > 0 ? [{ city: p.to.display, figures: p.cost.data.figures }] : [],
+  );
+  return destinations.length > 0 ? { origin: r.from.display, destinations } : undefined;
+}
+
 /**
- * The cost chart of a recommendation, or undefined when it has no percentage figures. Rendering is
- * an extra: a failure is logged and the answer goes out without it.
+ * The cost chart of a recommendation (all of a comparison's destinations), or undefined when it has
+ * no percentage figures. Rendering is an extra: a failure is logged and the answer goes out without it.
  */
 export async function chartOf(
   r: Recommendation | undefined,
   logger: Logger,
   render: ChartRenderer = renderCostChart,
+  comparison?: Comparison,
 ): Promise<RunChart | undefined> {
-  if (r?.cost.status !== 'ok' || r.cost.data.figures.length === 0) return undefined;
+  const input = chartInputOf(r, comparison);
+  if (!input) return undefined;
   try {
-    return await render({ origin: r.from.display, destinations: [{ city: r.to.display, figures: r.cost.data.figures }] });
+    return await render(input);
   } catch (err) {
     logger.warn({ err: describeError(err) }, 'cost chart not rendered; answering without it');
     return undefined;
@@ -33,10 +46,15 @@ export function chartFileName(reportFileName: string): string {
   return `${reportFileName.replace(/_analysis\.md$/, '').replace(/\.md$/, '')}_cost_chart.png`;
 }
 
-/** The report with the chart shown under its cost heading (`![alt](file.png)`, a file beside it). */
+/**
+ * The report with the chart shown under its cost heading (`![alt](file.png)`, a file beside it); in a
+ * comparison's report, under the side-by-side table.
+ */
 export function withChartLink(markdown: string, fileName: string, alt: string): string {
   const image = `![${alt.replace(/[[\]]/g, '')}](${fileName})`;
-  const heading = '## Cost Analysis Report\n';
+  const why = markdown.indexOf('\n## Why This Order\n');
+  if (why >= 0) return `${markdown.slice(0, why)}\n${image}\n${markdown.slice(why)}`;
+  const heading = '\n## Cost Analysis Report\n';
   const at = markdown.indexOf(heading);
   if (at < 0) return `${markdown.trimEnd()}\n\n${image}\n`;
   const after = at + heading.length;

@@ -159,10 +159,13 @@ export function createConversationService(deps: {
       // Made with this user's memories: never read back into anyone else's turn (historyFor).
       usedMemories: memories.length > 0,
       ...(outcome.kind === 'recommendation' ? { report: outcome.markdown, recommendation: outcome.recommendation } : {}),
+      ...(outcome.kind === 'recommendation' && outcome.comparison ? { comparison: outcome.comparison } : {}),
     };
     const reply = await storeReply(turn, outcome.text, metadata);
     const title =
-      outcome.kind === 'recommendation' ? `${outcome.recommendation.from.display} → ${outcome.recommendation.to.display}` : undefined;
+      outcome.kind === 'recommendation'
+        ? `${outcome.recommendation.from.display} → ${(outcome.comparison?.destinations.map((d) => d.to) ?? [outcome.recommendation.to]).map((c) => c.display).join(', ')}`
+        : undefined;
     await store.updateSession(session.id, { state: { team: result.state }, title });
     await store.finishRun(run.id, {
       status: 'completed',

@@ -1,6 +1,7 @@
 import { withChartLink } from '../charts/run-chart.js';
 import type { ChatAnswer } from '../ports/chat-adapter.js';
 import type { Place } from '../ports/memory-store.js';
+import { renderComparisonReport, renderComparisonSummary, sharedComparison } from '../team/comparison-report.js';
 import { renderReport, renderSummary } from '../team/report.js';
 
 export type { Place } from '../ports/memory-store.js';
@@ -75,11 +76,13 @@ export function shownIn(place: Place, answer: ChatAnswer, options: { memoryReply
   }
   if (outcome.kind !== 'recommendation') return answer;
   const r = outcome.recommendation;
-  const count = r.memoriesUsed.length;
-  const markdown = renderReport(r, { shared: true });
+  const c = outcome.comparison;
+  const count = c ? c.destinations.reduce((n, d) => n + d.recommendation.memoriesUsed.length, 0) : r.memoriesUsed.length;
+  const markdown = c ? renderComparisonReport(c, { shared: true }) : renderReport(r, { shared: true });
+  const text = c ? renderComparisonSummary(c) : renderSummary(r, { shared: true });
   return {
     ...answer,
-    outcome: { ...outcome, recommendation: { ...r, memoriesUsed: [] }, text: renderSummary(r, { shared: true }), markdown },
+    outcome: { ...outcome, recommendation: { ...r, memoriesUsed: [] }, text, markdown, ...(c && { comparison: sharedComparison(c) }) },
     // The chart shows only the page's figures, so it stays, linked from the re-rendered report.
     ...(answer.report && {
       report: { ...answer.report, markdown: answer.chart ? withChartLink(markdown, answer.chart.fileName, answer.chart.alt) : markdown },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ComparisonSchema } from '../team/comparison-schema.js';
 import { RecommendationSchema } from '../team/schemas.js';
 import { TeamStateSchema } from '../team/thread-state.js';
 
@@ -41,6 +42,8 @@ export const MessageMetadataSchema = z.object({
   /** The Markdown report of a recommendation. */
   report: z.string().optional(),
   recommendation: RecommendationSchema.optional(),
+  /** A several-destination answer: its ranking and every pair (then `recommendation` is the top one). */
+  comparison: ComparisonSchema.optional(),
 });
 export type MessageMetadata = z.infer<typeof MessageMetadataSchema>;
 

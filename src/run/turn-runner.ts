@@ -1,5 +1,6 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
 import { userFacingError } from '../conversation/conversation-service.js';
+import type { Comparison } from '../team/comparison-schema.js';
 import { type ChartRenderer, chartOf, type RunChart, runImageOf } from '../charts/run-chart.js';
 import { DEFAULTS } from '../constants.js';
 import { describeError, errorCodeOf, MovebotError, RunCancelledError, willRetry } from '../errors.js';
@@ -96,7 +97,7 @@ export function createTurnRunner(deps: {
           throw deadline.signal.reason;
         });
         const content = outcomeContent(result.outcome, result.reply.content);
-        const chart = await chartOf(recommendationOf(result), logger, deps.renderChart);
+        const chart = await chartOf(recommendationOf(result), logger, deps.renderChart, comparisonOf(result));
         publish({
           type: 'run_completed',
           content,
@@ -132,6 +133,13 @@ function recommendationOf(result: TurnResult): Recommendation | undefined {
   if (result.outcome) return result.outcome.kind === 'recommendation' ? result.outcome.recommendation : undefined;
   const meta = result.reply.metadata;
   return meta.kind === 'recommendation' ? meta.recommendation : undefined;
+}
+
+/** The several-destination comparison a turn answered with, if it was one. */
+function comparisonOf(result: TurnResult): Comparison | undefined {
+  if (result.outcome) return result.outcome.kind === 'recommendation' ? result.outcome.comparison : undefined;
+  const meta = result.reply.metadata;
+  return meta.kind === 'recommendation' ? meta.comparison : undefined;
 }
 
 /** How long a turn stopped at its deadline gets to wind down (its model calls abort at once). */

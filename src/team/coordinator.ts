@@ -14,6 +14,8 @@ import { runMigrationResearcher } from './analysts/migration-researcher.js';
 import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { createGrounder, figureSource, groundFields } from './grounding.js';
+import { runComparison, withPairRuns } from './comparison.js';
+import { namedPair, pairIntake, readDestinations, resumeDestinations } from './destinations.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { createLinkPolicy, withLinkPolicy } from './links.js';
 import { PROMPTS } from './prompts.js';
@@ -48,6 +50,8 @@ export interface TeamRunInput {
   memories: RecalledMemory[];
   signal?: AbortSignal;
   emit?: TeamEventListener;
+  /** Set by a several-destination turn for each of its pairs: these cities, no intake call. */
+  pair?: { from: string; to: string };
 }
 
 export interface TeamRunResult {
@@ -81,7 +85,7 @@ export function createTeam(options: TeamOptions): Team {
   const models = options.models ?? {};
   const clock = options.clock;
 
-  return {
+  const team: Team = {
     async run(input) {
       const started = clock.now();
       const meter = createUsageMeter();
@@ -94,7 +98,7 @@ export function createTeam(options: TeamOptions): Team {
 
       const { userId, state } = input;
       const ownProfile = profileFor(state, userId);
-      const intake = await runIntake({
+      const intake = input.pair ? pairIntake(input.pair) : await runIntake({
         llm: options.llm,
         meter,
         model: models.coordinator,
@@ -106,7 +110,27 @@ export function createTeam(options: TeamOptions): Team {
         resolver: options.resolver,
       });
       timings.intake = clock.now() - started;
-      const last = state.last;
+      const list = input.pair
+        ? undefined
+        : (readDestinations(options.resolver, input.message, intake) ??
+          resumeDestinations(options.resolver, state.pendingDestinations, input.message, intake));
+      if (list) {
+        const profile = mergeProfile(ownProfile, { ...intake, current_city: list.from, desired_city: list.destinations[0] ?? null });
+        const result = await runComparison({
+          ...{ llm: options.llm, meter, model: models.coordinator, signal: input.signal, emit, resolver: options.resolver, clock },
+          list,
+          profile,
+          runPair: (from, to, pairEmit) => team.run({ ...input, pair: { from, to }, state: { profiles: state.profiles }, emit: pairEmit }),
+        });
+        const { comparison, outcome } = result;
+        // The thread's destination is the top-ranked one, the pair a follow-up naming none is about.
+        const top = comparison && outcome.kind === 'recommendation' ? outcome.recommendation.to.display : profile.desired_city;
+        const next = { ...withProfile(state, userId, { ...profile, desired_city: top }), pendingDestinations: result.pending };
+        const after = comparison && outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
+        return withPairRuns(done(outcome, after), result);
+      }
+      // After a several-destination answer, a follow-up naming one of them is about that pair.
+      const last = namedPair(options.resolver, state.comparison, input.message, intake) ?? state.last;
       const sameCities =
         last &&
         isSameCity(options.resolver, intake.current_city, last.from) &&
@@ -255,7 +279,7 @@ export function createTeam(options: TeamOptions): Team {
         recommendation,
         markdown: renderReport(recommendation),
       };
-      return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId });
+      return done(outcome, { ...withProfile(state, userId, profile), last: recommendation, lastFor: userId, comparison: undefined, pendingDestinations: undefined });
 
       async function timed<T>(
         analyst: AnalystId,
@@ -287,6 +311,7 @@ export function createTeam(options: TeamOptions): Team {
       }
     },
   };
+  return team;
 }
 
 function synthesisBrief(

@@ -8,6 +8,7 @@ export const PROMPTS = {
   intake: `You are the Team Coordinator's intake step for movebot, which helps people decide whether to move from one US city to another.
 Read the conversation and the user's newest message. Return JSON describing the user's situation:
 - current_city / desired_city: the cities as the user wrote them, including a state when given ("Portland, OR"). Use earlier turns when the newest message answers a question (e.g. "the one in Oregon"). null when unknown. Never invent a city.
+- desired_cities: when the newest message names several destinations to choose between ("Austin or Denver?", "compare Austin, Denver and Raleigh"), all of them in the user's order (desired_city is then the first); else [].
 - annual_income, monthly_expenses: numbers in USD when stated, else null.
 - city_preferences, current_city_likes, current_city_dislikes: short phrases in the user's own terms.
 - intent: "compare" for a new move question or when the user names cities to compare, "follow_up" for a question about an analysis already given in this conversation, "other" otherwise.

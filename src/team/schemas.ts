@@ -22,6 +22,8 @@ export type UserProfile = z.infer<typeof UserProfileSchema>;
 /** The coordinator's first step: who the user is, what they ask, and which analyses a follow-up needs. */
 export const IntakeSchema = UserProfileSchema.extend({
   intent: z.enum(['compare', 'follow_up', 'other']).default('compare'),
+  /** Every destination when the user names several ("Austin or Denver?"), in their order; else empty. */
+  desired_cities: list(),
   follow_up_topics: z.array(z.enum(['cost', 'sentiment', 'migration', 'general'])).default([]),
 });
 export type Intake = z.infer<typeof IntakeSchema>;

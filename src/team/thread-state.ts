@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ComparisonSchema, PendingDestinationsSchema } from './comparison-schema.js';
 import { RecommendationSchema, type UserProfile, UserProfileSchema } from './schemas.js';
 
 /**
@@ -15,6 +16,10 @@ export const TeamStateSchema = z.object({
   last: RecommendationSchema.optional(),
   /** …and whom it was made for: its verdict, prose and memories come from that person's situation. */
   lastFor: z.string().optional(),
+  /** The thread's latest several-destination answer; `last` is then its top-ranked pair. */
+  comparison: ComparisonSchema.optional(),
+  /** Destinations asked about together, one of them unclear: the answer about it resumes the comparison. */
+  pendingDestinations: PendingDestinationsSchema.optional(),
   /** State saved before profiles were kept per person: whose facts it holds is unknown, so only its cities are read. */
   profile: UserProfileSchema.optional(),
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Comparison } from './comparison-schema.js';
 import type { AnalystIdSchema, RunEvent } from '../ports/run-events.js';
 import type {
   CityRefSchema,
@@ -35,7 +36,8 @@ export type Section<T> = { status: 'ok'; data: T } | { status: 'unavailable'; re
 /** What a turn produced. */
 export type TeamOutcome =
   | { kind: 'clarify'; text: string; reason: 'missing_city' | 'ambiguous_city' }
-  | { kind: 'recommendation'; text: string; recommendation: Recommendation; markdown: string }
+  /** With `comparison` (several destinations): `recommendation` is the top-ranked pair, `text` and `markdown` the comparison's. */
+  | { kind: 'recommendation'; text: string; recommendation: Recommendation; markdown: string; comparison?: Comparison }
   | { kind: 'answer'; text: string };
 
 /**

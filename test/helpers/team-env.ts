@@ -10,6 +10,9 @@ import { TEST_DIMENSIONS } from './test-db.js';
 export const SEATTLE_AUSTIN_URL =
   'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-austin-tx';
 
+export const SEATTLE_DENVER_URL = 'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-denver-co';
+export const SEATTLE_RALEIGH_URL = 'https://www.nerdwallet.com/cost-of-living-calculator/compare/seattle-wa-vs-raleigh-nc';
+
 export function fixture(name: string): string {
   return readFileSync(join(import.meta.dirname, '..', 'fixtures', name), 'utf8');
 }
@@ -35,6 +38,9 @@ export async function startTeamFakes(options: { latencyMs?: number; openai?: Ope
         'nerdwallet-chicago-il-vs-denver-co.md',
       ),
       ...TAX_FOUNDATION_PAGES,
+      // Several-destination questions from Seattle (test/several-destinations.test.ts).
+      [SEATTLE_DENVER_URL]: fixture('nerdwallet-seattle-wa-vs-denver-co.md'),
+      [SEATTLE_RALEIGH_URL]: fixture('nerdwallet-seattle-wa-vs-raleigh-nc.md'),
     },
   });
   const brave = await createBraveFake({ latencyMs: options.latencyMs });

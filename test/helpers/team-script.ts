@@ -41,6 +41,7 @@ export function scriptTeam(fake: OpenAIFake): void {
       memories_used: lastUser(req).includes('Remembered facts about the user') ? [1] : [],
     },
   }));
+  fake.route({ system: 'ranking several destinations' }, (req) => ({ json: ranking(lastUser(req)) }));
   fake.route({ system: 'answering a follow-up question' }, (req) => ({
     content: `Follow-up answer based on the earlier analysis. ${lastUser(req).includes('untrusted_data') ? 'Fresh data was consulted.' : ''}`.trim(),
   }));
@@ -104,5 +105,22 @@ function migration(prompt: string) {
     common_positive_outcomes: ['Lower rent'],
     regrets_or_warnings: ['Car dependence'],
     summary: 'Movers report lower costs and hotter summers.',
+  };
+}
+
+/**
+ * A ranking by the destinations' housing figures (most savings first), each reason quoting its figure;
+ * the justification also writes one figure no analysis had, which grounding must drop.
+ */
+function ranking(prompt: string) {
+  const destinations = [...prompt.matchAll(/^Destination \d+: (.+)\n(?:.*\n)*?Cost figures[^:]*: (.*)$/gm)].map((m) => {
+    const housing = /Housing: (\d+)% lower/.exec(m[2] ?? '');
+    return { city: m[1]!, housing: housing ? Number(housing[1]) : 0, figure: housing?.[0] ?? '' };
+  });
+  destinations.sort((a, b) => b.housing - a.housing);
+  return {
+    ranking: destinations.map((d) => ({ city: d.city, reason: d.figure ? `${d.figure.replace(': ', ' ')} than Seattle.` : 'No cost data.' })),
+    confidence_level: 'Medium',
+    detailed_justification: `${destinations[0]?.city ?? 'The first'} saves the most on housing. Every city cuts your costs by 99%.`,
   };
 }

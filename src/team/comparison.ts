@@ -1,0 +1,218 @@
+import type { Clock } from '../clock.js';
+import { MovebotError } from '../errors.js';
+import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
+import type { TokenUsage } from '../ports/session-store.js';
+import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
+import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
+import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
+import { limitNote, type DestinationList } from './destinations.js';
+import { createGrounder, figureSource, groundFields } from './grounding.js';
+import { decideCities } from './intake.js';
+import { COMPARISON_PROMPT } from './comparison-prompt.js';
+import { streamedField } from './streamed-field.js';
+import type { UserProfile } from './schemas.js';
+import type { CityRef, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from './types.js';
+
+/** One pair's analysis, run through the team's usual one-destination path (same tools, caches and limits). */
+export type PairRun = (
+  from: string,
+  to: string,
+  emit: TeamEventListener,
+) => Promise<{ outcome: TeamOutcome; usage: TokenUsage; costUsd: number; timings: Record<string, number> }>;
+
+export interface ComparisonResult {
+  outcome: TeamOutcome;
+  comparison?: Comparison;
+  /** Set when one destination was asked back about: the comparison resumes with the answer. */
+  pending?: PendingDestinations;
+  usage: TokenUsage;
+  costUsd: number;
+  timings: Record<string, number>;
+}
+
+/**
+ * "Austin, Denver or Raleigh?": checks every destination first (an unclear one is asked back about,
+ * alone), runs the pair analyses side by side, then one model call ranks them from their results.
+ */
+export async function runComparison(args: {
+  llm: LlmClient;
+  meter: UsageMeter;
+  model?: string;
+  signal?: AbortSignal;
+  emit: TeamEventListener;
+  resolver: CityResolver;
+  clock: Clock;
+  list: DestinationList;
+  profile: UserProfile;
+  runPair: PairRun;
+}): Promise<ComparisonResult> {
+  const { list, resolver } = args;
+  const zero = { usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, costUsd: 0, timings: {} };
+  const from = list.from?.trim();
+  if (!from) {
+    const text = `Which city would you be moving to ${list.destinations.join(', ')} from?`;
+    return { outcome: { kind: 'clarify', reason: 'missing_city', text }, ...zero };
+  }
+  // Each destination is settled as it would be alone: the first unclear one is asked about, by itself.
+  const settled: Array<{ from: CityRef; to: CityRef }> = [];
+  for (const [unclear, to] of list.destinations.entries()) {
+    const decision = decideCities(resolver, { ...args.profile, current_city: from, desired_city: to });
+    if (decision.kind === 'ready') settled.push(decision);
+    else {
+      const others = list.destinations.filter((d) => d !== to);
+      const text = `${decision.text} (I'll compare it with ${others.join(' and ')} once I know.)`;
+      const pending = { from, destinations: list.destinations, unclear };
+      return { outcome: { kind: 'clarify', reason: decision.reason, text }, pending, ...zero };
+    }
+  }
+
+  // One plan for the whole question ("Seattle, WA → Austin, TX, Denver, CO"), not one per pair.
+  const to = settled.map((d) => d.to);
+  args.emit({ type: 'cities_resolved', from: settled[0]!.from, to: { name: to.map((c) => c.name).join(', '), display: to.map((c) => c.display).join(', ') } });
+  // Only the ranking's justification streams: three pair justifications at once would interleave.
+  const quiet = (e: TeamEvent) => {
+    if (e.type !== 'content_delta' && e.type !== 'synthesizing' && e.type !== 'cities_resolved') args.emit(e);
+  };
+  const pairs = await Promise.all(list.destinations.map((to) => args.runPair(from, to, quiet)));
+  const recommendations = pairs.map((p) => {
+    if (p.outcome.kind !== 'recommendation') throw new MovebotError('tool_error', `pair analysis gave ${p.outcome.kind}`);
+    return p.outcome.recommendation;
+  });
+  const ranked = await rank({ ...args, recommendations });
+  const comparison: Comparison = {
+    from: recommendations[0]!.from,
+    destinations: recommendations.map((r) => ({ to: r.to, recommendation: r })),
+    ...ranked,
+    ...(limitNote(list) ? { limitNote: limitNote(list) } : {}),
+    generatedAt: new Date(args.clock.now()).toISOString(),
+  };
+  const top = recommendations[comparison.ranking[0]?.index ?? 0]!;
+  const timings: Record<string, number> = {};
+  pairs.forEach((p, i) => {
+    for (const [k, v] of Object.entries(p.timings)) timings[`${comparison.destinations[i]!.to.display}:${k}`] = v;
+  });
+  return {
+    outcome: {
+      kind: 'recommendation',
+      text: renderComparisonSummary(comparison),
+      recommendation: top,
+      markdown: renderComparisonReport(comparison),
+      comparison,
+    },
+    comparison,
+    usage: pairs.reduce((u, p) => sum(u, p.usage), zero.usage),
+    costUsd: pairs.reduce((c, p) => c + p.costUsd, 0),
+    timings,
+  };
+}
+
+/** The ranking: one model call over the pair results; its prose is grounded like any synthesis. */
+async function rank(args: {
+  llm: LlmClient;
+  meter: UsageMeter;
+  model?: string;
+  signal?: AbortSignal;
+  emit: TeamEventListener;
+  resolver: CityResolver;
+  recommendations: Recommendation[];
+}): Promise<Pick<Comparison, 'ranking' | 'confidence' | 'justification'>> {
+  const evidence = args.recommendations.flatMap((r) =>
+    r.cost.status === 'ok' ? r.cost.data.figures.map((f) => `${r.to.display} ${f.label} ${f.value} ${f.evidence}`) : [],
+  );
+  const source = figureSource(evidence.join('\n'));
+  const grounder = createGrounder(source);
+  const show = (text: string) => {
+    if (text) args.emit({ type: 'content_delta', text });
+  };
+  args.emit({ type: 'synthesizing' });
+  const { value } = await args.llm.structured({
+    onPartial: streamedField(
+      'detailed_justification',
+      (delta) => show(grounder.push(delta)),
+      () => show(grounder.end()),
+    ),
+    label: 'coordinator-ranking',
+    model: args.model,
+    meter: args.meter,
+    signal: args.signal,
+    schema: RankingDraftSchema,
+    schemaName: 'DestinationRanking',
+    messages: [
+      { role: 'system', content: COMPARISON_PROMPT },
+      { role: 'user', content: rankingBrief(args.recommendations) },
+    ],
+  });
+  show(grounder.end());
+  const draft = groundFields(value, source);
+  return {
+    ranking: completeRanking(args.resolver, args.recommendations, draft.ranking),
+    confidence: draft.confidence_level,
+    justification: draft.detailed_justification,
+  };
+}
+
+function rankingBrief(recommendations: Recommendation[]): string {
+  const destinations = recommendations.map((r, i) => {
+    const figures = r.cost.status === 'ok' ? r.cost.data.figures.map((f) => `${f.label}: ${f.value}`).join('; ') : `unavailable (${r.cost.reason})`;
+    const vibe = r.sentiment.status === 'ok' ? r.sentiment.data.analysis.overall_sentiment : 'unavailable';
+    const score = r.sentiment.status === 'ok' ? r.sentiment.data.analysis.livability_score : null;
+    return [
+      `Destination ${i + 1}: ${r.to.display}`,
+      `Pair verdict: ${r.recommendation} (confidence ${r.confidence})`,
+      `Cost figures (${r.from.display} → ${r.to.display}): ${figures}`,
+      `Vibe: ${vibe}${score != null ? ` (livability ${score}/10)` : ''}`,
+      `For: ${r.supportingFactors.join('; ')}`,
+      `Against: ${r.concerns.join('; ')}`,
+    ].join('\n');
+  });
+  return [`User profile: ${JSON.stringify(recommendations[0]?.profile ?? {})}`, ...destinations].join('\n\n').slice(0, 30_000);
+}
+
+/**
+ * The model's ranking as indexes, each destination exactly once: names it did not give (or gave twice)
+ * are placed after the ones it ranked, ordered by their pair verdicts.
+ */
+export function completeRanking(
+  resolver: CityResolver,
+  recommendations: Recommendation[],
+  draft: Array<{ city: string; reason: string }>,
+): Comparison['ranking'] {
+  const out: Comparison['ranking'] = [];
+  for (const entry of draft) {
+    const index = recommendations.findIndex((r) => sameCity(resolver, entry.city, r.to));
+    if (index >= 0 && !out.some((o) => o.index === index)) out.push({ index, reason: entry.reason });
+  }
+  const score = (r: Recommendation) => VERDICT_ORDER[r.recommendation] * 3 + CONFIDENCE_ORDER[r.confidence];
+  const rest = recommendations
+    .map((r, index) => ({ r, index }))
+    .filter(({ index }) => !out.some((o) => o.index === index))
+    .sort((a, b) => score(b.r) - score(a.r));
+  for (const { r, index } of rest) out.push({ index, reason: r.supportingFactors[0] ?? '' });
+  return out;
+}
+
+const VERDICT_ORDER: Record<Recommendation['recommendation'], number> = { move: 2, 'more research needed': 1, "don't move": 0 };
+const CONFIDENCE_ORDER: Record<Recommendation['confidence'], number> = { High: 2, Medium: 1, Low: 0 };
+
+function sameCity(resolver: CityResolver, text: string, city: CityRef): boolean {
+  const r = resolver.resolve(text);
+  if (r.kind === 'found' && city.slug) return r.city.url_format === city.slug;
+  const t = normaliseCityText(text);
+  return t === normaliseCityText(city.display) || t === normaliseCityText(city.name);
+}
+
+function sum(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  };
+}
+
+/** The turn's result with what its pair runs spent and took added (they kept their own meters). */
+export function withPairRuns<T extends { usage: TokenUsage; costUsd: number; timings: Record<string, number> }>(
+  run: T,
+  pairs: { usage: TokenUsage; costUsd: number; timings: Record<string, number> },
+): T {
+  return { ...run, usage: sum(run.usage, pairs.usage), costUsd: run.costUsd + pairs.costUsd, timings: { ...pairs.timings, ...run.timings } };
+}
