@@ -63,16 +63,19 @@ describe('forget everything is final', () => {
     openai.reset();
     openai.route(
       { system: 'intake step' },
-      { json: { current_city: 'Seattle', desired_city: 'Austin', annual_income: 150_000, intent: 'compare' } },
+      { json: { current_city: 'Seattle', desired_city: 'Denver', annual_income: 150_000, intent: 'compare' } },
       { times: 1 },
     );
     scriptTeam(openai);
-    await say('Should I move from Seattle to Austin? I earn $150,000 a year.', thread, 'bob');
+    await say('Should I move from Seattle to Denver? I earn $150,000 a year.', thread, 'bob');
     const session = await team.runtime.store.getSessionByThreadKey(thread);
     const before = (await team.runtime.store.listMessages(session!.id)).find((m) => m.role === 'assistant')!;
     expect(before.metadata.recommendation?.profile.annual_income).toBe(150_000);
     expect(before.metadata.recommendation?.memoriesUsed).toEqual(['You prefer walkable neighbourhoods']);
     expect(before.metadata.report).toBeDefined();
+    // Colorado taxes income and Washington does not: the summary estimates the difference on their income.
+    expect(before.content).toContain('on $150,000 (single filer)');
+    expect(before.metadata.recommendation?.taxes?.status === 'ok' && before.metadata.recommendation.taxes.data.annualIncome).toBe(150_000);
 
     await say('forget everything', 'slack:T1:C5:5.5', 'bob');
 

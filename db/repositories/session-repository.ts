@@ -99,7 +99,7 @@ export function createSessionStore(db: Database): SessionStore {
              WHEN s.state ? 'team' THEN jsonb_set(
                s.state,
                '{team}',
-               CASE WHEN s.state->'team'->>'lastFor' = $1::text THEN (s.state->'team') - 'last' - 'lastFor' ELSE s.state->'team' END
+               CASE WHEN s.state->'team'->>'lastFor' = $1::text THEN (s.state->'team') - 'last' - 'lastFor' - 'comparison' ELSE s.state->'team' END
                  #- ARRAY['profiles', $1::text]
              )
              ELSE s.state
@@ -111,14 +111,20 @@ export function createSessionStore(db: Database): SessionStore {
          RETURNING s.id`,
         [userId, userId],
       );
-      // The answers made for them keep no trace of their profile (income included) or memories.
+      // The answers made for them keep no trace of their profile (income included) or memories: the
+      // income the tax estimate used goes with the profile, and so does its line in the summary; a
+      // several-destination answer loses its comparison (every pair's profile), as it loses its report.
       await db.query(
         `UPDATE messages a
             SET metadata = jsonb_set(
-                  jsonb_set(a.metadata - 'report', '{recommendation,profile}', $2::jsonb),
-                  '{recommendation,memoriesUsed}', '[]'::jsonb)
+                  jsonb_set(
+                    jsonb_set(a.metadata - 'report' - 'comparison', '{recommendation,profile}', $2::jsonb),
+                    '{recommendation,memoriesUsed}', '[]'::jsonb),
+                  '{recommendation,taxes,data,annualIncome}', 'null'::jsonb, false)
                 || jsonb_build_object('usedMemories', false),
-                content = regexp_replace(a.content, '^_You mentioned: .*$', '', 'gm')
+                content = regexp_replace(
+                  regexp_replace(a.content, '^_You mentioned: .*$', '', 'gm'),
+                  ' · est\\. \\$[0-9,]+/yr (more|less) on \\$[0-9,]+ \\(single filer\\)', '', 'g')
           WHERE a.role = 'assistant'
             AND a.reply_to IN (SELECT q.id FROM messages q WHERE q.author_user_id = $1::bigint)
             AND a.metadata ? 'recommendation'`,
