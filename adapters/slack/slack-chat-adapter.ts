@@ -159,8 +159,14 @@ export function createSlackChatAdapter(
       if (posted.has(key)) continue;
       await record(key, await post(target, message));
     }
-    if (answer.report && !posted.has(SLACK_PART_KEYS.report)) await uploadReport(target, answer.report, record);
-    if (answer.chart && !posted.has(SLACK_PART_KEYS.chart)) await uploadChart(target, answer.chart, record);
+    const { report, chart } = answer;
+    if (report && !posted.has(SLACK_PART_KEYS.report)) {
+      await uploadPart(target, SLACK_PART_KEYS.report, { filename: report.fileName, title: report.fileName, content: report.markdown }, record);
+    }
+    if (chart && !posted.has(SLACK_PART_KEYS.chart)) {
+      const image = { filename: chart.fileName, title: 'Cost of living chart', file: chart.png, alt_text: chart.alt };
+      await uploadPart(target, SLACK_PART_KEYS.chart, image, record);
+    }
   }
 
   /** Edits are idempotent, so a re-run edits again; only a vanished placeholder needs a new post. */
@@ -186,51 +192,24 @@ export function createSlackChatAdapter(
     }
   }
 
-  /** The answer is already in the thread; a failed upload is logged, not retried as a failed job. */
-  async function uploadReport(
+  /**
+   * The report or the chart as a file in the thread, recorded as posted (so a re-run uploads it once).
+   * The answer is already in the thread: a failed upload is logged, not retried as a failed job.
+   */
+  async function uploadPart(
     target: ReplyTarget,
-    report: NonNullable<ChatAnswer['report']>,
+    part: typeof SLACK_PART_KEYS.report | typeof SLACK_PART_KEYS.chart,
+    file: { filename: string; title: string; content: string } | { filename: string; title: string; file: Buffer; alt_text: string },
     record: (key: string, id: string) => Promise<void>,
   ): Promise<void> {
     let fileId: string | undefined;
     try {
-      const res = await client.filesUploadV2({
-        channel_id: target.channel,
-        thread_ts: threadOf(target),
-        filename: report.fileName,
-        title: report.fileName,
-        content: report.markdown,
-      });
-      fileId = uploadedFileId(res);
+      fileId = uploadedFileId(await client.filesUploadV2({ channel_id: target.channel, thread_ts: threadOf(target), ...file }));
     } catch (err) {
-      logger.warn({ err: describeError(platformError('files.uploadV2', err)) }, 'report upload failed');
+      logger.warn({ err: describeError(platformError('files.uploadV2', err)), part }, 'file upload failed');
       return;
     }
-    await record(SLACK_PART_KEYS.report, fileId ?? 'uploaded');
-  }
-
-  /** The cost chart as an image file in the thread, with its alt text; like the report, once and never fatal. */
-  async function uploadChart(
-    target: ReplyTarget,
-    chart: NonNullable<ChatAnswer['chart']>,
-    record: (key: string, id: string) => Promise<void>,
-  ): Promise<void> {
-    let fileId: string | undefined;
-    try {
-      const res = await client.filesUploadV2({
-        channel_id: target.channel,
-        thread_ts: threadOf(target),
-        filename: chart.fileName,
-        title: 'Cost of living chart',
-        alt_text: chart.alt,
-        file: chart.png,
-      });
-      fileId = uploadedFileId(res);
-    } catch (err) {
-      logger.warn({ err: describeError(platformError('files.uploadV2', err)) }, 'chart upload failed');
-      return;
-    }
-    await record(SLACK_PART_KEYS.chart, fileId ?? 'uploaded');
+    await record(part, fileId ?? 'uploaded');
   }
 }
 

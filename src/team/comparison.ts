@@ -6,10 +6,10 @@ import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js'
 import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
 import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
 import { limitNote, type DestinationList } from './destinations.js';
-import { createGrounder, figureSource, groundFields } from './grounding.js';
+import { figureSource, groundFields } from './grounding.js';
 import { decideCities } from './intake.js';
 import { COMPARISON_PROMPT } from './comparison-prompt.js';
-import { streamedField } from './streamed-field.js';
+import { groundedJustification } from './streamed-field.js';
 import type { UserProfile } from './schemas.js';
 import type { CityRef, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from './types.js';
 
@@ -30,22 +30,23 @@ export interface ComparisonResult {
   timings: Record<string, number>;
 }
 
-/**
- * "Austin, Denver or Raleigh?": checks every destination first (an unclear one is asked back about,
- * alone), runs the pair analyses side by side, then one model call ranks them from their results.
- */
-export async function runComparison(args: {
+/** What the ranking's model call needs: the client, this turn's meter, events and stop signal. */
+interface RankingCall {
   llm: LlmClient;
   meter: UsageMeter;
   model?: string;
   signal?: AbortSignal;
   emit: TeamEventListener;
   resolver: CityResolver;
-  clock: Clock;
-  list: DestinationList;
-  profile: UserProfile;
-  runPair: PairRun;
-}): Promise<ComparisonResult> {
+}
+
+/**
+ * "Austin, Denver or Raleigh?": checks every destination first (an unclear one is asked back about,
+ * alone), runs the pair analyses side by side, then one model call ranks them from their results.
+ */
+export async function runComparison(
+  args: RankingCall & { clock: Clock; list: DestinationList; profile: UserProfile; runPair: PairRun },
+): Promise<ComparisonResult> {
   const { list, resolver } = args;
   const zero = { usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, costUsd: 0, timings: {} };
   const from = list.from?.trim();
@@ -107,30 +108,15 @@ export async function runComparison(args: {
 }
 
 /** The ranking: one model call over the pair results; its prose is grounded like any synthesis. */
-async function rank(args: {
-  llm: LlmClient;
-  meter: UsageMeter;
-  model?: string;
-  signal?: AbortSignal;
-  emit: TeamEventListener;
-  resolver: CityResolver;
-  recommendations: Recommendation[];
-}): Promise<Pick<Comparison, 'ranking' | 'confidence' | 'justification'>> {
+async function rank(args: RankingCall & { recommendations: Recommendation[] }): Promise<Pick<Comparison, 'ranking' | 'confidence' | 'justification'>> {
   const evidence = args.recommendations.flatMap((r) =>
     r.cost.status === 'ok' ? r.cost.data.figures.map((f) => `${r.to.display} ${f.label} ${f.value} ${f.evidence}`) : [],
   );
   const source = figureSource(evidence.join('\n'));
-  const grounder = createGrounder(source);
-  const show = (text: string) => {
-    if (text) args.emit({ type: 'content_delta', text });
-  };
+  const justification = groundedJustification(source, (text) => args.emit({ type: 'content_delta', text }));
   args.emit({ type: 'synthesizing' });
   const { value } = await args.llm.structured({
-    onPartial: streamedField(
-      'detailed_justification',
-      (delta) => show(grounder.push(delta)),
-      () => show(grounder.end()),
-    ),
+    onPartial: justification.onPartial,
     label: 'coordinator-ranking',
     model: args.model,
     meter: args.meter,
@@ -142,7 +128,7 @@ async function rank(args: {
       { role: 'user', content: rankingBrief(args.recommendations) },
     ],
   });
-  show(grounder.end());
+  justification.end();
   const draft = groundFields(value, source);
   return {
     ranking: completeRanking(args.resolver, args.recommendations, draft.ranking),

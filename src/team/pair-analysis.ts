@@ -9,12 +9,12 @@ import { type AgentModels, type AnalystContext, observedTools, type TeamTools } 
 import { runCostAnalyst } from './analysts/cost-analyst.js';
 import { runMigrationResearcher } from './analysts/migration-researcher.js';
 import { runSentimentAnalyst } from './analysts/sentiment-analyst.js';
-import { createGrounder, type FigureSource, figureSource, groundFields } from './grounding.js';
+import { type FigureSource, figureSource, groundFields } from './grounding.js';
 import type { CityDecision, HistoryMessage } from './intake.js';
 import { createLinkPolicy, withLinkPolicy } from './links.js';
 import { PROMPTS } from './prompts.js';
 import { SynthesisSchema, type UserProfile } from './schemas.js';
-import { streamedField } from './streamed-field.js';
+import { groundedJustification } from './streamed-field.js';
 import { collectTaxes, taxLines, taxUrls } from './taxes.js';
 import type {
   AnalystId,
@@ -146,16 +146,9 @@ async function timed<T>(deps: PairAnalysisDeps, analyst: AnalystId, fn: (signal:
 
 /** The coordinator's synthesis; its justification streams as the model writes it, grounded sentence by sentence. */
 async function synthesize(deps: PairAnalysisDeps, brief: string, source: FigureSource, links: (text: string) => string) {
-  const grounder = createGrounder(source);
-  const show = (text: string) => {
-    if (text) deps.emit({ type: 'content_delta', text: links(text) });
-  };
+  const justification = groundedJustification(source, (text) => deps.emit({ type: 'content_delta', text: links(text) }));
   const { value } = await deps.llm.structured({
-    onPartial: streamedField(
-      'detailed_justification',
-      (delta) => show(grounder.push(delta)),
-      () => show(grounder.end()),
-    ),
+    onPartial: justification.onPartial,
     label: 'coordinator-synthesis',
     model: deps.models.coordinator,
     meter: deps.meter,
@@ -167,7 +160,7 @@ async function synthesize(deps: PairAnalysisDeps, brief: string, source: FigureS
       { role: 'user', content: brief },
     ],
   });
-  show(grounder.end());
+  justification.end();
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { Allow, parse } from 'partial-json';
+import { createGrounder, type FigureSource } from './grounding.js';
 
 /**
  * Follows one string field of a JSON object while a model writes it: fed the JSON text so far after
@@ -33,4 +34,18 @@ export function streamedField(
       onEnd();
     }
   };
+}
+
+/**
+ * The justification of a structured answer shown as the model writes it, grounded sentence by sentence
+ * (a sentence with a figure `source` does not hold is never shown): `onPartial` goes to the model
+ * call, `end()` flushes the last sentence once the call returns. `show` receives each grounded piece.
+ */
+export function groundedJustification(source: FigureSource, show: (text: string) => void): { onPartial: (json: string) => void; end: () => void } {
+  const grounder = createGrounder(source);
+  const emit = (text: string) => {
+    if (text) show(text);
+  };
+  const end = () => emit(grounder.end());
+  return { onPartial: streamedField('detailed_justification', (delta) => emit(grounder.push(delta)), end), end };
 }

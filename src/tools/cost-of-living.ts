@@ -54,16 +54,19 @@ export interface CostOfLivingTool {
   compare(from: NerdWalletCity, to: NerdWalletCity): Promise<CostComparison>;
 }
 
-export interface CostOfLivingOptions {
+/** What a tool that scrapes a page through Firecrawl and caches it with the knowledge base runs with. */
+export interface ScrapedPageToolOptions {
   firecrawl: FirecrawlLike;
   cache: ToolCache;
   clock: Clock;
-  /** How long a scraped comparison is reused; NerdWallet's index changes rarely. */
+  /** How long a scraped page is reused (NerdWallet's index and the tax rates change rarely). */
   ttlMs?: number;
   /** Our own deadline for one scrape, whatever the SDK's timeouts are. */
   timeoutMs?: number;
   logger?: Logger;
 }
+
+export type CostOfLivingOptions = ScrapedPageToolOptions;
 
 type StoredComparison = Omit<CostComparison, 'cached'>;
 

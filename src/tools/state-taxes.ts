@@ -1,10 +1,7 @@
-import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../constants.js';
 import { MovebotError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { type FirecrawlLike, scrapeMarkdown } from './cost-of-living.js';
+import { type ScrapedPageToolOptions, scrapeMarkdown } from './cost-of-living.js';
 import { extractStateTaxes, type StateTaxFigures, taxExcerpt, taxFoundationUrl } from './state-tax-extraction.js';
-import type { ToolCache } from './tool-cache.js';
 import { STATES } from './us-states.js';
 
 export interface StateTaxPage {
@@ -27,14 +24,7 @@ export interface StateTaxTool {
   lookup(code: string): Promise<StateTaxPage>;
 }
 
-export interface StateTaxOptions {
-  firecrawl: FirecrawlLike;
-  cache: ToolCache;
-  clock: Clock;
-  ttlMs?: number;
-  timeoutMs?: number;
-  logger?: Logger;
-}
+export type StateTaxOptions = ScrapedPageToolOptions;
 
 type Stored = Omit<StateTaxPage, 'cached'>;
 
