@@ -124,3 +124,12 @@ export const TEAM = {
   /** Destinations one question may compare from one origin; more are named back and the rest dropped. */
   maxDestinations: 3,
 } as const;
+
+export const CHART = {
+  /**
+   * Rendered charts kept in memory per process, by what they show: the same figures give the same
+   * bytes, and a popular pair's page (cached for a week) is charted again for everyone who asks.
+   * About 65–80 KiB each.
+   */
+  cacheEntries: 64,
+} as const;

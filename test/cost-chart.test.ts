@@ -34,6 +34,17 @@ describe('the cost chart', () => {
     expect(a!.png.equals(b!.png)).toBe(false);
   });
 
+  it('draws the same figures once: a pair asked about again gets the chart drawn before, other figures a new one', async () => {
+    const input = (housing: string) => ({ origin: 'Reno, NV', destinations: [{ city: 'Boise, ID', figures: [view('Housing', housing)] }] });
+    const first = await renderCostChart(input('17% lower in Boise, ID'));
+    const again = await renderCostChart(input('17% lower in Boise, ID'));
+    const other = await renderCostChart(input('18% lower in Boise, ID'));
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+    expect(other!.png.equals(first!.png)).toBe(false);
+    expect(other!.alt).toContain('Housing 18% lower');
+  });
+
   it('has nothing to chart without percentage figures', async () => {
     expect(await renderCostChart({ origin: 'A', destinations: [{ city: 'B', figures: [view('Median rent', '$1,650')] }] })).toBeUndefined();
     expect(await renderCostChart({ origin: 'A', destinations: [] })).toBeUndefined();
