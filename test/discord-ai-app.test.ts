@@ -187,9 +187,12 @@ describe('Discord AI app: the plan and the answer written into the reply, then f
       ['What about housing?', `mb:fu:${runId}:housing`],
       ['What do movers regret?', `mb:fu:${runId}:regrets`],
     ]);
-    // The conversation continues in the thread opened on the answer, with the report.
+    // The conversation continues in the thread opened on the answer, with the report, then the cost chart.
     await waitFor(() => d.attachments.some((a) => a.channelId === rootId && a.filename.endsWith('_analysis.md')), {
       what: 'the report in the thread',
+    });
+    await waitFor(() => d.attachments.some((a) => a.channelId === rootId && a.filename.endsWith('_cost_chart.png')), {
+      what: 'the cost chart in the thread',
     });
     expect(d.threads.find((t) => t.id === rootId)).toMatchObject({ parentId: CHANNEL, name: 'Seattle, WA → Austin, TX' });
     // The run is the one the buttons name.
