@@ -73,7 +73,7 @@ describe('several destinations on every surface', () => {
       body: JSON.stringify({ message: QUESTION, stream: false, user_id: 'carol' }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { content: string; kind: string };
+    const body = (await res.json()) as { content: string; kind: string; images?: Array<{ content: string; alt_text: string }> };
     expect(body.kind).toBe('recommendation');
     expect(body.content).toMatch(/^# Where Should You Move from Seattle, WA\?/);
     expect(body.content).toContain('1. **Raleigh, NC** (Move): Housing 44% lower than Seattle.');
@@ -82,5 +82,9 @@ describe('several destinations on every surface', () => {
     expect(body.content).toContain('| State income tax | flat 4.25% | none | flat 4.4% |');
     expect(body.content).toContain('| Sales tax (state + avg. local) | 7% | 8.2% | 7.81% |');
     expect(body.content).toContain('## 2. Should You Move from Seattle, WA to Austin, TX?');
+    // One cost chart for the comparison, every destination in it.
+    expect(body.images).toHaveLength(1);
+    expect(body.images![0]!.alt_text).toMatch(/Austin, TX: .*Denver, CO: .*Raleigh, NC: /s);
+    expectChartPng(Buffer.from(body.images![0]!.content, 'base64'));
   });
 });
