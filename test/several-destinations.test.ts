@@ -107,6 +107,40 @@ describe('several destinations from one origin', () => {
     expect(answered.outcome.markdown).toMatch(/\| Housing \| 38% lower \| unavailable \|/);
   });
 
+  it("leaves out a destination none of whose analysts could answer, says so, and ranks the others", async () => {
+    team.fakes.openai.reset();
+    const denver = team.fakes.openai.route((r) => r.text.includes('Moving to: Denver, CO'), { status: 500, error: 'The server had an error' });
+    scriptTeam(team.fakes.openai);
+    const { turn, threadKey } = await ask('Compare Austin, Denver and Raleigh for me, I live in Seattle');
+    if (turn.outcome?.kind !== 'recommendation') throw new Error(`got ${turn.outcome?.kind}`);
+    expect(denver.calls).toBeGreaterThanOrEqual(3); // each of Denver's analysts asked, and failed
+    expect(turn.outcome.comparison?.destinations.map((d) => d.to.display)).toEqual(['Austin, TX', 'Raleigh, NC']);
+    for (const shown of [turn.outcome.text, turn.outcome.markdown]) {
+      expect(shown).toMatch(/Denver, CO could not be analysed this time: .+\(error code: \w+\)/);
+    }
+    expect(turn.outcome.markdown).toContain('| | Raleigh, NC | Austin, TX |');
+    const session = await team.runtime.store.getSessionByThreadKey(threadKey);
+    expect(TeamStateSchema.parse(session!.state.team).comparison?.destinations).toHaveLength(2);
+  });
+
+  it('answers about the one destination left when the other cannot be analysed', async () => {
+    team.fakes.openai.reset();
+    team.fakes.openai.route((r) => r.text.includes('Moving to: Denver, CO'), { status: 500, error: 'The server had an error' });
+    scriptTeam(team.fakes.openai);
+    const { turn, threadKey } = await ask('Should I move from Seattle to Austin or Denver?');
+    if (turn.outcome?.kind !== 'recommendation') throw new Error(`got ${turn.outcome?.kind}`);
+    expect(turn.outcome.comparison).toBeUndefined();
+    expect(turn.outcome.recommendation.to.display).toBe('Austin, TX');
+    expect(turn.outcome.text).toMatch(/^_Denver, CO could not be analysed this time: /);
+    expect(turn.outcome.text).toContain('**Move** for Seattle, WA → Austin, TX');
+    expect(turn.outcome.markdown).toContain('# Should You Move from Seattle, WA to Austin, TX?');
+    // The thread is now about that pair: a follow-up continues it.
+    const session = await team.runtime.store.getSessionByThreadKey(threadKey);
+    const state = TeamStateSchema.parse(session!.state.team);
+    expect(state.last?.to.display).toBe('Austin, TX');
+    expect(state.comparison).toBeUndefined();
+  });
+
   it('answers a follow-up about the destination it names', async () => {
     const { threadKey } = await ask('Should I move from Seattle to Austin or Denver?');
     // The first turn's background work (memory, knowledge) ends before the fakes forget it.

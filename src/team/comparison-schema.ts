@@ -22,7 +22,7 @@ export const ComparisonSchema = z.object({
   ranking: z.array(z.object({ index: z.number().int().min(0), reason: z.string() })),
   confidence: z.enum(['High', 'Medium', 'Low']),
   justification: z.string(),
-  /** Said to the user when they named more destinations than one question compares. */
+  /** Said with the answer: destinations left out (more than one question compares, or none of their analysts could answer). */
   limitNote: z.string().optional(),
   generatedAt: z.string(),
 });

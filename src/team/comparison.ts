@@ -1,10 +1,12 @@
 import type { Clock } from '../clock.js';
 import { MovebotError } from '../errors.js';
+import { userFacingError } from '../user-errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
 import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
+import { renderReport, renderSummary } from './report.js';
 import { limitNote, type DestinationList } from './destinations.js';
 import { figureSource, groundFields } from './grounding.js';
 import { decideCities } from './intake.js';
@@ -74,17 +76,21 @@ export async function runComparison(
   const quiet = (e: TeamEvent) => {
     if (e.type !== 'content_delta' && e.type !== 'synthesizing' && e.type !== 'cities_resolved') args.emit(e);
   };
-  const pairs = await Promise.all(list.destinations.map((to) => args.runPair(from, to, quiet)));
-  const recommendations = pairs.map((p) => {
-    if (p.outcome.kind !== 'recommendation') throw new MovebotError('tool_error', `pair analysis gave ${p.outcome.kind}`);
-    return p.outcome.recommendation;
-  });
+  const { pairs, recommendations, failed } = await runPairs(args, from, list.destinations, settled, quiet);
+  const notes = [limitNote(list), failed.length ? unanalysedNote(failed) : undefined].filter((n): n is string => Boolean(n));
+  if (recommendations.length === 1) {
+    // One destination left: its own answer, saying what is missing, rather than a ranking of one.
+    const [r] = recommendations as [Recommendation];
+    const note = notes.map((n) => `_${n}_`).join('\n');
+    const outcome: TeamOutcome = { kind: 'recommendation', text: `${note}\n\n${renderSummary(r)}`, recommendation: r, markdown: `${note}\n\n${renderReport(r)}` };
+    return { outcome, usage: pairs[0]!.usage, costUsd: pairs[0]!.costUsd, timings: pairs[0]!.timings };
+  }
   const ranked = await rank({ ...args, recommendations });
   const comparison: Comparison = {
     from: recommendations[0]!.from,
     destinations: recommendations.map((r) => ({ to: r.to, recommendation: r })),
     ...ranked,
-    ...(limitNote(list) ? { limitNote: limitNote(list) } : {}),
+    ...(notes.length ? { limitNote: notes.join(' ') } : {}),
     generatedAt: new Date(args.clock.now()).toISOString(),
   };
   const top = recommendations[comparison.ranking[0]?.index ?? 0]!;
@@ -105,6 +111,46 @@ export async function runComparison(
     costUsd: pairs.reduce((c, p) => c + p.costUsd, 0),
     timings,
   };
+}
+
+type PairResult = Awaited<ReturnType<PairRun>>;
+
+/**
+ * The pairs side by side (`destinations` as the user wrote them, `settled` as resolved). A pair that cannot be analysed at all (every analyst failed) is left out
+ * and named, so the others still get their answer; only when none can be analysed does the turn fail
+ * (with the first pair's error, which says whether a retry may help).
+ */
+async function runPairs(
+  args: { runPair: PairRun },
+  from: string,
+  destinations: string[],
+  settled: Array<{ to: CityRef }>,
+  emit: TeamEventListener,
+): Promise<{ pairs: PairResult[]; recommendations: Recommendation[]; failed: Array<{ city: string; reason: string }> }> {
+  const results = await Promise.allSettled(destinations.map((to) => args.runPair(from, to, emit)));
+  const pairs: PairResult[] = [];
+  const recommendations: Recommendation[] = [];
+  const failed: Array<{ city: string; reason: string }> = [];
+  results.forEach((result, i) => {
+    const city = settled[i]!.to.display;
+    if (result.status === 'fulfilled' && result.value.outcome.kind === 'recommendation') {
+      pairs.push(result.value);
+      recommendations.push(result.value.outcome.recommendation);
+    } else {
+      const err = result.status === 'rejected' ? result.reason : new MovebotError('tool_error', `pair analysis gave ${result.value.outcome.kind}`);
+      failed.push({ city, reason: userFacingError(err) });
+    }
+  });
+  if (recommendations.length === 0) {
+    const first = results[0]!;
+    throw first.status === 'rejected' ? first.reason : new MovebotError('tool_error', 'no destination could be analysed');
+  }
+  return { pairs, recommendations, failed };
+}
+
+/** "Denver, CO could not be analysed: …": said with the answer about the others. */
+function unanalysedNote(failed: Array<{ city: string; reason: string }>): string {
+  return failed.map((f) => `${f.city} could not be analysed this time: ${f.reason}`).join(' ');
 }
 
 /** The ranking: one model call over the pair results; its prose is grounded like any synthesis. */

@@ -149,9 +149,10 @@ export function createTeam(options: TeamOptions): Team {
     });
     const { comparison, outcome } = result;
     // The thread's destination is the top-ranked one, the pair a follow-up naming none is about.
-    const top = comparison && outcome.kind === 'recommendation' ? outcome.recommendation.to.display : profile.desired_city;
+    // (With one destination left, that pair alone, and no comparison.)
+    const top = outcome.kind === 'recommendation' ? outcome.recommendation.to.display : profile.desired_city;
     const next = { ...withProfile(state, userId, { ...profile, desired_city: top }), pendingDestinations: result.pending };
-    const after = comparison && outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
+    const after = outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
     return withPairRuns(turn.done(outcome, after), result);
   }
   return team;
