@@ -1,25 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
-import { createSlackFake, type SlackFake } from './fakes/slack-fake.js';
+import { BOT_TOKEN, useBoltOnFake } from './helpers/bolt-on-fake.js';
 import { sendForgedMentions } from './helpers/slack-thread.js';
 
-const SECRET = 'test-signing-secret';
-const BOT_TOKEN = 'xoxb-test-token';
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function startFake(options: Partial<Parameters<typeof createSlackFake>[0]> = {}): Promise<SlackFake> {
-  const slack = await createSlackFake({ signingSecret: SECRET, ...options });
-  cleanups.push(() => slack.close());
-  return slack;
-}
+const { startFake, startHttpApp, onCleanup } = useBoltOnFake();
 
 /** A minimal bot on the real Bolt App: replies in the mention's thread. */
 function replyInThread(app: App): void {
@@ -32,24 +18,10 @@ function replyInThread(app: App): void {
   });
 }
 
-async function startHttpApp(slack: SlackFake): Promise<{ app: App; eventsUrl: string }> {
-  const app = new App({
-    token: BOT_TOKEN,
-    signingSecret: SECRET,
-    logLevel: LogLevel.ERROR,
-    clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-  });
-  replyInThread(app);
-  const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
-  cleanups.push(() => app.stop());
-  const { port } = server.address() as AddressInfo;
-  return { app, eventsUrl: `http://127.0.0.1:${port}/slack/events` };
-}
-
 describe('Slack fake with the real Bolt App (HTTP mode)', () => {
   it('delivers a signed mention and shows the threaded reply', async () => {
-    const slack = await startFake();
-    const { eventsUrl } = await startHttpApp(slack);
+    const { slack } = await startFake();
+    const { eventsUrl } = await startHttpApp(slack, replyInThread);
     const mention = slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'Seattle to Austin?' });
 
     const delivery = await slack.sendEvent(eventsUrl, mention);
@@ -68,24 +40,24 @@ describe('Slack fake with the real Bolt App (HTTP mode)', () => {
   });
 
   it('answers 401 to a bad or stale signature and never runs the listener', async () => {
-    const slack = await startFake();
-    const { eventsUrl } = await startHttpApp(slack);
+    const { slack } = await startFake();
+    const { eventsUrl } = await startHttpApp(slack, replyInThread);
 
     expect(await sendForgedMentions(slack, eventsUrl)).toEqual([401, 401]);
     expect(slack.callsTo('chat.postMessage')).toEqual([]);
   });
 
   it('answers the URL verification challenge', async () => {
-    const slack = await startFake();
-    const { eventsUrl } = await startHttpApp(slack);
+    const { slack } = await startFake();
+    const { eventsUrl } = await startHttpApp(slack, replyInThread);
     const res = await slack.urlVerification(eventsUrl);
     expect(res.status).toBe(200);
     expect(res.body).toMatch(/challenge/);
   });
 
   it('echoes the bot message back with bot_id, which Bolt ignores', async () => {
-    const slack = await startFake();
-    const { app, eventsUrl } = await startHttpApp(slack);
+    const { slack } = await startFake();
+    const { app, eventsUrl } = await startHttpApp(slack, replyInThread);
     const seen: Array<Record<string, unknown>> = [];
     app.message(async ({ message }) => void seen.push(message as unknown as Record<string, unknown>));
     slack.setEchoTarget(eventsUrl);
@@ -109,8 +81,7 @@ describe('Slack fake with the real Bolt App (HTTP mode)', () => {
 
 describe('Slack fake Web API', () => {
   it('applies edits and deletions, records uploads, and rejects bad tokens', async () => {
-    const slack = await startFake();
-    const client = new WebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    const { slack, client } = await startFake();
     const root = slack.mentionEvent({ channel: 'C2', user: 'U2', text: 'report please' });
 
     const first = await client.chat.postMessage({ channel: 'C2', thread_ts: root.ts, text: 'working…' });
@@ -147,7 +118,7 @@ describe('Slack fake Web API', () => {
   });
 
   it('injects errors and 429s with Retry-After', async () => {
-    const slack = await startFake();
+    const { slack } = await startFake();
     const client = new WebClient(BOT_TOKEN, {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
@@ -171,7 +142,7 @@ describe('Slack fake Web API', () => {
 
 describe('Slack fake Socket Mode with the real Bolt App', () => {
   it('connects through apps.connections.open and gets events acked', async () => {
-    const slack = await startFake();
+    const { slack } = await startFake();
     const app = new App({
       token: BOT_TOKEN,
       appToken: 'xapp-test-token',
@@ -181,7 +152,7 @@ describe('Slack fake Socket Mode with the real Bolt App', () => {
     });
     replyInThread(app);
     await app.start();
-    cleanups.push(() => app.stop());
+    onCleanup(() => app.stop());
     await slack.socketConnected();
     const mention = slack.mentionEvent({ channel: 'C4', user: 'U4', text: 'via socket' });
 

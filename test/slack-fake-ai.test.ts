@@ -1,38 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, Assistant, LogLevel } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Assistant } from '@slack/bolt';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
-import { type BlockActionInput, createSlackFake, type SlackFake } from './fakes/slack-fake.js';
+import { FEEDBACK_BLOCKS, useBoltOnFake } from './helpers/bolt-on-fake.js';
 
-const SECRET = 'test-signing-secret';
-const BOT_TOKEN = 'xoxb-test-token';
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function startFake(): Promise<{ slack: SlackFake; client: WebClient }> {
-  const slack = await createSlackFake({ signingSecret: SECRET });
-  cleanups.push(() => slack.close());
-  const client = new WebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-  return { slack, client };
-}
-
-/** A real Bolt app over HTTP on a free port. */
-async function startHttpApp(slack: SlackFake): Promise<{ app: App; eventsUrl: string }> {
-  const app = new App({
-    token: BOT_TOKEN,
-    signingSecret: SECRET,
-    logLevel: LogLevel.ERROR,
-    clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-  });
-  const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
-  cleanups.push(() => app.stop());
-  return { app, eventsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
-}
+const { startFake, startHttpApp } = useBoltOnFake();
 
 /** The Slack error code a Web API call was rejected with, or 'ok'. */
 const errorOf = (call: Promise<unknown>): Promise<string> =>
@@ -41,19 +12,6 @@ const errorOf = (call: Promise<unknown>): Promise<string> =>
     (err: { data?: { error?: string } }) => err.data?.error ?? String(err),
   );
 
-const feedbackBlocks = [
-  {
-    type: 'context_actions',
-    elements: [
-      {
-        type: 'feedback_buttons',
-        action_id: 'answer_feedback',
-        positive_button: { text: { type: 'plain_text', text: 'Good' }, value: 'good' },
-        negative_button: { text: { type: 'plain_text', text: 'Bad' }, value: 'bad' },
-      },
-    ],
-  },
-];
 
 describe('Slack fake: chat streaming', () => {
   it('streams a plan with tasks and text, then stops with feedback blocks', async () => {
@@ -98,7 +56,7 @@ describe('Slack fake: chat streaming', () => {
     const edit = client.chat.update({ channel: 'C1', ts, text: 'edit' });
     expect(await errorOf(edit)).toBe('cant_update_message');
 
-    const stopped = await client.chat.stopStream({ channel: 'C1', ts, blocks: feedbackBlocks });
+    const stopped = await client.chat.stopStream({ channel: 'C1', ts, blocks: FEEDBACK_BLOCKS });
     expect(stopped).toMatchObject({ ok: true, channel: 'C1', ts });
 
     const thread = slack.threadMessages('C1', root.ts);
@@ -109,7 +67,7 @@ describe('Slack fake: chat streaming', () => {
       streaming: false,
       planTitle: 'Comparing Seattle and Austin',
       taskDisplayMode: 'plan',
-      blocks: feedbackBlocks,
+      blocks: FEEDBACK_BLOCKS,
       tasks: [rentDone, { id: 'jobs', title: 'Jobs', status: 'pending' }],
     });
     expect(slack.callsTo('chat.appendStream')).toHaveLength(2);
@@ -132,12 +90,12 @@ describe('Slack fake: chat streaming', () => {
 
     await streamer.append({ markdown_text: 'Hello ' });
     await streamer.append({ markdown_text: 'world' });
-    await streamer.stop({ blocks: feedbackBlocks });
+    await streamer.stop({ blocks: FEEDBACK_BLOCKS });
 
     expect(slack.threadMessages('C1', root.ts)[1]).toMatchObject({
       text: 'Hello world',
       streaming: false,
-      blocks: feedbackBlocks,
+      blocks: FEEDBACK_BLOCKS,
     });
   });
 
@@ -299,115 +257,5 @@ describe('Slack fake: assistant threads and ephemeral messages', () => {
     expect(slack.ephemerals).toEqual([{ ...only, threadTs: root.ts, ts: res.message_ts }]);
     expect(slack.threadMessages('C1', root.ts)).toHaveLength(1);
     expect(slack.messagesIn('C1')).toHaveLength(1);
-  });
-});
-
-describe('Slack fake: interactivity to the app', () => {
-  /** Posts a bot message with a button and feedback buttons; `click` builds clicks by U1 on it. */
-  async function postButtonMessage(slack: SlackFake, client: WebClient) {
-    const root = slack.mentionEvent({ channel: 'C1', user: 'U1', text: 'hi' });
-    const text = { type: 'plain_text', text: 'OK' };
-    const blocks = [
-      { type: 'actions', elements: [{ type: 'button', action_id: 'approve', text, value: 'v1' }] },
-      ...feedbackBlocks,
-    ];
-    const ts = (await client.chat.postMessage({ channel: 'C1', thread_ts: root.ts, text: 'Move?', blocks }))
-      .ts as string;
-    const click = (actionId: string, more: Partial<BlockActionInput> = {}) =>
-      slack.blockActionPayload({ user: 'U1', channel: 'C1', messageTs: ts, actionId, ...more });
-    return { root, ts, click };
-  }
-
-  it('delivers signed block_actions that Bolt accepts, acks in the request and answers via response_url', async () => {
-    const { slack, client } = await startFake();
-    const { app, eventsUrl } = await startHttpApp(slack);
-    const seen: Array<Record<string, unknown>> = [];
-    app.action('approve', async ({ ack, action, body, respond }) => {
-      seen.push({ action, messageText: 'message' in body ? body.message?.text : undefined });
-      await ack();
-      await respond({ replace_original: true, text: 'Approved' });
-    });
-    app.action('answer_feedback', async ({ ack, action }) => {
-      seen.push({ action });
-      await ack();
-    });
-    const { root, ts, click } = await postButtonMessage(slack, client);
-
-    const approve = click('approve', { value: 'v1' });
-    const container = {
-      type: 'message',
-      message_ts: ts,
-      channel_id: 'C1',
-      thread_ts: root.ts,
-      is_ephemeral: false,
-    };
-    expect(approve).toMatchObject({
-      type: 'block_actions',
-      container,
-      message: { ts, thread_ts: root.ts, text: 'Move?' },
-      user: { id: 'U1', team_id: 'T1' },
-    });
-    const delivery = await slack.sendInteraction(eventsUrl, approve);
-
-    expect(delivery.status).toBe(200);
-    expect(seen).toEqual([
-      {
-        action: expect.objectContaining({ action_id: 'approve', value: 'v1', type: 'button' }),
-        messageText: 'Move?',
-      },
-    ]);
-    await waitFor(() => slack.responseUrlPosts.length === 1);
-    expect(slack.responseUrlPosts[0]).toMatchObject({
-      channel: 'C1',
-      messageTs: ts,
-      body: { text: 'Approved' },
-    });
-    expect(slack.threadMessages('C1', root.ts)[1]).toMatchObject({ text: 'Approved', edited: true });
-
-    // The replaced message has no blocks left, so the element type is given.
-    const feedback = click('answer_feedback', { value: 'good', elementType: 'feedback_buttons' });
-    expect((await slack.sendInteraction(eventsUrl, feedback)).status).toBe(200);
-    const clicked = { action_id: 'answer_feedback', type: 'feedback_buttons', value: 'good' };
-    expect(seen[1]?.action).toMatchObject(clicked);
-  });
-
-  it('answers 401 to a bad or stale signature and never runs the handler', async () => {
-    const { slack, client } = await startFake();
-    const { app, eventsUrl } = await startHttpApp(slack);
-    let calls = 0;
-    app.action('approve', async ({ ack }) => {
-      calls += 1;
-      await ack();
-    });
-    const approve = (await postButtonMessage(slack, client)).click('approve');
-
-    expect((await slack.sendInteraction(eventsUrl, approve, { badSignature: true })).status).toBe(401);
-    expect((await slack.sendInteraction(eventsUrl, approve, { timestampOffsetSec: -600 })).status).toBe(401);
-    expect(calls).toBe(0);
-  });
-
-  it('delivers block_actions over Socket Mode and resolves on the ack', async () => {
-    const { slack, client } = await startFake();
-    const app = new App({
-      token: BOT_TOKEN,
-      appToken: 'xapp-test-token',
-      socketMode: true,
-      logLevel: LogLevel.ERROR,
-      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-    });
-    const values: unknown[] = [];
-    app.action('approve', async ({ ack, action }) => {
-      values.push('value' in action ? action.value : undefined);
-      await ack();
-    });
-    await app.start();
-    cleanups.push(() => app.stop());
-    await slack.socketConnected();
-    const { click } = await postButtonMessage(slack, client);
-
-    const { ack, envelopeId } = await slack.sendSocketInteraction(click('approve'));
-
-    expect(ack.envelope_id).toBe(envelopeId);
-    expect(values).toEqual(['v1']);
   });
 });

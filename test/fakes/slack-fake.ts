@@ -58,6 +58,7 @@ import {
   sendJson,
   startHttpFake,
 } from './fake-http.js';
+import { createSlackDeliveries } from './slack-deliveries.js';
 import { createSlackSocketMode } from './slack-socket-mode.js';
 import type { SlackStatusRecord, SlackSuggestedPrompts, SlackTitleRecord } from './slack-streams.js';
 import {
@@ -74,14 +75,8 @@ import {
   buildMessageEvent,
   createTsGenerator,
   decodeJsonFields,
-  eventCallbackEnvelope,
   failureReply,
   type MessageEventInput,
-  postSigned,
-  type SendEventOptions,
-  type SignOptions,
-  type SlackDelivery,
-  type SlackEvent,
   type SlackFailure,
   type UserMessageInput,
 } from './slack-wire.js';
@@ -126,13 +121,7 @@ export interface SlackCall {
   at: number;
 }
 
-/** One bot message echoed back to the app as an event. */
-export interface EchoRecord {
-  channel: string;
-  ts: string;
-  /** HTTP status from the app, `'acked'` over Socket Mode, `'failed'`, or `'pending'`. */
-  outcome: number | 'acked' | 'failed' | 'pending';
-}
+export type { EchoRecord } from './slack-deliveries.js';
 
 export type SlackFake = Awaited<ReturnType<typeof createSlackFake>>;
 
@@ -142,14 +131,15 @@ export async function createSlackFake(options: SlackFakeOptions) {
   const appId = 'AFAKEAPP';
   const botId = 'BFAKEBOT';
   let latencyMs = options.latencyMs ?? 0;
-  let echoTarget = options.echoBotMessages;
   const nextTs = createTsGenerator();
   const calls: SlackCall[] = [];
   const failures = new Map<string, Array<{ failure: SlackFailure; when?: CallMatcher }>>();
-  const echoes = new Set<Promise<unknown>>();
-  const echoed: EchoRecord[] = [];
   const socketMode = createSlackSocketMode({ appId, teamId, botUserId });
-  const sendSocketEvent = socketMode.sendSocketEvent;
+  const deliveries = createSlackDeliveries({
+    ...{ signingSecret: options.signingSecret, teamId, botUserId, botId, appId },
+    sendSocketEvent: (event) => socketMode.sendSocketEvent(event),
+    echoTarget: options.echoBotMessages,
+  });
   let server: HttpFake | undefined;
 
   const workspace = createSlackWorkspace({
@@ -160,33 +150,7 @@ export async function createSlackFake(options: SlackFakeOptions) {
     nextTs,
     uploadUrlBase: () => `${baseUrl()}/upload/`,
     actionUrlBase: () => `${baseUrl()}/actions/`,
-    onBotMessage: (message) => {
-      if (!echoTarget) return;
-      const event = buildMessageEvent(
-        {
-          channel: message.channel,
-          text: message.text,
-          ts: message.ts,
-          threadTs: message.threadTs,
-          botId,
-          user: botUserId,
-        },
-        teamId,
-      );
-      const target = echoTarget;
-      const record: EchoRecord = { channel: message.channel, ts: message.ts, outcome: 'pending' };
-      echoed.push(record);
-      const delivery = (target === 'socket' ? sendSocketEvent(event) : sendEvent(target, event)).then(
-        (result) => {
-          record.outcome = 'status' in result ? result.status : 'acked';
-        },
-        () => {
-          record.outcome = 'failed';
-        },
-      );
-      echoes.add(delivery);
-      void delivery.finally(() => echoes.delete(delivery));
-    },
+    onBotMessage: deliveries.echo,
   });
 
   const baseUrl = () => server?.url ?? '';
@@ -237,30 +201,6 @@ export async function createSlackFake(options: SlackFakeOptions) {
     file.content = body.parts.find((p) => p.filename !== undefined)?.data ?? body.raw;
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`OK - ${file.content.length}`);
-  }
-
-  async function sendEvent(
-    targetUrl: string,
-    event: SlackEvent,
-    opts: SendEventOptions = {},
-  ): Promise<SlackDelivery> {
-    const envelope = eventCallbackEnvelope(event, {
-      teamId: opts.teamId ?? teamId,
-      botUserId,
-      appId,
-      ...(opts.eventId !== undefined && { eventId: opts.eventId }),
-    });
-    const headers: Record<string, string> = {};
-    if (opts.retryNum !== undefined) {
-      headers['x-slack-retry-num'] = String(opts.retryNum);
-      headers['x-slack-retry-reason'] = opts.retryReason ?? 'http_timeout';
-    }
-    return post(targetUrl, JSON.stringify(envelope), headers, opts);
-  }
-
-  function post(targetUrl: string, body: string, headers: Record<string, string>, opts: SignOptions) {
-    const sign = { ...opts, signingSecret: options.signingSecret, headers };
-    return postSigned(targetUrl, body, { ...sign, contentType: 'application/json' });
   }
 
   server = await startHttpFake('slack-fake', onRequest, { webSockets: { '/socket': socketMode.onSocket } });
@@ -328,15 +268,11 @@ export async function createSlackFake(options: SlackFakeOptions) {
       latencyMs = ms;
     },
     /** Starts/stops echoing bot messages back as events (`'socket'`, an events URL, or undefined). */
-    setEchoTarget(target: string | undefined) {
-      echoTarget = target;
-    },
+    setEchoTarget: deliveries.setEchoTarget,
     /** Every echo of a bot message: its channel/ts and the app's HTTP status, `'acked'` or `'failed'`. */
-    echoed: echoed as readonly EchoRecord[],
+    echoed: deliveries.echoed,
     /** Awaits echo deliveries in flight. */
-    async flushEchoes() {
-      await Promise.all([...echoes]);
-    },
+    flushEchoes: deliveries.flushEchoes,
     /** A user's @-mention of the bot (type app_mention); also stores the user's message. */
     mentionEvent(input: UserMessageInput) {
       const ts = input.ts ?? nextTs();
@@ -351,7 +287,8 @@ export async function createSlackFake(options: SlackFakeOptions) {
       if (!input.subtype && !input.botId) storeUserMessage({ ...input, ts, user: input.user ?? 'UUNKNOWN' });
       return event;
     },
-    sendEvent,
+    /** Delivers an event to the app's events URL, signed (retry headers with `retryNum`). */
+    sendEvent: deliveries.sendEvent,
     /**
      * The user opened the app's assistant container: an `assistant_thread_started` event for
      * sendEvent / sendSocketEvent. Stores the thread's root (subtype `assistant_app_thread`).
@@ -367,24 +304,13 @@ export async function createSlackFake(options: SlackFakeOptions) {
      */
     blockActionPayload: workspace.blockActionPayload,
     /** POSTs an interactivity payload signed, as `payload=<JSON>` form data, like Slack does. */
-    sendInteraction(targetUrl: string, payload: Record<string, unknown>, opts: SignOptions = {}) {
-      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-      const contentType = 'application/x-www-form-urlencoded';
-      return postSigned(targetUrl, body, { ...opts, signingSecret: options.signingSecret, contentType });
-    },
+    sendInteraction: deliveries.sendInteraction,
     /** Slack's one-time URL check; Bolt answers with the challenge. */
-    urlVerification(targetUrl: string): Promise<SlackDelivery> {
-      const body = JSON.stringify({
-        token: 'fake-verification-token',
-        challenge: randomBytes(8).toString('hex'),
-        type: 'url_verification',
-      });
-      return post(targetUrl, body, {}, {});
-    },
+    urlVerification: deliveries.urlVerification,
     /** Resolves once a Socket Mode client has connected and been sent `hello`. */
     socketConnected: socketMode.connected,
     /** Pushes an event over Socket Mode; resolves with the ack once the app sends `{ envelope_id }`. */
-    sendSocketEvent,
+    sendSocketEvent: socketMode.sendSocketEvent,
     /** Pushes an interactivity payload (`interactive` envelope); resolves with the app's ack. */
     sendSocketInteraction: socketMode.sendSocketInteraction,
     /** Asks Socket Mode clients to reconnect, as Slack does every few hours. */
