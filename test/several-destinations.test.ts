@@ -6,7 +6,7 @@ import { TeamStateSchema } from '../src/team/thread-state.js';
 import { messageText } from './fakes/openai-fake.js';
 import { SEATTLE_AUSTIN_URL, SEATTLE_DENVER_URL, SEATTLE_RALEIGH_URL } from './helpers/team-env.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
-import { scriptTeam } from './helpers/team-script.js';
+import { modelBarrier, scriptTeam } from './helpers/team-script.js';
 
 const team = useTeamRuntime();
 let thread = 0;
@@ -25,22 +25,13 @@ describe('several destinations from one origin', () => {
   it('compares three destinations side by side and ranks them from the pair results', async () => {
     // A barrier in the model: each pair's Cost Analyst call is held until all three have arrived, so
     // pairs run one after another would wait out the deadline one by one (and see fewer than three).
-    let arrived = 0;
-    let release!: () => void;
-    const barrier = new Promise<void>((resolve) => (release = resolve));
-    const deadline = setTimeout(() => release(), 5_000);
-    const seenOnRelease: number[] = [];
+    const barrier = modelBarrier(3);
     team.fakes.openai.reset();
-    team.fakes.openai.route({ system: 'You are the Cost Analyst' }, async () => {
-      if (++arrived === 3) release();
-      await barrier;
-      seenOnRelease.push(arrived);
-      return undefined;
-    });
+    team.fakes.openai.route({ system: 'You are the Cost Analyst' }, barrier.hold);
     scriptTeam(team.fakes.openai);
     const { turn, threadKey, events } = await ask('Compare Austin, Denver and Raleigh for me, I live in Seattle');
-    clearTimeout(deadline);
-    expect(seenOnRelease).toEqual([3, 3, 3]);
+    barrier.done();
+    expect(barrier.seenOnRelease).toEqual([3, 3, 3]);
     // One plan for the question, and only the ranking's prose streamed.
     expect(events.filter((e) => e.type === 'cities_resolved').map((e) => e.type === 'cities_resolved' && e.to.display)).toEqual([
       'Austin, TX, Denver, CO, Raleigh, NC',

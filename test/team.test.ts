@@ -8,7 +8,7 @@ import { defaultBraveResults } from './fakes/brave-fake.js';
 import { messageText } from './fakes/openai-fake.js';
 import { SEATTLE_AUSTIN_URL, type TeamFakes } from './helpers/team-env.js';
 import { useTeamRuntime } from './helpers/team-runtime.js';
-import { scriptTeam } from './helpers/team-script.js';
+import { modelBarrier, scriptTeam } from './helpers/team-script.js';
 
 const team = useTeamRuntime();
 let thread = 0;
@@ -38,22 +38,10 @@ describe('the move-decision team', () => {
   it('answers a full question with a grounded report and runs the analysts side by side', async () => {
     // A barrier in the model: each analyst's call is held until all three have arrived. Run one after
     // another, the first would wait out the deadline alone; side by side, each passes with all three in.
-    let arrived = 0;
-    let release!: () => void;
-    const barrier = new Promise<void>((resolve) => (release = resolve));
-    const deadline = setTimeout(() => release(), 5_000);
-    const seenOnRelease: number[] = [];
-    override(
-      (req) => /You are the (Cost Analyst|Sentiment Analyst|Migration Researcher)/.test(req.system),
-      async () => {
-        if (++arrived === 3) release();
-        await barrier;
-        seenOnRelease.push(arrived);
-        return undefined; // on to the scripted answer
-      },
-    );
+    const barrier = modelBarrier(3);
+    override((req) => /You are the (Cost Analyst|Sentiment Analyst|Migration Researcher)/.test(req.system), barrier.hold);
     const { turn, events } = await ask('Should I move from Seattle to Austin? I love live music.');
-    clearTimeout(deadline);
+    barrier.done();
     expect(turn.outcome?.kind).toBe('recommendation');
     if (turn.outcome?.kind !== 'recommendation') return;
     const { markdown, recommendation: r } = turn.outcome;
@@ -99,7 +87,7 @@ describe('the move-decision team', () => {
     expect(team.fakes.brave.requests.some((x) => x.q.includes('site:reddit.com'))).toBe(true);
 
     // The three analysts' model calls were all in flight at once.
-    expect(seenOnRelease).toEqual([3, 3, 3]);
+    expect(barrier.seenOnRelease).toEqual([3, 3, 3]);
 
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('run_started');

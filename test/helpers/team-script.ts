@@ -124,3 +124,28 @@ function ranking(prompt: string) {
     detailed_justification: `${destinations[0]?.city ?? 'The first'} saves the most on housing. Every city cuts your costs by 99%.`,
   };
 }
+
+/**
+ * A barrier in the model: each matching call is held until `count` have arrived (or `timeoutMs`
+ * passed), then passes on to the scripted reply. Calls made one after another would each wait out
+ * the deadline and see fewer than `count` arrived; `seenOnRelease` lists what each one saw.
+ */
+export function modelBarrier(count: number, timeoutMs = 5_000) {
+  let arrived = 0;
+  let release!: () => void;
+  const barrier = new Promise<void>((resolve) => (release = resolve));
+  const deadline = setTimeout(() => release(), timeoutMs);
+  const seenOnRelease: number[] = [];
+  return {
+    seenOnRelease,
+    /** The route's script: holds the call, then returns undefined so the next script answers it. */
+    async hold(): Promise<undefined> {
+      if (++arrived === count) release();
+      await barrier;
+      seenOnRelease.push(arrived);
+      return undefined;
+    },
+    /** Clears the deadline timer (call after the turn). */
+    done: () => clearTimeout(deadline),
+  };
+}
