@@ -132,6 +132,20 @@ describe('several destinations from one origin', () => {
     expect(state.comparison).toBeUndefined();
   });
 
+  it("uses what the question itself says (the income) in every pair's tax estimate", async () => {
+    team.fakes.openai.reset();
+    team.fakes.openai.route(
+      { system: 'intake step' },
+      { json: { current_city: 'Seattle', desired_city: 'Austin', annual_income: 150_000, intent: 'compare' } },
+      { times: 1 },
+    );
+    scriptTeam(team.fakes.openai);
+    const { turn } = await ask('Should I move from Seattle to Austin or Denver? I earn $150,000 a year.');
+    if (turn.outcome?.kind !== 'recommendation') throw new Error(`got ${turn.outcome?.kind}`);
+    const incomes = turn.outcome.comparison?.destinations.map((d) => (d.recommendation.taxes?.status === 'ok' ? d.recommendation.taxes.data.annualIncome : undefined));
+    expect(incomes).toEqual([150_000, 150_000]);
+  });
+
   it('answers a follow-up about the destination it names', async () => {
     const { threadKey } = await ask('Should I move from Seattle to Austin or Denver?');
     // The first turn's background work (memory, knowledge) ends before the fakes forget it.

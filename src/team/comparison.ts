@@ -1,34 +1,33 @@
 import type { Clock } from '../clock.js';
-import { MovebotError } from '../errors.js';
 import { userFacingError } from '../user-errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
-import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
 import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
 import { renderReport, renderSummary } from './report.js';
 import { limitNote, type DestinationList } from './destinations.js';
 import { figureSource, groundFields } from './grounding.js';
-import { decideCities } from './intake.js';
+import { type CityDecision, decideCities } from './intake.js';
 import { COMPARISON_PROMPT } from './comparison-prompt.js';
 import { groundedJustification } from './streamed-field.js';
 import type { UserProfile } from './schemas.js';
 import type { CityRef, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from './types.js';
 
-/** One pair's analysis, run through the team's usual one-destination path (same tools, caches and limits). */
-export type PairRun = (
-  from: string,
-  to: string,
-  emit: TeamEventListener,
-) => Promise<{ outcome: TeamOutcome; usage: TokenUsage; costUsd: number; timings: Record<string, number> }>;
+/** The cities of one pair, settled (decideCities). */
+export type PairCities = Extract<CityDecision, { kind: 'ready' }>;
+
+/**
+ * One pair's analysis, as a one-destination question gets it (analyzePair: same tools, caches and
+ * limits, the turn's meter); `timings` receives its steps.
+ */
+export type PairRun = (cities: PairCities, profile: UserProfile, emit: TeamEventListener, timings: Record<string, number>) => Promise<Recommendation>;
 
 export interface ComparisonResult {
   outcome: TeamOutcome;
   comparison?: Comparison;
   /** Set when one destination was asked back about: the comparison resumes with the answer. */
   pending?: PendingDestinations;
-  usage: TokenUsage;
-  costUsd: number;
+  /** Each pair's steps, keyed `<destination>:<step>`. */
   timings: Record<string, number>;
 }
 
@@ -50,40 +49,40 @@ export async function runComparison(
   args: RankingCall & { clock: Clock; list: DestinationList; profile: UserProfile; runPair: PairRun },
 ): Promise<ComparisonResult> {
   const { list, resolver } = args;
-  const zero = { usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, costUsd: 0, timings: {} };
   const from = list.from?.trim();
   if (!from) {
     const text = `Which city would you be moving to ${list.destinations.join(', ')} from?`;
-    return { outcome: { kind: 'clarify', reason: 'missing_city', text }, ...zero };
+    return { outcome: { kind: 'clarify', reason: 'missing_city', text }, timings: {} };
   }
   // Each destination is settled as it would be alone: the first unclear one is asked about, by itself.
-  const settled: Array<{ from: CityRef; to: CityRef }> = [];
+  const settled: Array<{ cities: PairCities; profile: UserProfile }> = [];
   for (const [unclear, to] of list.destinations.entries()) {
-    const decision = decideCities(resolver, { ...args.profile, current_city: from, desired_city: to });
-    if (decision.kind === 'ready') settled.push(decision);
+    const profile = { ...args.profile, current_city: from, desired_city: to };
+    const decision = decideCities(resolver, profile);
+    if (decision.kind === 'ready') settled.push({ cities: decision, profile });
     else {
       const others = list.destinations.filter((d) => d !== to);
       const text = `${decision.text} (I'll compare it with ${others.join(' and ')} once I know.)`;
       const pending = { from, destinations: list.destinations, unclear };
-      return { outcome: { kind: 'clarify', reason: decision.reason, text }, pending, ...zero };
+      return { outcome: { kind: 'clarify', reason: decision.reason, text }, pending, timings: {} };
     }
   }
 
   // One plan for the whole question ("Seattle, WA → Austin, TX, Denver, CO"), not one per pair.
-  const to = settled.map((d) => d.to);
-  args.emit({ type: 'cities_resolved', from: settled[0]!.from, to: { name: to.map((c) => c.name).join(', '), display: to.map((c) => c.display).join(', ') } });
+  const to = settled.map((d) => d.cities.to);
+  args.emit({ type: 'cities_resolved', from: settled[0]!.cities.from, to: { name: to.map((c) => c.name).join(', '), display: to.map((c) => c.display).join(', ') } });
   // Only the ranking's justification streams: three pair justifications at once would interleave.
   const quiet = (e: TeamEvent) => {
-    if (e.type !== 'content_delta' && e.type !== 'synthesizing' && e.type !== 'cities_resolved') args.emit(e);
+    if (e.type !== 'content_delta' && e.type !== 'synthesizing') args.emit(e);
   };
-  const { pairs, recommendations, failed } = await runPairs(args, from, list.destinations, settled, quiet);
+  const { recommendations, failed, timings } = await runPairs(args.runPair, settled, quiet);
   const notes = [limitNote(list), failed.length ? unanalysedNote(failed) : undefined].filter((n): n is string => Boolean(n));
   if (recommendations.length === 1) {
     // One destination left: its own answer, saying what is missing, rather than a ranking of one.
     const [r] = recommendations as [Recommendation];
     const note = notes.map((n) => `_${n}_`).join('\n');
     const outcome: TeamOutcome = { kind: 'recommendation', text: `${note}\n\n${renderSummary(r)}`, recommendation: r, markdown: `${note}\n\n${renderReport(r)}` };
-    return { outcome, usage: pairs[0]!.usage, costUsd: pairs[0]!.costUsd, timings: pairs[0]!.timings };
+    return { outcome, timings };
   }
   const ranked = await rank({ ...args, recommendations });
   const comparison: Comparison = {
@@ -94,10 +93,6 @@ export async function runComparison(
     generatedAt: new Date(args.clock.now()).toISOString(),
   };
   const top = recommendations[comparison.ranking[0]?.index ?? 0]!;
-  const timings: Record<string, number> = {};
-  pairs.forEach((p, i) => {
-    for (const [k, v] of Object.entries(p.timings)) timings[`${comparison.destinations[i]!.to.display}:${k}`] = v;
-  });
   return {
     outcome: {
       kind: 'recommendation',
@@ -107,45 +102,39 @@ export async function runComparison(
       comparison,
     },
     comparison,
-    usage: pairs.reduce((u, p) => sum(u, p.usage), zero.usage),
-    costUsd: pairs.reduce((c, p) => c + p.costUsd, 0),
     timings,
   };
 }
 
-type PairResult = Awaited<ReturnType<PairRun>>;
-
 /**
- * The pairs side by side (`destinations` as the user wrote them, `settled` as resolved). A pair that cannot be analysed at all (every analyst failed) is left out
+ * The pairs side by side. A pair that cannot be analysed at all (every analyst failed) is left out
  * and named, so the others still get their answer; only when none can be analysed does the turn fail
  * (with the first pair's error, which says whether a retry may help).
  */
 async function runPairs(
-  args: { runPair: PairRun },
-  from: string,
-  destinations: string[],
-  settled: Array<{ to: CityRef }>,
+  runPair: PairRun,
+  settled: Array<{ cities: PairCities; profile: UserProfile }>,
   emit: TeamEventListener,
-): Promise<{ pairs: PairResult[]; recommendations: Recommendation[]; failed: Array<{ city: string; reason: string }> }> {
-  const results = await Promise.allSettled(destinations.map((to) => args.runPair(from, to, emit)));
-  const pairs: PairResult[] = [];
+): Promise<{ recommendations: Recommendation[]; failed: Array<{ city: string; reason: string }>; timings: Record<string, number> }> {
+  const timings: Record<string, number> = {};
+  const results = await Promise.allSettled(
+    settled.map(async ({ cities, profile }) => {
+      const own: Record<string, number> = {};
+      try {
+        return await runPair(cities, profile, emit, own);
+      } finally {
+        for (const [step, ms] of Object.entries(own)) timings[`${cities.to.display}:${step}`] = ms;
+      }
+    }),
+  );
   const recommendations: Recommendation[] = [];
   const failed: Array<{ city: string; reason: string }> = [];
   results.forEach((result, i) => {
-    const city = settled[i]!.to.display;
-    if (result.status === 'fulfilled' && result.value.outcome.kind === 'recommendation') {
-      pairs.push(result.value);
-      recommendations.push(result.value.outcome.recommendation);
-    } else {
-      const err = result.status === 'rejected' ? result.reason : new MovebotError('tool_error', `pair analysis gave ${result.value.outcome.kind}`);
-      failed.push({ city, reason: userFacingError(err) });
-    }
+    if (result.status === 'fulfilled') recommendations.push(result.value);
+    else failed.push({ city: settled[i]!.cities.to.display, reason: userFacingError(result.reason) });
   });
-  if (recommendations.length === 0) {
-    const first = results[0]!;
-    throw first.status === 'rejected' ? first.reason : new MovebotError('tool_error', 'no destination could be analysed');
-  }
-  return { pairs, recommendations, failed };
+  if (recommendations.length === 0) throw (results[0] as PromiseRejectedResult).reason;
+  return { recommendations, failed, timings };
 }
 
 /** "Denver, CO could not be analysed: …": said with the answer about the others. */
@@ -231,20 +220,4 @@ function sameCity(resolver: CityResolver, text: string, city: CityRef): boolean 
   if (r.kind === 'found' && city.slug) return r.city.url_format === city.slug;
   const t = normaliseCityText(text);
   return t === normaliseCityText(city.display) || t === normaliseCityText(city.name);
-}
-
-function sum(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-  };
-}
-
-/** The turn's result with what its pair runs spent and took added (they kept their own meters). */
-export function withPairRuns<T extends { usage: TokenUsage; costUsd: number; timings: Record<string, number> }>(
-  run: T,
-  pairs: { usage: TokenUsage; costUsd: number; timings: Record<string, number> },
-): T {
-  return { ...run, usage: sum(run.usage, pairs.usage), costUsd: run.costUsd + pairs.costUsd, timings: { ...pairs.timings, ...run.timings } };
 }

@@ -5,8 +5,8 @@ import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import type { AgentModels, TeamTools } from './analysts/analyst-context.js';
-import { runComparison, withPairRuns } from './comparison.js';
-import { type DestinationList, namedPair, pairIntake, readDestinations, resumeDestinations } from './destinations.js';
+import { runComparison } from './comparison.js';
+import { type DestinationList, namedPair, readDestinations, resumeDestinations } from './destinations.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { analyzePair } from './pair-analysis.js';
@@ -20,6 +20,8 @@ export type { TeamState } from './thread-state.js';
 /** One turn's usage meter, event listener and finish (which stamps the total time). */
 interface TurnScope {
   meter: UsageMeter;
+  /** Milliseconds per step, stamped with `total` by `done`. */
+  timings: Record<string, number>;
   emit: TeamEventListener;
   done: (outcome: TeamOutcome, state: TeamState) => TeamRunResult;
 }
@@ -35,8 +37,6 @@ export interface TeamRunInput {
   memories: RecalledMemory[];
   signal?: AbortSignal;
   emit?: TeamEventListener;
-  /** Set by a several-destination turn for each of its pairs: these cities, no intake call. */
-  pair?: { from: string; to: string };
 }
 
 export interface TeamRunResult {
@@ -83,18 +83,15 @@ export function createTeam(options: TeamOptions): Team {
 
       const { userId, state } = input;
       const ownProfile = profileFor(state, userId);
-      const intake = input.pair
-        ? pairIntake(input.pair)
-        : await runIntake({
-            ...{ llm: options.llm, meter, model: models.coordinator, signal: input.signal, resolver: options.resolver },
-            ...{ message: input.message, history: input.history, previousProfile: ownProfile, memories: input.memories },
-          });
+      const intake = await runIntake({
+        ...{ llm: options.llm, meter, model: models.coordinator, signal: input.signal, resolver: options.resolver },
+        ...{ message: input.message, history: input.history, previousProfile: ownProfile, memories: input.memories },
+      });
       timings.intake = clock.now() - started;
-      const list = input.pair
-        ? undefined
-        : (readDestinations(options.resolver, input.message, intake) ??
-          resumeDestinations(options.resolver, state.pendingDestinations, input.message, intake));
-      if (list) return compareSeveral(input, { meter, emit, done }, intake, list);
+      const list =
+        readDestinations(options.resolver, input.message, intake) ??
+        resumeDestinations(options.resolver, state.pendingDestinations, input.message, intake);
+      if (list) return compareSeveral(input, { meter, timings, emit, done }, intake, list);
       // After a several-destination answer, a follow-up naming one of them is about that pair.
       const last = namedPair(options.resolver, state.comparison, input.message, intake) ?? state.last;
       const sameCities =
@@ -137,7 +134,7 @@ export function createTeam(options: TeamOptions): Team {
     },
   };
 
-  /** "Austin, Denver or Raleigh?": each pair through `team.run` side by side, then one ranking (comparison.ts). */
+  /** "Austin, Denver or Raleigh?": each pair analysed side by side on this turn's meter, then one ranking (comparison.ts). */
   async function compareSeveral(input: TeamRunInput, turn: TurnScope, intake: Intake, list: DestinationList): Promise<TeamRunResult> {
     const { userId, state } = input;
     const profile = mergeProfile(profileFor(state, userId), { ...intake, current_city: list.from, desired_city: list.destinations[0] ?? null });
@@ -145,15 +142,20 @@ export function createTeam(options: TeamOptions): Team {
       ...{ llm: options.llm, meter: turn.meter, model: models.coordinator, signal: input.signal, emit: turn.emit, resolver: options.resolver, clock },
       list,
       profile,
-      runPair: (from, to, pairEmit) => team.run({ ...input, pair: { from, to }, state: { profiles: state.profiles }, emit: pairEmit }),
+      runPair: (cities, pairProfile, emit, timings) =>
+        analyzePair(
+          { ...options, models, meter: turn.meter, timings, emit, signal: input.signal },
+          { cities, profile: pairProfile, message: input.message, history: input.history, memories: input.memories },
+        ),
     });
+    Object.assign(turn.timings, result.timings);
     const { comparison, outcome } = result;
     // The thread's destination is the top-ranked one, the pair a follow-up naming none is about.
     // (With one destination left, that pair alone, and no comparison.)
     const top = outcome.kind === 'recommendation' ? outcome.recommendation.to.display : profile.desired_city;
     const next = { ...withProfile(state, userId, { ...profile, desired_city: top }), pendingDestinations: result.pending };
     const after = outcome.kind === 'recommendation' ? { ...next, last: outcome.recommendation, lastFor: userId, comparison } : next;
-    return withPairRuns(turn.done(outcome, after), result);
+    return turn.done(outcome, after);
   }
   return team;
 }

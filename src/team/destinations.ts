@@ -3,7 +3,7 @@ import { extractCityPair } from '../tools/city-pair.js';
 import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
 import { stateCode } from '../tools/us-states.js';
 import type { Comparison, PendingDestinations } from './comparison-schema.js';
-import { type Intake, IntakeSchema } from './schemas.js';
+import type { Intake } from './schemas.js';
 import type { Recommendation } from './types.js';
 
 /** Several destinations from one origin, as the user named them (at most TEAM.maxDestinations). */
@@ -111,11 +111,6 @@ export function namedPair(
     comparison.destinations.find(({ to }) => text.includes(` ${normaliseCityText(to.name)} `)) ??
     comparison.destinations.find(({ to }) => asked?.kind === 'found' && to.slug === asked.city.url_format);
   return found?.recommendation;
-}
-
-/** What a pair of a several-destination turn starts from instead of an intake call. */
-export function pairIntake(pair: { from: string; to: string }): Intake {
-  return IntakeSchema.parse({ current_city: pair.from, desired_city: pair.to, intent: 'compare' });
 }
 
 /**
