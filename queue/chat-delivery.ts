@@ -1,4 +1,4 @@
-import { chartFileName, type RunChart, withChartLink } from '../src/charts/run-chart.js';
+import { reportFiles, withChartLink } from '../src/charts/run-chart.js';
 import type { Clock } from '../src/clock.js';
 import { describeError, errorCodeOf } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -14,7 +14,6 @@ import type {
   ReplyTarget,
 } from '../src/ports/chat-adapter.js';
 import { PLATFORM_LIMITS } from '../src/ports/chat-adapter.js';
-import type { Message } from '../src/ports/session-store.js';
 import type { ReplyState, ReplyStateStore } from '../src/ports/reply-state.js';
 import type { RunEvent } from '../src/ports/run-events.js';
 import type { ChatJob } from '../src/ports/turn-job.js';
@@ -22,10 +21,8 @@ import { controlsFor } from '../src/run/answer-actions.js';
 import { createLivePlan } from '../src/run/live-plan.js';
 import type { TurnOutcome } from '../src/run/turn-runner.js';
 import { createProgressBoard } from '../src/team/progress.js';
-import { comparisonFileName } from '../src/team/comparison-report.js';
-import { reportFileName } from '../src/team/report.js';
-import type { TeamOutcome } from '../src/team/types.js';
 import { extractCityPair } from '../src/tools/city-resolver.js';
+import { outcomeOf } from '../src/conversation/conversation-service.js';
 import type { EditBudget } from './edit-budget.js';
 import { createLiveStream, type LiveStream } from './live-stream.js';
 import type { StreamSwitch } from './stream-switch.js';
@@ -333,26 +330,16 @@ export function chatAnswerOf(outcome: TurnOutcome, clock: Clock, runId: string):
     return { outcome: { kind: 'answer', text }, stopped: true };
   }
   const { session, reply } = outcome.result;
-  const team = outcome.result.outcome ?? outcomeFromStored(reply);
+  const team = outcomeOf(outcome.result);
   // A memory command's reply ("here is what I remember") is no answer to rate or follow up on.
   const memoryReply = reply.metadata.kind === 'memory';
   const controls = memoryReply ? undefined : controlsFor(runId, team);
-  const answer: ChatAnswer = team.kind === 'recommendation' ? withReport(team, clock, outcome.chart) : { outcome: team, controls };
-  answer.controls = controls;
-  // What the thread may show of it: in a channel no memory text (src/memory/place.ts).
-  return shownIn(placeOf(session.platform, session.threadKey), answer, { memoryReply, platform: session.platform });
-}
-
-/** A recommendation's answer with its report file, and its chart beside it, linked from the report. */
-function withReport(team: Extract<TeamOutcome, { kind: 'recommendation' }>, clock: Clock, chart: RunChart | undefined): ChatAnswer {
-  const fileName = answerFileName(team, clock);
-  if (!chart) return { outcome: team, report: { fileName, markdown: team.markdown } };
-  const chartName = chartFileName(fileName);
-  return {
-    outcome: team,
-    report: { fileName, markdown: withChartLink(team.markdown, chartName, chart.alt) },
-    chart: { fileName: chartName, ...chart },
-  };
+  const files = team.kind === 'recommendation' ? reportFiles(team, clock, outcome.chart) : undefined;
+  // What the thread may show of it: in a channel no memory text (src/memory/place.ts); the chart shows
+  // only the page's figures, so it stays, linked from the report as shown.
+  const shown = shownIn(placeOf(session.platform, session.threadKey), { outcome: team, controls, report: files?.report }, { memoryReply, platform: session.platform });
+  if (!shown.report || !files?.chart) return shown;
+  return { ...shown, report: { ...shown.report, markdown: withChartLink(shown.report.markdown, files.chart.fileName, files.chart.alt) }, chart: files.chart };
 }
 
 /** The answer the platform would not take in its rich form, as plain text. */
@@ -367,22 +354,3 @@ function initialText(text: string): string {
   return pair.from && pair.to ? `Looking into ${pair.from} → ${pair.to}…` : 'Thinking about your question…';
 }
 
-/** Rebuilds the outcome of a turn answered before (the job re-ran after storing its answer). */
-function outcomeFromStored(reply: Message): TeamOutcome {
-  const meta = reply.metadata;
-  if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
-    return {
-      kind: 'recommendation',
-      text: reply.content,
-      recommendation: meta.recommendation,
-      markdown: meta.report,
-      ...(meta.comparison && { comparison: meta.comparison }),
-    };
-  }
-  return { kind: 'answer', text: reply.content };
-}
-
-/** The report file's name: a comparison's names every destination. */
-function answerFileName(team: Extract<TeamOutcome, { kind: 'recommendation' }>, clock: Clock): string {
-  return team.comparison ? comparisonFileName(team.comparison, clock) : reportFileName(team.recommendation, clock);
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderAnswerMessages } from '../adapters/slack/slack-blocks.js';
 import { answerText } from '../adapters/discord/render.js';
+import { shownIn } from '../src/memory/place.js';
 import { RecommendationSchema } from '../src/team/schemas.js';
 import { costFactor, equivalentSalaryText } from '../src/team/equivalent-salary.js';
 import { renderReport, renderSummary } from '../src/team/report.js';
@@ -104,8 +105,15 @@ describe('the taxes section in a recommendation', () => {
     // 1% of 10,756 + 2% of 14,743 + 4% of 14,746 + 6% of 15,621 + 8% of 14,740 + 9.3% of 4,394
     expect(md).toContain('- San Francisco, CA: $3,517 a year');
     expect(renderSummary(austinSf)).toContain('est. $3,517/yr more on $75,000 (single filer)');
-    expect(renderSummary(austinSf, { shared: true })).not.toContain('$75,000');
-    expect(renderReport(austinSf, { shared: true })).not.toContain('$3,517');
+    // In a channel: the rates, and no estimate on the asker's income, in the text, the report and
+    // Slack's blocks alike (also when no saved details were used).
+    const answer = { outcome: { kind: 'recommendation' as const, text: renderSummary(austinSf), recommendation: austinSf, markdown: md }, report: { fileName: 'r.md', markdown: md } };
+    const inChannel = shownIn('public', answer, { memoryReply: false, platform: 'slack' });
+    expect(inChannel.outcome.text).toContain('**State taxes:** Texas income tax none · California income tax graduated, 1% to 13.3%');
+    expect(inChannel.outcome.text).not.toContain('$75,000');
+    expect(inChannel.report?.markdown).toContain('income tax graduated, 1% to 13.3%');
+    expect(inChannel.report?.markdown).not.toContain('$3,517');
+    expect(JSON.stringify(renderAnswerMessages(inChannel))).not.toMatch(/\$3,517|\$75,000/);
   });
 
   it('shows the taxes in Slack blocks and in the Discord text, with the source link', () => {

@@ -15,9 +15,7 @@ import { describeError } from '../../src/errors.js';
 import { createLogger, secretValuesFromConfig } from '../../src/logger.js';
 import { createRuntime } from '../server/runtime.js';
 import { createProgressBoard, describeEvent } from '../../src/team/progress.js';
-import { comparisonFileName } from '../../src/team/comparison-report.js';
-import { reportFileName } from '../../src/team/report.js';
-import { chartFileName, withChartLink } from '../../src/charts/run-chart.js';
+import { reportFiles, withChartLink } from '../../src/charts/run-chart.js';
 import type { RunEvent } from '../../src/ports/run-events.js';
 import { createInMemoryRunEvents } from '../../src/run/in-memory-run-events.js';
 import { createTurnRunner } from '../../src/run/turn-runner.js';
@@ -90,15 +88,13 @@ async function main(): Promise<number> {
     if (turn.outcome?.kind === 'recommendation') {
       const dir = resolve(config.reportsDir);
       await mkdir(dir, { recursive: true });
-      const { comparison, recommendation } = turn.outcome;
-      const fileName = comparison ? comparisonFileName(comparison, runtime.clock) : reportFileName(recommendation, runtime.clock);
-      const path = join(dir, fileName);
-      let markdown = turn.outcome.markdown;
-      if (outcome.chart) {
+      const { report, chart } = reportFiles(turn.outcome, runtime.clock, outcome.chart);
+      const path = join(dir, report.fileName);
+      let { markdown } = report;
+      if (chart) {
         // The chart goes beside the report, which shows it by its relative name.
-        const chartName = chartFileName(fileName);
-        await writeFile(join(dir, chartName), outcome.chart.png);
-        markdown = withChartLink(markdown, chartName, outcome.chart.alt);
+        await writeFile(join(dir, chart.fileName), chart.png);
+        markdown = withChartLink(markdown, chart.fileName, chart.alt);
       }
       await writeFile(path, markdown, 'utf8');
       process.stdout.write(`${path}\n`);

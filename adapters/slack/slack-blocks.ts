@@ -190,7 +190,7 @@ function recommendationBlocks(r: Recommendation, hasReport: boolean, withJustifi
 
   if (r.taxes) {
     blocks.push({ type: 'divider' }, ...textBlocks('**🧾 State taxes**'));
-    blocks.push(...textBlocks(taxLines(r.taxes, r.from, r.to, savedDetails ? null : undefined).join('\n')));
+    blocks.push(...textBlocks(taxLines(r.taxes, r.from, r.to).join('\n')));
   }
 
   blocks.push({ type: 'divider' }, ...textBlocks('**🌆 Vibe**'));

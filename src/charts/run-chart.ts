@@ -1,12 +1,21 @@
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunImage } from '../ports/run-events.js';
+import type { Clock } from '../clock.js';
+import { comparisonFileName } from '../team/comparison-report.js';
 import type { Comparison } from '../team/comparison-schema.js';
-import type { Recommendation } from '../team/types.js';
-import { type CostChart, type CostChartInput, renderCostChart } from './cost-chart.js';
+import { reportFileName } from '../team/report.js';
+import type { Recommendation, TeamOutcome } from '../team/types.js';
+import type { CostChart, CostChartInput } from './cost-chart.js';
 
 /** Renders a cost chart (renderCostChart; tests give one that fails). */
 export type ChartRenderer = (input: CostChartInput) => Promise<CostChart | undefined>;
+
+/**
+ * renderCostChart, loaded on the first chart: Vega and resvg take ~120 ms and ~30 MB to load, which
+ * roles that never draw (the web role) should not pay at start.
+ */
+const drawLazily: ChartRenderer = async (input) => (await import('./cost-chart.js')).renderCostChart(input);
 
 /** The chart of a run, rendered once by the turn runner; every surface delivers these same bytes. */
 export type RunChart = CostChart;
@@ -28,7 +37,7 @@ export function chartInputOf(r: Recommendation | undefined, comparison?: Compari
 export async function chartOf(
   r: Recommendation | undefined,
   logger: Logger,
-  render: ChartRenderer = renderCostChart,
+  render: ChartRenderer = drawLazily,
   comparison?: Comparison,
 ): Promise<RunChart | undefined> {
   const input = chartInputOf(r, comparison);
@@ -39,6 +48,20 @@ export async function chartOf(
     logger.warn({ err: describeError(err) }, 'cost chart not rendered; answering without it');
     return undefined;
   }
+}
+
+/**
+ * A recommendation's report file (a comparison's names every destination) and, when there is a chart,
+ * the chart's file beside it. The report is not yet linked to the chart: link it (withChartLink) once
+ * it is in the form its place may show.
+ */
+export function reportFiles(
+  team: Extract<TeamOutcome, { kind: 'recommendation' }>,
+  clock: Clock,
+  chart: RunChart | undefined,
+): { report: { fileName: string; markdown: string }; chart?: RunChart & { fileName: string } } {
+  const fileName = team.comparison ? comparisonFileName(team.comparison, clock) : reportFileName(team.recommendation, clock);
+  return { report: { fileName, markdown: team.markdown }, ...(chart && { chart: { ...chart, fileName: chartFileName(fileName) } }) };
 }
 
 /** `seattle_to_austin_…_cost_chart.png`, beside `seattle_to_austin_…_analysis.md`. */

@@ -43,6 +43,22 @@ export interface TurnResult {
   ms?: number;
 }
 
+/** What a turn answered: the team's outcome, or, when a re-run found the answer stored, that answer read back. */
+export function outcomeOf(result: TurnResult): TeamOutcome {
+  if (result.outcome) return result.outcome;
+  const { metadata: meta, content } = result.reply;
+  if (meta.kind === 'recommendation' && meta.recommendation && meta.report) {
+    return {
+      kind: 'recommendation',
+      text: content,
+      recommendation: meta.recommendation,
+      markdown: meta.report,
+      ...(meta.comparison && { comparison: meta.comparison }),
+    };
+  }
+  return { kind: 'answer', text: content };
+}
+
 /** How one turn is run: where its events go and what can stop it. */
 export interface TurnOptions {
   /** Receives `run_started` and the team's events as they happen. */

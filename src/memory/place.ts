@@ -1,8 +1,9 @@
-import { withChartLink } from '../charts/run-chart.js';
 import type { ChatAnswer } from '../ports/chat-adapter.js';
 import type { Place } from '../ports/memory-store.js';
-import { renderComparisonReport, renderComparisonSummary, sharedComparison } from '../team/comparison-report.js';
+import { renderComparisonReport, renderComparisonSummary } from '../team/comparison-report.js';
+import type { Comparison } from '../team/comparison-schema.js';
 import { renderReport, renderSummary } from '../team/report.js';
+import type { Recommendation } from '../team/types.js';
 
 export type { Place } from '../ports/memory-store.js';
 
@@ -75,21 +76,28 @@ export function shownIn(place: Place, answer: ChatAnswer, options: { memoryReply
     return { ...answer, outcome: { kind: 'answer', text: memoryReplyPointer(options.platform) }, askerOnly: outcome.text, report: undefined };
   }
   if (outcome.kind !== 'recommendation') return answer;
-  const r = outcome.recommendation;
-  const c = outcome.comparison;
+  // Rendered as a shared place may show it: no estimate on the asker's income, memories counted.
+  const r = withoutIncome(outcome.recommendation);
+  const c = outcome.comparison && { ...outcome.comparison, destinations: outcome.comparison.destinations.map((d) => ({ ...d, recommendation: withoutIncome(d.recommendation) })) };
   const count = c ? c.destinations.reduce((n, d) => n + d.recommendation.memoriesUsed.length, 0) : r.memoriesUsed.length;
   const markdown = c ? renderComparisonReport(c, { shared: true }) : renderReport(r, { shared: true });
   const text = c ? renderComparisonSummary(c) : renderSummary(r, { shared: true });
   return {
     ...answer,
-    outcome: { ...outcome, recommendation: { ...r, memoriesUsed: [] }, text, markdown, ...(c && { comparison: sharedComparison(c) }) },
-    // The chart shows only the page's figures, so it stays, linked from the re-rendered report.
-    ...(answer.report && {
-      report: { ...answer.report, markdown: answer.chart ? withChartLink(markdown, answer.chart.fileName, answer.chart.alt) : markdown },
-    }),
+    outcome: { ...outcome, recommendation: withoutMemories(r), text, markdown, ...(c && { comparison: withoutMemoriesAll(c) }) },
+    ...(answer.report && { report: { ...answer.report, markdown } }),
     ...(count > 0 && {
       savedDetails: count,
       ...(answer.controls && { controls: { ...answer.controls, savedDetails: true } }),
     }),
   };
 }
+
+/** The taxes section without the asker's income, so no estimate on it is shown. */
+function withoutIncome(r: Recommendation): Recommendation {
+  if (r.taxes?.status !== 'ok') return r;
+  return { ...r, taxes: { ...r.taxes, data: { ...r.taxes.data, annualIncome: null } } };
+}
+
+const withoutMemories = (r: Recommendation): Recommendation => ({ ...r, memoriesUsed: [] });
+const withoutMemoriesAll = (c: Comparison): Comparison => ({ ...c, destinations: c.destinations.map((d) => ({ ...d, recommendation: withoutMemories(d.recommendation) })) });

@@ -1,12 +1,11 @@
 import type { ConversationService, IncomingMessage, TurnResult } from '../conversation/conversation-service.js';
-import { userFacingError } from '../conversation/conversation-service.js';
-import type { Comparison } from '../team/comparison-schema.js';
+import { outcomeOf, userFacingError } from '../conversation/conversation-service.js';
 import { type ChartRenderer, chartOf, type RunChart, runImageOf } from '../charts/run-chart.js';
 import { DEFAULTS } from '../constants.js';
 import { describeError, errorCodeOf, MovebotError, RunCancelledError, willRetry } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunCancellation, RunEvent, RunEventListener, RunEventLog } from '../ports/run-events.js';
-import type { Recommendation, TeamOutcome } from '../team/types.js';
+import type { TeamOutcome } from '../team/types.js';
 import { settlesWithin, withTimeout } from '../util/timeout.js';
 
 /** One turn to answer: the user's message and the run id its events are filed under. */
@@ -97,7 +96,9 @@ export function createTurnRunner(deps: {
           throw deadline.signal.reason;
         });
         const content = outcomeContent(result.outcome, result.reply.content);
-        const chart = await chartOf(recommendationOf(result), logger, deps.renderChart, comparisonOf(result));
+        const answered = outcomeOf(result);
+        const chart =
+          answered.kind === 'recommendation' ? await chartOf(answered.recommendation, logger, deps.renderChart, answered.comparison) : undefined;
         publish({
           type: 'run_completed',
           content,
@@ -126,20 +127,6 @@ export function createTurnRunner(deps: {
       }
     },
   };
-}
-
-/** The recommendation a turn answered with, also when a re-run found it stored already. */
-function recommendationOf(result: TurnResult): Recommendation | undefined {
-  if (result.outcome) return result.outcome.kind === 'recommendation' ? result.outcome.recommendation : undefined;
-  const meta = result.reply.metadata;
-  return meta.kind === 'recommendation' ? meta.recommendation : undefined;
-}
-
-/** The several-destination comparison a turn answered with, if it was one. */
-function comparisonOf(result: TurnResult): Comparison | undefined {
-  if (result.outcome) return result.outcome.kind === 'recommendation' ? result.outcome.comparison : undefined;
-  const meta = result.reply.metadata;
-  return meta.kind === 'recommendation' ? meta.comparison : undefined;
 }
 
 /** How long a turn stopped at its deadline gets to wind down (its model calls abort at once). */

@@ -101,11 +101,6 @@ export function comparisonFileName(c: Comparison, clock: Clock): string {
   return `${slug(c.from.name)}_to_${c.destinations.map((d) => slug(d.to.name)).join('_')}_${stamp}_comparison.md`;
 }
 
-/** The comparison as a shared place may show it: no remembered facts quoted (src/memory/place.ts). */
-export function sharedComparison(c: Comparison): Comparison {
-  return { ...c, destinations: c.destinations.map((d) => ({ ...d, recommendation: { ...d.recommendation, memoriesUsed: [] } })) };
-}
-
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 }

@@ -47,7 +47,7 @@ export function renderReport(r: Recommendation, options: RenderOptions = {}): st
     return lines;
   }));
 
-  if (r.taxes) out.push('## State Taxes', '', ...taxLines(r.taxes, r.from, r.to, options.shared ? null : undefined), '');
+  if (r.taxes) out.push('## State Taxes', '', ...taxLines(r.taxes, r.from, r.to), '');
 
   out.push('## Sentiment & Lifestyle Analysis Report', '');
   out.push(...section(r.sentiment, (s) => {
@@ -102,8 +102,8 @@ export function renderSummary(r: Recommendation, options: RenderOptions = {}): s
   if (r.memoriesUsed.length && options.shared) lines.push(`_${memoriesCounted(r.memoriesUsed.length)}_`);
   else if (r.memoriesUsed.length) lines.push(`_You mentioned: ${r.memoriesUsed.map((m) => `"${m}"`).join('; ')}._`);
   lines.push(...costLines(r));
-  // In a shared place the rates are shown, not the estimate on the asker's income.
-  const taxes = taxSummaryLine(r.taxes, r.from, r.to, !options.shared);
+  // In a shared place the section comes without the income (src/memory/place.ts): rates, no estimate.
+  const taxes = taxSummaryLine(r.taxes, r.from, r.to);
   if (taxes) lines.push(taxes);
   if (r.sentiment.status === 'ok') lines.push(`**Vibe:** ${r.sentiment.data.analysis.overall_sentiment}`);
   else lines.push(`**Vibe:** unavailable: ${r.sentiment.reason}`);

@@ -132,8 +132,9 @@ export function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, i
 }
 
 /**
- * The whole taxes section as Markdown lines, for the report and for follow-ups. `income` undefined: the
- * one the section was made with; null: no estimate (a shared place, or unknown).
+ * The whole taxes section as Markdown lines, for the report and for follow-ups. The estimate is on
+ * `income`: undefined, the one the section was made with; null, none (a follow-up by someone whose
+ * income we do not know must not get the estimate on another person's).
  */
 export function taxLines(s: Section<TaxesSection>, from: CityRef, to: CityRef, income?: number | null): string[] {
   if (s.status !== 'ok') return [`_Unavailable: ${s.reason}._`];
@@ -142,14 +143,14 @@ export function taxLines(s: Section<TaxesSection>, from: CityRef, to: CityRef, i
 }
 
 /** One short line for the chat summary. */
-export function taxSummaryLine(s: Section<TaxesSection> | undefined, from: CityRef, to: CityRef, withIncome = true): string | undefined {
+export function taxSummaryLine(s: Section<TaxesSection> | undefined, from: CityRef, to: CityRef): string | undefined {
   if (!s) return undefined;
   if (s.status !== 'ok') return `**State taxes:** unavailable: ${s.reason}`;
   const brief = (side: StateSide, city: CityRef) =>
     side.status === 'ok' ? `${side.data.state} income tax ${incomeTaxText(side.data.incomeTax)}` : `${city.display} unavailable`;
   let line = `**State taxes:** ${brief(s.data.from, from)} · ${brief(s.data.to, to)}`;
   const income = s.data.annualIncome;
-  if (withIncome && income != null && income > 0) {
+  if (income != null && income > 0) {
     const d = estimateFor(s.data, income).difference;
     if (d !== undefined && d !== 0) {
       line += ` · est. ${usd(Math.abs(d))}/yr ${d > 0 ? 'more' : 'less'} on ${usd(income)} (single filer)`;
