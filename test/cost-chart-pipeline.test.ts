@@ -18,7 +18,7 @@ function answering(r: Recommendation): ConversationService {
   return { handle: async () => result, recordFailure: async () => undefined, idle: async () => {} };
 }
 
-function run(r: Recommendation, renderChart?: () => Promise<never>) {
+function run(r: Recommendation, renderChart?: () => Promise<never>, platform = 'api') {
   const lines = new PassThrough();
   const logged: string[] = [];
   lines.on('data', (b: Buffer) => logged.push(b.toString()));
@@ -30,7 +30,7 @@ function run(r: Recommendation, renderChart?: () => Promise<never>) {
     logger: createLogger({ level: 'warn', destination: lines }),
     ...(renderChart ? { renderChart } : {}),
   });
-  const message = { platform: 'api', threadKey: 'api:t', userId: 'u', text: 'Seattle to Austin?' } as never;
+  const message = { platform, threadKey: `${platform}:t`, userId: 'u', text: 'Seattle to Austin?' } as never;
   return { logged, events, outcome: runner.run({ runId: 'run-1', message }) };
 }
 
@@ -42,6 +42,15 @@ describe('the chart step of a run', () => {
     const last = (await events.read('run-1')).at(-1)!.event;
     expect(last.type === 'run_completed' && last.images?.map((i) => i.id)).toEqual(['run-1-cost-chart']);
     if (last.type === 'run_completed') expectChartPng(Buffer.from(last.images![0]!.content, 'base64'));
+  });
+
+  it('keeps the image out of the events of a chat run, whose surface takes the chart from the outcome', async () => {
+    const { events, outcome } = run(recommendation(), undefined, 'slack');
+    const done = await outcome;
+    expect(done.status === 'completed' && done.chart?.png.length).toBeGreaterThan(1_000);
+    const last = (await events.read('run-1')).at(-1)!.event;
+    expect(last.type).toBe('run_completed');
+    expect(last.type === 'run_completed' && last.images).toBeUndefined();
   });
 
   it('answers without a chart when the recommendation has no cost figures', async () => {

@@ -110,7 +110,9 @@ export function createTurnRunner(deps: {
             cost_usd: result.costUsd ?? 0,
             duration: (result.ms ?? 0) / 1000,
           },
-          ...(chart ? { images: [runImageOf(chart, `${runId}-cost-chart`)] } : {}),
+          // The image, ~100 KiB in base64, only where a reader of the run's events wants it: API runs.
+          // Chat surfaces and the CLI take the chart from the outcome below.
+          ...(chart && message.platform === 'api' ? { images: [runImageOf(chart, `${runId}-cost-chart`)] } : {}),
         });
         return { status: 'completed', result, content, ...(chart ? { chart } : {}) };
       } catch (err) {
