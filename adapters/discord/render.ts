@@ -3,6 +3,7 @@ import type { AnswerControls, ChatAnswer } from '../../src/ports/chat-adapter.js
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
 import { PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { splitText } from '../split-text.js';
+import { truncate } from '../../src/util/format.js';
 import { comparisonContent, comparisonEmbeds } from './render-comparison.js';
 
 const LIMITS = PLATFORM_LIMITS.discord;
@@ -167,8 +168,4 @@ export function threadName(answerOrStatus: ChatAnswer | string): string {
     .replace(/…$/, '')
     .trim();
   return truncate(firstLine || 'movebot', 90);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import { headline, memoriesCounted } from '../../src/team/report.js';
 import { taxLines } from '../../src/team/taxes.js';
+import { truncate } from '../../src/util/format.js';
 import type { Recommendation, Section } from '../../src/team/types.js';
 import { type AnswerControls, type ChatAnswer, PLATFORM_LIMITS } from '../../src/ports/chat-adapter.js';
 import { encodeAction, type FollowUpId } from '../../src/run/answer-actions.js';
@@ -146,7 +147,7 @@ export function textBlocks(markdown: string): KnownBlock[] {
 function answerBlocks(outcome: Extract<ChatAnswer['outcome'], { kind: 'recommendation' }>, answer: ChatAnswer, withJustification: boolean): KnownBlock[] {
   const hasReport = answer.report !== undefined;
   if (!outcome.comparison) return recommendationBlocks(outcome.recommendation, hasReport, withJustification, answer.savedDetails);
-  return comparisonBlocks(outcome.comparison, { hasReport, withJustification, savedDetails: answer.savedDetails, markdown: markdownBlocks, text: textBlocks });
+  return comparisonBlocks(outcome.comparison, { hasReport, withJustification, savedDetails: answer.savedDetails, markdown: markdownBlocks, text: textBlocks, context });
 }
 
 /** `savedDetails`: in a shared place, the memories used are counted, never quoted (src/memory/place.ts). */
@@ -279,8 +280,4 @@ function firstLine(text: string): string {
       .trim() || 'Answer',
     200,
   );
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

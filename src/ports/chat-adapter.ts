@@ -37,6 +37,11 @@ export const PLATFORM_LIMITS = {
     embedChunk: 4_000,
     embedsPerMessage: 10,
     embedTotalChars: 6_000,
+    embedTitle: 256,
+    /** Fields per embed, and each field's name and value. */
+    embedFields: 25,
+    fieldName: 256,
+    fieldValue: 1_024,
     /** No interval of our own: each edit waits for the one before, paced by the REST queue's rate-limit headers. */
     editIntervalMs: 0,
     /** Discord allows 50 requests a second per bot; progress takes a tenth of that per guild. */

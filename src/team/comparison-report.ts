@@ -59,12 +59,17 @@ function taxRows(ranked: Recommendation[]): ComparisonRow[] {
   ];
 }
 
+/** "1. **Raleigh, NC**: Move. Housing 44% lower…": the places best first, each with its verdict and reason. */
+export function rankingLines(c: Comparison): string[] {
+  return rankedDestinations(c).map(({ place, r, reason }) => `${place}. **${r.to.display}**: ${headline(r.recommendation)}${reason ? `. ${reason}` : ''}`);
+}
+
 /** The chat answer: the ranking with its reasons, then the deciding figures per destination. */
 export function renderComparisonSummary(c: Comparison): string {
   const ranked = rankedDestinations(c);
   const lines = [`**Ranking for a move from ${c.from.display}** (confidence: ${c.confidence})`];
   if (c.limitNote) lines.push(`_${c.limitNote}_`);
-  for (const { place, r, reason } of ranked) lines.push(`${place}. **${r.to.display}**: ${headline(r.recommendation)}${reason ? `. ${reason}` : ''}`);
+  lines.push(...rankingLines(c));
   const rows = comparisonRows(c);
   ranked.forEach(({ r }, i) => {
     const figures = rows.slice(1).map((row) => `${row.label}: ${row.values[i]}`);

@@ -5,3 +5,8 @@ const usd = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 export function formatNumber(n: number): string {
   return usd.format(n);
 }
+
+/** The text cut to `max` characters, an ellipsis marking the cut (platform limits on titles and fields). */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
