@@ -21,7 +21,7 @@ const drawLazily: ChartRenderer = async (input) => (await import('./cost-chart.j
 export type RunChart = CostChart;
 
 /** What the chart compares: every destination of a comparison, or the one of a recommendation, that has cost figures. */
-export function chartInputOf(r: Recommendation | undefined, comparison?: Comparison): CostChartInput | undefined {
+function chartInputOf(r: Recommendation | undefined, comparison?: Comparison): CostChartInput | undefined {
   if (!r) return undefined;
   const pairs = comparison ? comparison.destinations.map((d) => d.recommendation) : [r];
   const destinations = pairs.flatMap((p) =>

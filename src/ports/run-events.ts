@@ -17,7 +17,7 @@ const MetricsSchema = z.object({
 });
 
 /** An image of a run's answer, in Agno's Image shape: base64 `content` with its MIME type and alt text. */
-export const RunImageSchema = z.object({
+const RunImageSchema = z.object({
   id: z.string(),
   content: z.string(),
   mime_type: z.string(),

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Comparison } from './comparison-schema.js';
-import { headline, type RenderOptions, renderReport } from './report.js';
+import { fileNameFor, headline, type RenderOptions, renderReport } from './report.js';
 import { incomeTaxText } from './taxes.js';
 import type { Recommendation, StateTax } from './types.js';
 
@@ -101,9 +101,7 @@ export function renderComparisonReport(c: Comparison, options: RenderOptions = {
 
 /** `{from}_to_{a}_{b}_{c}_{stamp}_comparison.md`, like a one-destination report's name. */
 export function comparisonFileName(c: Comparison, clock: Clock): string {
-  const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
-  return `${slug(c.from.name)}_to_${c.destinations.map((d) => slug(d.to.name)).join('_')}_${stamp}_comparison.md`;
+  return fileNameFor(c.from, c.destinations.map((d) => d.to), clock, 'comparison');
 }
 
 function cell(text: string): string {

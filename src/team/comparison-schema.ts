@@ -7,7 +7,6 @@ export const RankingDraftSchema = z.object({
   confidence_level: z.enum(['High', 'Medium', 'Low']),
   detailed_justification: z.string().default(''),
 });
-export type RankingDraft = z.infer<typeof RankingDraftSchema>;
 
 /**
  * The answer to "Austin, Denver or Raleigh?" from one origin: each destination's own pair analysis,

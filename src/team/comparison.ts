@@ -1,17 +1,17 @@
 import type { Clock } from '../clock.js';
 import { userFacingError } from '../user-errors.js';
 import type { LlmClient, UsageMeter } from '../llm/llm-client.js';
-import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
+import type { CityResolver } from '../tools/city-resolver.js';
 import { type Comparison, type PendingDestinations, RankingDraftSchema } from './comparison-schema.js';
 import { renderComparisonReport, renderComparisonSummary } from './comparison-report.js';
 import { renderReport, renderSummary } from './report.js';
-import { limitNote, type DestinationList } from './destinations.js';
+import { limitNote, type DestinationList, namesCity } from './destinations.js';
 import { figureSource, groundFields } from './grounding.js';
 import { type CityDecision, decideCities } from './intake.js';
 import { COMPARISON_PROMPT } from './comparison-prompt.js';
 import { groundedJustification } from './streamed-field.js';
 import type { UserProfile } from './schemas.js';
-import type { CityRef, Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from './types.js';
+import type { Recommendation, TeamEvent, TeamEventListener, TeamOutcome } from './types.js';
 
 /** The cities of one pair, settled (decideCities). */
 export type PairCities = Extract<CityDecision, { kind: 'ready' }>;
@@ -193,14 +193,14 @@ function rankingBrief(recommendations: Recommendation[]): string {
  * The model's ranking as indexes, each destination exactly once: names it did not give (or gave twice)
  * are placed after the ones it ranked, ordered by their pair verdicts.
  */
-export function completeRanking(
+function completeRanking(
   resolver: CityResolver,
   recommendations: Recommendation[],
   draft: Array<{ city: string; reason: string }>,
 ): Comparison['ranking'] {
   const out: Comparison['ranking'] = [];
   for (const entry of draft) {
-    const index = recommendations.findIndex((r) => sameCity(resolver, entry.city, r.to));
+    const index = recommendations.findIndex((r) => namesCity(resolver, entry.city, r.to));
     if (index >= 0 && !out.some((o) => o.index === index)) out.push({ index, reason: entry.reason });
   }
   const score = (r: Recommendation) => VERDICT_ORDER[r.recommendation] * 3 + CONFIDENCE_ORDER[r.confidence];
@@ -215,9 +215,3 @@ export function completeRanking(
 const VERDICT_ORDER: Record<Recommendation['recommendation'], number> = { move: 2, 'more research needed': 1, "don't move": 0 };
 const CONFIDENCE_ORDER: Record<Recommendation['confidence'], number> = { High: 2, Medium: 1, Low: 0 };
 
-function sameCity(resolver: CityResolver, text: string, city: CityRef): boolean {
-  const r = resolver.resolve(text);
-  if (r.kind === 'found' && city.slug) return r.city.url_format === city.slug;
-  const t = normaliseCityText(text);
-  return t === normaliseCityText(city.display) || t === normaliseCityText(city.name);
-}

@@ -3,10 +3,10 @@ import type { LlmClient } from '../llm/llm-client.js';
 import { createUsageMeter, type UsageMeter } from '../llm/llm-client.js';
 import type { Logger } from '../logger.js';
 import type { TokenUsage } from '../ports/session-store.js';
-import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js';
+import type { CityResolver } from '../tools/city-resolver.js';
 import type { AgentModels, TeamTools } from './analysts/analyst-context.js';
 import { runComparison } from './comparison.js';
-import { type DestinationList, namedPair, readDestinations, resumeDestinations } from './destinations.js';
+import { type DestinationList, namedPair, namesCity, readDestinations, resumeDestinations } from './destinations.js';
 import { answerFollowUp, type KnowledgeLookup } from './follow-up.js';
 import { decideCities, type HistoryMessage, mergeProfile, runIntake } from './intake.js';
 import { analyzePair } from './pair-analysis.js';
@@ -160,16 +160,7 @@ export function createTeam(options: TeamOptions): Team {
   return team;
 }
 
-/**
- * Whether a city the intake read is the one already analysed (no city read: nothing changed). Both
- * sides go through the resolver, so "NYC" is New York (Manhattan) and "Salem" is not Winston-Salem.
- */
+/** Whether a city the intake read is the one already analysed (no city read: nothing changed). */
 function isSameCity(resolver: CityResolver, asked: string | null, known: CityRef): boolean {
-  if (!asked?.trim()) return true;
-  const r = resolver.resolve(asked);
-  // A city NerdWallet does not list has no slug to compare; its name is all there is.
-  if (!known.slug) return r.kind !== 'found' && normaliseCityText(asked) === normaliseCityText(known.name);
-  if (r.kind === 'found') return r.city.url_format === known.slug;
-  // "Portland" in a thread about Portland, OR means that Portland.
-  return r.kind === 'ambiguous' && r.candidates.some((c) => c.url_format === known.slug);
+  return !asked?.trim() || namesCity(resolver, asked, known);
 }

@@ -4,7 +4,7 @@ import { type CityResolver, normaliseCityText } from '../tools/city-resolver.js'
 import { stateCode } from '../tools/us-states.js';
 import type { Comparison, PendingDestinations } from './comparison-schema.js';
 import type { Intake } from './schemas.js';
-import type { Recommendation } from './types.js';
+import type { CityRef, Recommendation } from './types.js';
 
 /** Several destinations from one origin, as the user named them (at most TEAM.maxDestinations). */
 export interface DestinationList {
@@ -29,7 +29,7 @@ const SEPARATOR = /\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and|vs\.?|versus)\s+/;
  * Austin, Denver and Raleigh, I live in Seattle"); undefined for a one-destination question, which
  * then goes exactly the way it always did.
  */
-export function extractDestinations(message: string): { from: string | null; destinations: string[] } | undefined {
+function extractDestinations(message: string): { from: string | null; destinations: string[] } | undefined {
   const text = message.replace(/\s+/g, ' ').trim();
   const fromTo = FROM_TO.exec(text);
   const toFrom = fromTo ? null : TO_FROM.exec(text);
@@ -133,4 +133,17 @@ export function resumeDestinations(
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `text` names `known`. Both go through the resolver, so "NYC" is New York (Manhattan) and
+ * "Salem" is not Winston-Salem.
+ */
+export function namesCity(resolver: CityResolver, text: string, known: CityRef): boolean {
+  const r = resolver.resolve(text);
+  // A city NerdWallet does not list has no slug to compare; its name is all there is.
+  if (!known.slug) return r.kind !== 'found' && normaliseCityText(text) === normaliseCityText(known.name);
+  if (r.kind === 'found') return r.city.url_format === known.slug;
+  // "Portland" in a thread about Portland, OR means that Portland.
+  return r.kind === 'ambiguous' && r.candidates.some((c) => c.url_format === known.slug);
 }

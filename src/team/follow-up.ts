@@ -82,8 +82,8 @@ export async function answerFollowUp(args: {
   // Taxes and the equivalent salary are computed by code and shown as they are (tax-follow-up.ts).
   const computed = await taxFollowUp({ message: args.message, last, tool: args.tools.stateTaxes, income: args.income ?? null });
   if (computed) {
-    data.push(`Computed by movebot from the cited pages (restate, do not recompute; it is shown to the user after your answer):\n${computed}`);
-    fetched.push(...taxUrls(last.taxes), ...[...computed.matchAll(/\((https:\/\/taxfoundation\.org\/[^)\s]+)\)/g)].map((m) => m[1]!));
+    data.push(`Computed by movebot from the cited pages (restate, do not recompute; it is shown to the user after your answer):\n${computed.text}`);
+    fetched.push(...computed.urls);
   }
   if (args.knowledge) {
     // Shared by every thread: here "what did people say about traffic?" means this thread's cities.
@@ -135,7 +135,7 @@ export async function answerFollowUp(args: {
   );
   show(grounder.end());
   if (computed) {
-    const tail = `${shown.trim() ? '\n\n' : ''}${computed}`;
+    const tail = `${shown.trim() ? '\n\n' : ''}${computed.text}`;
     shown += tail;
     args.emit({ type: 'content_delta', text: tail });
   }

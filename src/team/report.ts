@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { cellsOf } from '../tools/cost-extraction.js';
 import { taxLines, taxSummaryLine } from './taxes.js';
-import type { Recommendation, Section } from './types.js';
+import type { CityRef, Recommendation, Section } from './types.js';
 
 /**
  * How a rendering treats the asker's remembered facts: quoted where only they read it; in a shared
@@ -89,9 +89,14 @@ export function renderReport(r: Recommendation, options: RenderOptions = {}): st
  * like the report's "Report Generated" line: a report attached in Slack is read in every time zone.
  */
 export function reportFileName(r: Pick<Recommendation, 'from' | 'to'>, clock: Clock): string {
+  return fileNameFor(r.from, [r.to], clock, 'analysis');
+}
+
+/** `{from}_to_{a}_{b}…_{YYYYMMDD_HHMMSS}_{kind}.md`: the name of a report about these cities. */
+export function fileNameFor(from: CityRef, to: CityRef[], clock: Clock, kind: string): string {
   const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
-  return `${slug(r.from.name)}_to_${slug(r.to.name)}_${stamp}_analysis.md`;
+  return `${slug(from.name)}_to_${to.map((c) => slug(c.name)).join('_')}_${stamp}_${kind}.md`;
 }
 
 /** A compact chat answer (the full report is attached or saved separately). */

@@ -1,10 +1,10 @@
 import type { StateTaxTool } from '../tools/state-taxes.js';
 import { asksEquivalentSalary, equivalentSalaryText } from './equivalent-salary.js';
-import { collectTaxes, taxLines } from './taxes.js';
+import { collectTaxes, taxLines, taxUrls } from './taxes.js';
 import type { Recommendation, Section, TaxesSection } from './types.js';
 
 /** Whether a follow-up asks about taxes or take-home pay. */
-export function asksAboutTaxes(message: string): boolean {
+function asksAboutTaxes(message: string): boolean {
   return /\btax(?:es|ed)?\b|\btake[- ]home\b|\bafter[- ]tax\b/i.test(message);
 }
 
@@ -13,6 +13,7 @@ export function asksAboutTaxes(message: string): boolean {
  * the Tax Foundation pages and NerdWallet's figures, shown as it is after the model's prose (a model
  * restating a figure may drop it; this part is always there). Undefined when the question is about
  * neither. The earlier analysis' taxes are used; missing or failed ones are looked up again (cached).
+ * `urls`: the Tax Foundation pages it rests on, which the answer may link to.
  */
 export async function taxFollowUp(args: {
   message: string;
@@ -20,14 +21,15 @@ export async function taxFollowUp(args: {
   tool?: StateTaxTool;
   /** The asker's income (their message, profile or memories), null when unknown. */
   income: number | null;
-}): Promise<string | undefined> {
+}): Promise<{ text: string; urls: string[] } | undefined> {
   const salary = asksEquivalentSalary(args.message);
   if (!salary && !asksAboutTaxes(args.message)) return undefined;
   const { last } = args;
   let taxes: Section<TaxesSection> | undefined = last.taxes;
   const incomplete = taxes?.status !== 'ok' || taxes.data.from.status !== 'ok' || taxes.data.to.status !== 'ok';
   if (incomplete && args.tool) taxes = await collectTaxes(args.tool, last.from, last.to, args.income);
-  if (salary) return equivalentSalaryText(last, taxes?.status === 'ok' ? taxes.data : undefined, args.income);
+  const urls = taxUrls(taxes);
+  if (salary) return { text: equivalentSalaryText(last, taxes?.status === 'ok' ? taxes.data : undefined, args.income), urls };
   if (!taxes) return undefined;
-  return ['**State taxes**', '', ...taxLines(taxes, last.from, last.to, args.income)].join('\n');
+  return { text: ['**State taxes**', '', ...taxLines(taxes, last.from, last.to, args.income)].join('\n'), urls };
 }

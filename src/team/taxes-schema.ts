@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** What a stored recommendation keeps of a state's Tax Foundation page (see src/tools/state-taxes.ts). */
 const RateSchema = z.object({ rate: z.number(), evidence: z.string() });
 
-export const IncomeTaxSchema = z.discriminatedUnion('kind', [
+const IncomeTaxSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none'), evidence: z.string() }),
   z.object({ kind: z.literal('flat'), rate: z.number(), evidence: z.string() }),
   z.object({

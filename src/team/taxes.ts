@@ -74,7 +74,7 @@ export function incomeTaxText(tax: StateTax['incomeTax']): string {
 }
 
 /** One state's rates as a line of Markdown, with its source and fetch date. */
-export function stateLine(side: StateSide, city: CityRef): string {
+function stateLine(side: StateSide, city: CityRef): string {
   if (side.status !== 'ok') return `**${city.display}:** _unavailable: ${side.reason}._`;
   const s = side.data;
   const parts = [`income tax ${incomeTaxText(s.incomeTax)}`];
@@ -89,11 +89,11 @@ export function stateLine(side: StateSide, city: CityRef): string {
   return `**${s.state}** (${city.display}): ${parts.join('; ')}. ${sourceNote(s)}`;
 }
 
-export function sourceNote(s: StateTax): string {
+function sourceNote(s: StateTax): string {
   return `_Source: [Tax Foundation: ${s.state}](${s.url}), fetched ${s.fetchedAt.slice(0, 10)}${s.cached ? ' (cached)' : ''}._`;
 }
 
-export interface IncomeEstimate {
+interface IncomeEstimate {
   income: number;
   from?: number;
   to?: number;
@@ -101,7 +101,7 @@ export interface IncomeEstimate {
   difference?: number;
 }
 
-export function estimateFor(taxes: TaxesSection, income: number): IncomeEstimate {
+function estimateFor(taxes: TaxesSection, income: number): IncomeEstimate {
   const of = (s: StateSide) => (s.status === 'ok' ? stateIncomeTax(income, s.data.incomeTax) : undefined);
   const from = of(taxes.from);
   const to = of(taxes.to);
@@ -109,7 +109,7 @@ export function estimateFor(taxes: TaxesSection, income: number): IncomeEstimate
 }
 
 /** The estimate as Markdown lines; empty without an income. */
-export function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, income: number | null): string[] {
+function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, income: number | null): string[] {
   if (income == null || income <= 0) return ['_Tell me your annual income and I will estimate the state income tax in each place._'];
   const e = estimateFor(taxes, income);
   const amount = (n: number | undefined, side: StateSide) =>

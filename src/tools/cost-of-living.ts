@@ -66,13 +66,12 @@ export interface ScrapedPageToolOptions {
   logger?: Logger;
 }
 
-export type CostOfLivingOptions = ScrapedPageToolOptions;
 
 type StoredComparison = Omit<CostComparison, 'cached'>;
 
 const EXCERPT_CHARS = 6_000;
 
-export function createCostOfLivingTool(options: CostOfLivingOptions): CostOfLivingTool {
+export function createCostOfLivingTool(options: ScrapedPageToolOptions): CostOfLivingTool {
   const { firecrawl, cache, clock, logger } = options;
   const ttlMs = options.ttlMs ?? DEFAULTS.costCacheTtlMs;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.scrapeTimeoutMs;

@@ -24,12 +24,11 @@ export interface StateTaxTool {
   lookup(code: string): Promise<StateTaxPage>;
 }
 
-export type StateTaxOptions = ScrapedPageToolOptions;
 
 type Stored = Omit<StateTaxPage, 'cached'>;
 
 /** Scrapes Tax Foundation's state page through Firecrawl, reads it by code, and caches it with the knowledge base. */
-export function createStateTaxTool(options: StateTaxOptions): StateTaxTool {
+export function createStateTaxTool(options: ScrapedPageToolOptions): StateTaxTool {
   const { firecrawl, cache, clock, logger } = options;
   const ttlMs = options.ttlMs ?? DEFAULTS.taxCacheTtlMs;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.scrapeTimeoutMs;
