@@ -1,4 +1,4 @@
-import { formatNumber } from '../util/format.js';
+import { formatUsd } from '../util/format.js';
 import { ESTIMATE_NOTE, stateIncomeTax } from './taxes.js';
 import type { FigureView, Recommendation, TaxesSection } from './types.js';
 
@@ -62,7 +62,6 @@ function grossFor(net: number, tax: (gross: number) => number): number {
   return hi;
 }
 
-const usd = (n: number) => `$${formatNumber(Math.round(n))}`;
 
 /** The answer with its working, as Markdown; says what is missing when it cannot be computed. */
 export function equivalentSalaryText(r: Recommendation, taxes: TaxesSection | undefined, income: number | null): string {
@@ -73,7 +72,7 @@ export function equivalentSalaryText(r: Recommendation, taxes: TaxesSection | un
   }
   const lines = [`**What you would need to earn in ${r.to.display}** (estimate, with the working):`, ''];
   lines.push(`1. Cost of living: ${cost.how}.`);
-  lines.push(`   NerdWallet alone: ${usd(income)} × ${cost.factor.toFixed(3)} = **${usd(income * cost.factor)}**.`);
+  lines.push(`   NerdWallet alone: ${formatUsd(income)} × ${cost.factor.toFixed(3)} = **${formatUsd(income * cost.factor)}**.`);
   const fromTax = taxes?.from.status === 'ok' ? taxes.from.data : undefined;
   const toTax = taxes?.to.status === 'ok' ? taxes.to.data : undefined;
   const homeTax = fromTax ? stateIncomeTax(income, fromTax.incomeTax) : undefined;
@@ -84,10 +83,10 @@ export function equivalentSalaryText(r: Recommendation, taxes: TaxesSection | un
   const keep = income - homeTax;
   const need = keep * cost.factor;
   const gross = grossFor(need, (g) => stateIncomeTax(g, toTax.incomeTax) ?? 0);
-  lines.push(`2. ${fromTax.state} state income tax on ${usd(income)}: ${usd(homeTax)}, so you keep ${usd(keep)}.`);
-  lines.push(`3. The same lifestyle in ${r.to.display} costs ${usd(keep)} × ${cost.factor.toFixed(3)} = ${usd(need)} after state tax.`);
+  lines.push(`2. ${fromTax.state} state income tax on ${formatUsd(income)}: ${formatUsd(homeTax)}, so you keep ${formatUsd(keep)}.`);
+  lines.push(`3. The same lifestyle in ${r.to.display} costs ${formatUsd(keep)} × ${cost.factor.toFixed(3)} = ${formatUsd(need)} after state tax.`);
   lines.push(
-    `4. ${toTax.state} state income tax on ${usd(gross)} is ${usd(gross - need)}, leaving ${usd(need)}: you would need about **${usd(gross)}** a year.`,
+    `4. ${toTax.state} state income tax on ${formatUsd(gross)} is ${formatUsd(gross - need)}, leaving ${formatUsd(need)}: you would need about **${formatUsd(gross)}** a year.`,
   );
   lines.push('', `_${ESTIMATE_NOTE}_`);
   return lines.join('\n');

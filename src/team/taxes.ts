@@ -4,7 +4,7 @@ import type { StateTaxTool } from '../tools/state-taxes.js';
 import { taxFoundationUrl } from '../tools/state-tax-extraction.js';
 import { STATES } from '../tools/us-states.js';
 import { unavailableReason } from '../user-errors.js';
-import { formatNumber } from '../util/format.js';
+import { formatUsd } from '../util/format.js';
 import type { CityRef, Section, StateTax, TaxesSection } from './types.js';
 
 /**
@@ -62,7 +62,6 @@ export function stateIncomeTax(income: number, tax: StateTax['incomeTax']): numb
   return owed;
 }
 
-const usd = (n: number) => `$${formatNumber(Math.round(n))}`;
 const pct = (n: number) => `${n}%`;
 
 /** "flat 4.4%", "none", "graduated, 1% to 13.3%". */
@@ -113,9 +112,9 @@ function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, income: 
   if (income == null || income <= 0) return ['_Tell me your annual income and I will estimate the state income tax in each place._'];
   const e = estimateFor(taxes, income);
   const amount = (n: number | undefined, side: StateSide) =>
-    n !== undefined ? `${usd(n)} a year` : side.status === 'ok' ? 'cannot be computed from the page (no brackets listed)' : 'unknown (page unavailable)';
+    n !== undefined ? `${formatUsd(n)} a year` : side.status === 'ok' ? 'cannot be computed from the page (no brackets listed)' : 'unknown (page unavailable)';
   const lines = [
-    `**Estimated state income tax on ${usd(income)}** (single filer):`,
+    `**Estimated state income tax on ${formatUsd(income)}** (single filer):`,
     `- ${from.display}: ${amount(e.from, taxes.from)}`,
     `- ${to.display}: ${amount(e.to, taxes.to)}`,
   ];
@@ -124,7 +123,7 @@ function estimateLines(taxes: TaxesSection, from: CityRef, to: CityRef, income: 
     lines.push(
       d === 0
         ? '- Difference: none'
-        : `- Difference: ${usd(Math.abs(d))} a year ${d > 0 ? 'more' : 'less'} in ${to.display} (${usd(Math.abs(d) / 12)} a month)`,
+        : `- Difference: ${formatUsd(Math.abs(d))} a year ${d > 0 ? 'more' : 'less'} in ${to.display} (${formatUsd(Math.abs(d) / 12)} a month)`,
     );
   }
   lines.push(`_${ESTIMATE_NOTE}_`);
@@ -153,7 +152,7 @@ export function taxSummaryLine(s: Section<TaxesSection> | undefined, from: CityR
   if (income != null && income > 0) {
     const d = estimateFor(s.data, income).difference;
     if (d !== undefined && d !== 0) {
-      line += ` · est. ${usd(Math.abs(d))}/yr ${d > 0 ? 'more' : 'less'} on ${usd(income)} (single filer)`;
+      line += ` · est. ${formatUsd(Math.abs(d))}/yr ${d > 0 ? 'more' : 'less'} on ${formatUsd(income)} (single filer)`;
     }
   }
   return line;

@@ -120,6 +120,12 @@ function numbersIn(text: string): number[] {
   return [...text.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => Number.parseFloat(m[0].replace(/,/g, '')));
 }
 
+/** Whether a quoted sentence stands on the (normalised) page: long enough to mean something, and there. */
+export function isOnPage(evidence: string, normalisedPage: string): boolean {
+  const ev = normaliseForGrounding(evidence);
+  return ev.length >= 8 && normalisedPage.includes(ev);
+}
+
 /** True when `evidence` is on the page and states `value` (or says "the same" for a 0% figure). */
 export function isGrounded(
   evidence: string,
@@ -127,8 +133,8 @@ export function isGrounded(
   normalisedPage: string,
   direction?: Direction,
 ): boolean {
+  if (!isOnPage(evidence, normalisedPage)) return false;
   const ev = normaliseForGrounding(evidence);
-  if (ev.length < 8 || !normalisedPage.includes(ev)) return false;
   if (direction === 'same' && value === 0) return SAME.test(ev) || numbersIn(ev).includes(0);
   return numbersIn(ev).includes(value);
 }

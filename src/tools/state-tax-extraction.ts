@@ -1,4 +1,4 @@
-import { cellsOf, isGrounded, normaliseForGrounding, readableLines, segmentsOf } from './cost-extraction.js';
+import { cellsOf, isGrounded, isOnPage, normaliseForGrounding, readableLines, segmentsOf } from './cost-extraction.js';
 import { STATES } from './us-states.js';
 
 /**
@@ -119,11 +119,6 @@ export function groundStateTaxes(figures: StateTaxFigures, markdown: string): St
   if (ok(figures.combinedSalesTax)) out.combinedSalesTax = figures.combinedSalesTax;
   if (ok(figures.propertyTax)) out.propertyTax = figures.propertyTax;
   return out;
-}
-
-function isOnPage(evidence: string, page: string): boolean {
-  const ev = normaliseForGrounding(evidence);
-  return ev.length >= 8 && page.includes(ev);
 }
 
 /** The lines of the page that talk about taxes, for the knowledge base (at most `maxChars`). */
