@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../constants.js';
 import { MovebotError } from '../errors.js';
-import { type ScrapedPageToolOptions, scrapeMarkdown } from './cost-of-living.js';
+import { readCachedPage, type ScrapedPageToolOptions } from './firecrawl-page.js';
 import { extractStateTaxes, type StateTaxFigures, taxExcerpt, taxFoundationUrl } from './state-tax-extraction.js';
 import { STATES } from './us-states.js';
 
@@ -25,33 +25,19 @@ export interface StateTaxTool {
 }
 
 
-type Stored = Omit<StateTaxPage, 'cached'>;
-
 /** Scrapes Tax Foundation's state page through Firecrawl, reads it by code, and caches it with the knowledge base. */
 export function createStateTaxTool(options: ScrapedPageToolOptions): StateTaxTool {
-  const { firecrawl, cache, clock, logger } = options;
-  const ttlMs = options.ttlMs ?? DEFAULTS.taxCacheTtlMs;
-  const timeoutMs = options.timeoutMs ?? DEFAULTS.scrapeTimeoutMs;
+  const page = { ...options, ttlMs: options.ttlMs ?? DEFAULTS.taxCacheTtlMs, timeoutMs: options.timeoutMs ?? DEFAULTS.scrapeTimeoutMs };
   const inflight = new Map<string, Promise<StateTaxPage>>();
 
   async function fetchPage(code: string): Promise<StateTaxPage> {
     const url = taxFoundationUrl(code);
     if (!url) throw new MovebotError('scrape_failed', `no Tax Foundation page for state "${code}"`);
-    const hit = await cache.get<Stored>(url);
-    if (hit) return { ...hit, cached: true };
-    const markdown = await scrapeMarkdown(firecrawl, url, timeoutMs);
-    const stored: Stored = {
-      code,
-      state: STATES[code] ?? code,
-      url,
-      figures: extractStateTaxes(markdown),
-      excerpt: taxExcerpt(markdown),
-      fetchedAt: new Date(clock.now()).toISOString(),
-    };
-    // A page with no rate at all is more likely a block page or a redesign: not kept.
-    if (Object.keys(stored.figures).length > 0) await cache.set(url, stored, ttlMs, { kind: 'tax-foundation', url });
-    else logger?.warn({ url, chars: markdown.length }, 'state taxes: no rates found on the page; not cached');
-    return { ...stored, cached: false };
+    return readCachedPage(page, url, {
+      kind: 'tax-foundation',
+      read: (markdown) => ({ code, state: STATES[code] ?? code, url, figures: extractStateTaxes(markdown), excerpt: taxExcerpt(markdown) }),
+      hasData: ({ figures }) => Object.keys(figures).length > 0,
+    });
   }
 
   return {
