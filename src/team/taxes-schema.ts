@@ -1,30 +1,13 @@
 import { z } from 'zod';
+import { StateTaxFiguresSchema } from '../tools/state-tax-extraction.js';
 
 /** What a stored recommendation keeps of a state's Tax Foundation page (see src/tools/state-taxes.ts). */
-const RateSchema = z.object({ rate: z.number(), evidence: z.string() });
-
-const IncomeTaxSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('none'), evidence: z.string() }),
-  z.object({ kind: z.literal('flat'), rate: z.number(), evidence: z.string() }),
-  z.object({
-    kind: z.literal('graduated'),
-    low: z.number(),
-    high: z.number(),
-    evidence: z.string(),
-    brackets: z.array(z.object({ rate: z.number(), over: z.number(), evidence: z.string() })).default([]),
-  }),
-]);
-
-export const StateTaxSchema = z.object({
+export const StateTaxSchema = StateTaxFiguresSchema.extend({
   code: z.string(),
   state: z.string(),
   url: z.string(),
   fetchedAt: z.string(),
   cached: z.boolean(),
-  incomeTax: IncomeTaxSchema.optional(),
-  stateSalesTax: RateSchema.optional(),
-  combinedSalesTax: RateSchema.optional(),
-  propertyTax: RateSchema.optional(),
 });
 
 const stateSection = z.discriminatedUnion('status', [

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { cellsOf, isGrounded, isOnPage, normaliseForGrounding, readableLines, segmentsOf } from './cost-extraction.js';
 import { STATES } from './us-states.js';
 
@@ -8,31 +9,31 @@ import { STATES } from './us-states.js';
  */
 
 /** A rate in percent, with the page text that states it. */
-export interface TaxRate {
-  rate: number;
-  evidence: string;
-}
+const TaxRateSchema = z.object({ rate: z.number(), evidence: z.string() });
 
 /** One income bracket: `rate` percent on income above `over` dollars (single filer). */
-export interface TaxBracket {
-  rate: number;
-  over: number;
-  evidence: string;
-}
+const TaxBracketSchema = z.object({ rate: z.number(), over: z.number(), evidence: z.string() });
 
-export type IncomeTax =
-  | { kind: 'none'; evidence: string }
-  | { kind: 'flat'; rate: number; evidence: string }
-  | { kind: 'graduated'; low: number; high: number; evidence: string; brackets: TaxBracket[] };
+const IncomeTaxSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none'), evidence: z.string() }),
+  z.object({ kind: z.literal('flat'), rate: z.number(), evidence: z.string() }),
+  z.object({ kind: z.literal('graduated'), low: z.number(), high: z.number(), evidence: z.string(), brackets: z.array(TaxBracketSchema).default([]) }),
+]);
 
-export interface StateTaxFigures {
-  incomeTax?: IncomeTax;
-  stateSalesTax?: TaxRate;
+/** What a state page says, as read (and as stored with a recommendation: src/team/taxes-schema.ts). */
+export const StateTaxFiguresSchema = z.object({
+  incomeTax: IncomeTaxSchema.optional(),
+  stateSalesTax: TaxRateSchema.optional(),
   /** State plus average local sales tax. */
-  combinedSalesTax?: TaxRate;
+  combinedSalesTax: TaxRateSchema.optional(),
   /** Effective property tax rate on owner-occupied homes. */
-  propertyTax?: TaxRate;
-}
+  propertyTax: TaxRateSchema.optional(),
+});
+
+export type TaxRate = z.infer<typeof TaxRateSchema>;
+export type TaxBracket = z.infer<typeof TaxBracketSchema>;
+export type IncomeTax = z.infer<typeof IncomeTaxSchema>;
+export type StateTaxFigures = z.infer<typeof StateTaxFiguresSchema>;
 
 /** https://taxfoundation.org/location/<state-name-slug>/ for a postal code, or undefined for an unknown one. */
 export function taxFoundationUrl(code: string): string | undefined {
