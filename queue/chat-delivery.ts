@@ -337,9 +337,11 @@ export function chatAnswerOf(outcome: TurnOutcome, clock: Clock, runId: string):
   const files = team.kind === 'recommendation' ? reportFiles(team, clock, outcome.chart) : undefined;
   // What the thread may show of it: in a channel no memory text (src/memory/place.ts); the chart shows
   // only the page's figures, so it stays, linked from the report as shown.
-  const shown = shownIn(placeOf(session.platform, session.threadKey), { outcome: team, controls, report: files?.report }, { memoryReply, platform: session.platform });
-  if (!shown.report || !files?.chart) return shown;
-  return { ...shown, report: { ...shown.report, markdown: withChartLink(shown.report.markdown, files.chart.fileName, files.chart.alt) }, chart: files.chart };
+  const place = placeOf(session.platform, session.threadKey);
+  const shown = shownIn(place, { outcome: team, controls, report: files?.report }, { memoryReply, platform: session.platform });
+  const chart = files?.chart;
+  if (!shown.report || !chart) return shown;
+  return { ...shown, report: { ...shown.report, markdown: withChartLink(shown.report.markdown, chart.fileName, chart.alt) }, chart };
 }
 
 /** The answer the platform would not take in its rich form, as plain text. */

@@ -22,7 +22,7 @@ export type { Place } from '../ports/memory-store.js';
  * - Showing (`shownIn`): in a shared place (a channel, or a thread in one) an answer never quotes
  *   memory text. A recommendation says "Personalised with N of your saved details." and gets a
  *   "Which ones?" button that lists them to the asker alone (src/run/answer-actions.ts); its report
- *   carries no memory text. A memory command's reply ("what do you remember about me?", "forget …")
+ *   carries no memory text, and its state taxes show the rates but no estimate on the asker's income. A memory command's reply ("what do you remember about me?", "forget …")
  *   goes to the asker alone (`askerOnly`: a Slack ephemeral message, or the ephemeral reply of
  *   Discord's /memories and /forget); where that is impossible (a Discord mention) the thread gets
  *   only a pointer to the private ways. Applied once, where a turn's answer becomes a chat answer
