@@ -1,11 +1,11 @@
-import { App, LogLevel } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
 import { BOT_TOKEN, useBoltOnFake } from './helpers/bolt-on-fake.js';
 import { sendForgedMentions } from './helpers/slack-thread.js';
 
-const { startFake, startHttpApp, onCleanup } = useBoltOnFake();
+const { startFake, startHttpApp, startSocketApp } = useBoltOnFake();
 
 /** A minimal bot on the real Bolt App: replies in the mention's thread. */
 function replyInThread(app: App): void {
@@ -143,17 +143,7 @@ describe('Slack fake Web API', () => {
 describe('Slack fake Socket Mode with the real Bolt App', () => {
   it('connects through apps.connections.open and gets events acked', async () => {
     const { slack } = await startFake();
-    const app = new App({
-      token: BOT_TOKEN,
-      appToken: 'xapp-test-token',
-      socketMode: true,
-      logLevel: LogLevel.ERROR,
-      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-    });
-    replyInThread(app);
-    await app.start();
-    onCleanup(() => app.stop());
-    await slack.socketConnected();
+    await startSocketApp(slack, replyInThread);
     const mention = slack.mentionEvent({ channel: 'C4', user: 'U4', text: 'via socket' });
 
     const { ack } = await slack.sendSocketEvent(mention);

@@ -1,13 +1,12 @@
-import { App, LogLevel } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './fakes/fake-http.js';
 import type { BlockActionInput, SlackFake } from './fakes/slack-fake.js';
-import { BOT_TOKEN, FEEDBACK_BLOCKS, useBoltOnFake } from './helpers/bolt-on-fake.js';
+import { FEEDBACK_BLOCKS, useBoltOnFake } from './helpers/bolt-on-fake.js';
 
 // The Slack fake's interactivity, driven against a real Bolt app: signed block_actions over HTTP
 // and Socket Mode, acks, response_url, and signatures Bolt refuses.
-const { startFake, startHttpApp, onCleanup } = useBoltOnFake();
+const { startFake, startHttpApp, startSocketApp } = useBoltOnFake();
 
 describe('Slack fake: interactivity to the app', () => {
   /** Posts a bot message with a button and feedback buttons; `click` builds clicks by U1 on it. */
@@ -95,21 +94,13 @@ describe('Slack fake: interactivity to the app', () => {
 
   it('delivers block_actions over Socket Mode and resolves on the ack', async () => {
     const { slack, client } = await startFake();
-    const app = new App({
-      token: BOT_TOKEN,
-      appToken: 'xapp-test-token',
-      socketMode: true,
-      logLevel: LogLevel.ERROR,
-      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-    });
     const values: unknown[] = [];
-    app.action('approve', async ({ ack, action }) => {
-      values.push('value' in action ? action.value : undefined);
-      await ack();
-    });
-    await app.start();
-    onCleanup(() => app.stop());
-    await slack.socketConnected();
+    await startSocketApp(slack, (app) =>
+      app.action('approve', async ({ ack, action }) => {
+        values.push('value' in action ? action.value : undefined);
+        await ack();
+      }),
+    );
     const { click } = await postButtonMessage(slack, client);
 
     const { ack, envelopeId } = await slack.sendSocketInteraction(click('approve'));

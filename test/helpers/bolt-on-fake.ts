@@ -33,14 +33,27 @@ export function useBoltOnFake() {
     while (cleanups.length > 0) await cleanups.pop()?.();
   });
   return {
-    /** Closes `close` after the test, last opened first. */
-    onCleanup: (close: () => Promise<unknown>) => cleanups.push(close),
     /** The fake (signed with SECRET) and a Web API client on it. */
     async startFake(options: Partial<SlackFakeOptions> = {}): Promise<{ slack: SlackFake; client: WebClient }> {
       const slack = await createSlackFake({ signingSecret: SECRET, ...options });
       cleanups.push(() => slack.close());
       const client = new WebClient(BOT_TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
       return { slack, client };
+    },
+    /** A real Bolt app over Socket Mode, connected to the fake; `setup` adds its listeners before it starts. */
+    async startSocketApp(slack: SlackFake, setup: (app: App) => void = () => {}): Promise<App> {
+      const app = new App({
+        token: BOT_TOKEN,
+        appToken: 'xapp-test-token',
+        socketMode: true,
+        logLevel: LogLevel.ERROR,
+        clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
+      });
+      setup(app);
+      await app.start();
+      cleanups.push(() => app.stop());
+      await slack.socketConnected();
+      return app;
     },
     /** A real Bolt app over HTTP on a free port; `setup` adds its listeners before it starts. */
     async startHttpApp(slack: SlackFake, setup: (app: App) => void = () => {}): Promise<{ app: App; eventsUrl: string }> {
